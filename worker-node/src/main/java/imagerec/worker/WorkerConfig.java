@@ -1,0 +1,27 @@
+package imagerec.worker;
+
+import imagerec.worker.inference.BatchingConfig;
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * Everything a worker process is configured with, parsed once at start.
+ *
+ * @param host address to bind
+ * @param port gRPC port (0 = any free port; see {@code portFile})
+ * @param portFile where to write the bound port once listening (null for none)
+ * @param name the name reported in responses (default host:port)
+ * @param modelsDir model repository folder
+ * @param defaultModel model used when a request names none (null = first by name)
+ * @param batching queueing and batching of each model
+ * @param intraOpThreads PyTorch threads per inference call
+ * @param decodeThreads threads decoding images
+ * @param decodeQueue images waiting for a decode thread before requests are shed
+ * @param maxPixels largest image accepted, in pixels
+ * @param maxMessageBytes largest request accepted
+ * @param shutdownGrace how long in-flight calls may take to finish at shutdown
+ */
+public record WorkerConfig(String host, int port, Path portFile, String name, Path modelsDir,
+                           String defaultModel, BatchingConfig batching, int intraOpThreads,
+                           int decodeThreads, int decodeQueue, long maxPixels, int maxMessageBytes,
+                           Duration shutdownGrace) {}

@@ -1,0 +1,133 @@
+package imagerec.worker;
+
+import imagerec.worker.inference.BatchingConfig;
+import imagerec.worker.model.ModelLoadException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code imagerec-worker}: parses options (flags over {@code IMAGEREC_*} environment variables over
+ * defaults), configures the PyTorch engine, and runs a {@link WorkerServer} until SIGTERM/SIGINT.
+ */
+@Command(name = "imagerec-worker", mixinStandardHelpOptions = true, version = "imagerec-worker 0.1.0",
+    sortOptions = false,
+    description = "Serves imagerec.v1.Recognizer with TorchScript models run by DJL on PyTorch.",
+    footer = {"", "Every option can also be set with the environment variable in its default, "
+        + "for example IMAGEREC_WORKER_PORT=50061.", "Exit codes: 0 stopped cleanly, 1 failed to "
+        + "start (models, port), 2 bad options."})
+public final class WorkerMain implements Callable<Integer> {
+  private static final Logger log = LoggerFactory.getLogger(WorkerMain.class);
+
+  @Option(names = "--port", defaultValue = "${env:IMAGEREC_WORKER_PORT:-50061}",
+      description = "gRPC port; 0 picks a free one (default: ${DEFAULT-VALUE})")
+  int port;
+
+  @Option(names = "--host", defaultValue = "${env:IMAGEREC_WORKER_HOST:-0.0.0.0}",
+      description = "address to bind (default: ${DEFAULT-VALUE})")
+  String host;
+
+  @Option(names = "--models", defaultValue = "${env:IMAGEREC_MODELS:-models}",
+      description = "model repository folder, one sub-folder per model (default: ${DEFAULT-VALUE})")
+  Path models;
+
+  @Option(names = "--default-model", defaultValue = "${env:IMAGEREC_DEFAULT_MODEL}",
+      description = "model used when a request names none (default: the first by name)")
+  String defaultModel;
+
+  @Option(names = "--name", defaultValue = "${env:IMAGEREC_WORKER_NAME}",
+      description = "name reported in responses (default: host:port)")
+  String name;
+
+  @Option(names = "--port-file", description = "write the bound port to this file once listening")
+  Path portFile;
+
+  @Option(names = "--instances", defaultValue = "${env:IMAGEREC_INSTANCES:-0}",
+      description = "inference threads per model, each with its own predictor (default: one per core)")
+  int instances;
+
+  @Option(names = "--intra-op-threads", defaultValue = "${env:IMAGEREC_INTRA_OP_THREADS:-1}",
+      description = "PyTorch threads inside one inference call (default: ${DEFAULT-VALUE})")
+  int intraOpThreads;
+
+  @Option(names = "--max-batch-size", defaultValue = "${env:IMAGEREC_MAX_BATCH_SIZE:-8}",
+      description = "most images in one inference call (default: ${DEFAULT-VALUE})")
+  int maxBatchSize;
+
+  @Option(names = "--max-batch-delay-ms", defaultValue = "${env:IMAGEREC_MAX_BATCH_DELAY_MS:-0}",
+      description = "wait up to this long for a batch to fill; 0 = run what is queued (default: ${DEFAULT-VALUE})")
+  long maxBatchDelayMs;
+
+  @Option(names = "--queue-capacity", defaultValue = "${env:IMAGEREC_QUEUE_CAPACITY:-256}",
+      description = "images waiting per model before requests are shed with RESOURCE_EXHAUSTED (default: ${DEFAULT-VALUE})")
+  int queueCapacity;
+
+  @Option(names = "--decode-threads", defaultValue = "${env:IMAGEREC_DECODE_THREADS:-0}",
+      description = "threads decoding images (default: one per core)")
+  int decodeThreads;
+
+  @Option(names = "--max-pixels", defaultValue = "${env:IMAGEREC_MAX_PIXELS:-16777216}",
+      description = "largest image accepted, width x height (default: ${DEFAULT-VALUE})")
+  long maxPixels;
+
+  @Option(names = "--max-message-bytes", defaultValue = "${env:IMAGEREC_MAX_MESSAGE_BYTES:-16777216}",
+      description = "largest request accepted (default: ${DEFAULT-VALUE})")
+  int maxMessageBytes;
+
+  @Option(names = "--shutdown-grace-ms", defaultValue = "${env:IMAGEREC_SHUTDOWN_GRACE_MS:-10000}",
+      description = "time in-flight calls get to finish at shutdown (default: ${DEFAULT-VALUE})")
+  long shutdownGraceMs;
+
+  @Override
+  public Integer call() throws Exception {
+    int cores = Runtime.getRuntime().availableProcessors();
+    if (!Files.isDirectory(models)) {
+      throw new CommandLine.ParameterException(new CommandLine(this),
+          "model repository " + models + " is not a folder (set --models)");
+    }
+    if (intraOpThreads < 1 || maxBatchSize < 1 || queueCapacity < 1 || maxPixels < 1 || maxBatchDelayMs < 0) {
+      throw new CommandLine.ParameterException(new CommandLine(this),
+          "--intra-op-threads, --max-batch-size, --queue-capacity and --max-pixels must be positive, "
+              + "--max-batch-delay-ms not negative");
+    }
+    WorkerConfig config = new WorkerConfig(host, port, portFile, name, models, defaultModel,
+        new BatchingConfig(instances > 0 ? instances : cores, maxBatchSize,
+            Duration.ofMillis(maxBatchDelayMs), queueCapacity),
+        intraOpThreads, decodeThreads > 0 ? decodeThreads : cores, 1024, maxPixels, maxMessageBytes,
+        Duration.ofMillis(shutdownGraceMs));
+    log.info("starting worker with {}", config);
+    configureEngine(config.intraOpThreads());
+    WorkerServer worker;
+    try {
+      worker = WorkerServer.start(config);
+    } catch (ModelLoadException e) {
+      log.error("cannot start: {}", e.getMessage());
+      return 1;
+    }
+    Runtime.getRuntime().addShutdownHook(new Thread(worker::close, "shutdown"));
+    worker.awaitTermination();
+    return 0;
+  }
+
+  /** PyTorch reads its thread counts once, when the engine loads; nothing is downloaded. */
+  static void configureEngine(int intraOpThreads) {
+    System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(intraOpThreads));
+    System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
+    if (System.getProperty("ai.djl.offline") == null) {
+      System.setProperty("ai.djl.offline", "true");
+    }
+  }
+
+  public static void main(String[] args) {
+    int code = new CommandLine(new WorkerMain()).execute(args);
+    if (code != 0) {
+      System.exit(code);
+    }
+  }
+}

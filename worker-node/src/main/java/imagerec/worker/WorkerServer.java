@@ -1,0 +1,150 @@
+package imagerec.worker;
+
+import imagerec.v1.RecognizerGrpc;
+import imagerec.worker.engine.RecognitionEngine;
+import imagerec.worker.grpc.RecognizerService;
+import imagerec.worker.grpc.StartingService;
+import imagerec.worker.image.ImageDecoder;
+import imagerec.worker.model.ModelLoadException;
+import imagerec.worker.model.ModelRepository;
+import io.grpc.Server;
+import io.grpc.ServerBuilder;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.protobuf.services.HealthStatusManager;
+import io.grpc.protobuf.services.ProtoReflectionServiceV1;
+import io.grpc.util.MutableHandlerRegistry;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A worker process: a gRPC server with {@code imagerec.v1.Recognizer}, health and reflection,
+ * in front of the models of one repository.
+ *
+ * <p>Lifecycle: the server listens at once with health NOT_SERVING, loads and warms the models,
+ * then turns SERVING. {@link #close()} turns NOT_SERVING, stops taking calls, lets in-flight ones
+ * finish within the grace period, then closes the models and pools.
+ */
+public final class WorkerServer implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(WorkerServer.class);
+
+  private final WorkerConfig config;
+  private final HealthStatusManager health = new HealthStatusManager();
+  private final ThreadPoolExecutor decodePool;
+  private final MutableHandlerRegistry services = new MutableHandlerRegistry();
+  private final Server server;
+  private volatile ModelRepository models;
+
+  private WorkerServer(WorkerConfig config, ServerBuilder<?> builder) throws IOException {
+    this.config = config;
+    AtomicInteger threadIds = new AtomicInteger();
+    this.decodePool = new ThreadPoolExecutor(config.decodeThreads(), config.decodeThreads(), 0,
+        TimeUnit.MILLISECONDS, new ArrayBlockingQueue<>(config.decodeQueue()), r -> {
+          Thread t = new Thread(r, "decode-" + threadIds.getAndIncrement());
+          t.setDaemon(true);
+          return t;
+        });
+    setServing(false);
+    services.addService(StartingService.of(RecognizerGrpc.getServiceDescriptor(),
+        "worker is starting: models are loading; try another worker or retry shortly"));
+    this.server = builder
+        .addService(health.getHealthService())
+        .addService(ProtoReflectionServiceV1.newInstance())
+        .fallbackHandlerRegistry(services)
+        .build()
+        .start();
+  }
+
+  /** Starts listening, then loads the models; returns once it is SERVING. */
+  public static WorkerServer start(WorkerConfig config) throws IOException, ModelLoadException {
+    NettyServerBuilder builder = NettyServerBuilder
+        .forAddress(new InetSocketAddress(config.host(), config.port()))
+        .maxInboundMessageSize(config.maxMessageBytes());
+    return start(config, builder);
+  }
+
+  /** As {@link #start(WorkerConfig)} on a given transport (tests use in-process ones). */
+  public static WorkerServer start(WorkerConfig config, ServerBuilder<?> builder)
+      throws IOException, ModelLoadException {
+    WorkerServer worker = new WorkerServer(config, builder);
+    try {
+      worker.loadModels();
+    } catch (ModelLoadException | RuntimeException e) {
+      worker.close();
+      throw e;
+    }
+    return worker;
+  }
+
+  private void loadModels() throws IOException, ModelLoadException {
+    log.info("worker {} listening on port {}; loading models from {}", name(), port(), config.modelsDir());
+    if (config.portFile() != null) {
+      Files.writeString(config.portFile(), Integer.toString(port()), StandardCharsets.UTF_8);
+    }
+    long start = System.nanoTime();
+    models = ModelRepository.load(config.modelsDir(), config.defaultModel(), config.batching());
+    services.addService(serviceFor(models)); // replaces the stand-in
+    setServing(true);
+    log.info("worker {} SERVING models {} (default {}) after {} ms", name(),
+        models.all().stream().map(m -> m.config().name()).toList(), models.defaultModel(),
+        (System.nanoTime() - start) / 1_000_000);
+  }
+
+  private RecognizerService serviceFor(ModelRepository repository) {
+    RecognitionEngine engine = new RecognitionEngine(repository, new ImageDecoder(config.maxPixels()),
+        decodePool);
+    return new RecognizerService(engine, repository, name());
+  }
+
+  /** The bound port. */
+  public int port() {
+    return server.getPort();
+  }
+
+  /** The name reported in responses. */
+  public String name() {
+    return config.name() != null ? config.name() : config.host() + ":" + port();
+  }
+
+  /** Marks the worker NOT_SERVING (for draining) without stopping it. */
+  public void setServing(boolean serving) {
+    ServingStatus status = serving ? ServingStatus.SERVING : ServingStatus.NOT_SERVING;
+    health.setStatus("", status);
+    health.setStatus(RecognizerGrpc.SERVICE_NAME, status);
+  }
+
+  /** Blocks until the server has terminated. */
+  public void awaitTermination() throws InterruptedException {
+    server.awaitTermination();
+  }
+
+  @Override
+  public void close() {
+    log.info("worker {} shutting down", name());
+    health.enterTerminalState();
+    server.shutdown();
+    try {
+      if (!server.awaitTermination(config.shutdownGrace().toMillis(), TimeUnit.MILLISECONDS)) {
+        log.warn("calls still running after {}; cancelling them", config.shutdownGrace());
+        server.shutdownNow();
+        server.awaitTermination(5, TimeUnit.SECONDS);
+      }
+    } catch (InterruptedException e) {
+      server.shutdownNow();
+      Thread.currentThread().interrupt();
+    }
+    if (models != null) {
+      models.close();
+    }
+    decodePool.shutdownNow();
+    log.info("worker {} stopped", name());
+  }
+}

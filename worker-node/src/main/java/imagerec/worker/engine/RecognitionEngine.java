@@ -1,0 +1,117 @@
+package imagerec.worker.engine;
+
+import imagerec.worker.image.ImageDecoder;
+import imagerec.worker.image.InvalidImageException;
+import imagerec.worker.image.Preprocessor;
+import imagerec.worker.inference.OverloadedException;
+import imagerec.worker.inference.Prediction;
+import imagerec.worker.model.ModelRepository;
+import imagerec.worker.model.ServedModel;
+import imagerec.worker.model.UnknownModelException;
+import java.awt.image.BufferedImage;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.RejectedExecutionException;
+
+/**
+ * The worker's request path, free of gRPC: validate, decode and preprocess on the decode pool,
+ * queue for batched inference, then turn logits into labels.
+ *
+ * <p>Every failure reaches the returned future as one of the project's exceptions
+ * ({@link UnknownModelException}, {@link InvalidRequestException}, {@link InvalidImageException},
+ * {@link OverloadedException}, ...); the gRPC layer maps them to status codes. Thread-safe.
+ */
+public final class RecognitionEngine {
+  private final ModelRepository models;
+  private final ImageDecoder decoder;
+  private final Preprocessor preprocessor = new Preprocessor();
+  private final ExecutorService decodePool;
+
+  /**
+   * @param decodePool bounded executor for decoding; a rejected task fails the request with
+   *     {@link OverloadedException}. Owned by the caller.
+   */
+  public RecognitionEngine(ModelRepository models, ImageDecoder decoder, ExecutorService decodePool) {
+    this.models = models;
+    this.decoder = decoder;
+    this.decodePool = decodePool;
+  }
+
+  /**
+   * Recognizes one image.
+   *
+   * @param deadlineNanos {@link System#nanoTime()} by which the caller stops waiting, or
+   *     {@link Long#MAX_VALUE}; requests still queued then are dropped unrun
+   * @return the result; cancelling it drops the request if inference has not started
+   */
+  public CompletableFuture<Recognition> recognize(byte[] image, String modelName, int topK,
+                                                  long deadlineNanos) {
+    long start = System.nanoTime();
+    ServedModel model;
+    int k;
+    try {
+      model = models.get(modelName);
+      k = resolveTopK(model, topK);
+    } catch (UnknownModelException | InvalidRequestException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+    CompletableFuture<Recognition> result = new CompletableFuture<>();
+    try {
+      decodePool.execute(() -> decodeAndSubmit(image, model, k, deadlineNanos, start, result));
+    } catch (RejectedExecutionException e) {
+      result.completeExceptionally(
+          new OverloadedException("too many images waiting to be decoded", Duration.ofMillis(100)));
+    }
+    return result;
+  }
+
+  private void decodeAndSubmit(byte[] bytes, ServedModel model, int k, long deadlineNanos,
+                               long start, CompletableFuture<Recognition> result) {
+    if (result.isDone()) {
+      return; // cancelled while waiting for a decode thread
+    }
+    float[] input;
+    long decodeNanos;
+    try {
+      BufferedImage image = decoder.decode(bytes);
+      input = preprocessor.toInput(image, model.config().input());
+      decodeNanos = System.nanoTime() - start;
+    } catch (InvalidImageException | RuntimeException e) {
+      result.completeExceptionally(e);
+      return;
+    }
+    CompletableFuture<Prediction> prediction;
+    try {
+      prediction = model.predictor().submit(input, deadlineNanos);
+    } catch (OverloadedException e) {
+      result.completeExceptionally(e);
+      return;
+    }
+    // a caller's cancel reaches the queued item, which is then skipped by the batcher
+    result.whenComplete((r, e) -> {
+      if (result.isCancelled()) {
+        prediction.cancel(false);
+      }
+    });
+    prediction.whenComplete((p, e) -> {
+      if (e != null) {
+        result.completeExceptionally(e instanceof CompletionException ? e.getCause() : e);
+        return;
+      }
+      result.complete(new Recognition(model.config().name(), model.config().version(),
+          TopK.of(p.output(), model.labels(), k), decodeNanos, p.queueNanos(), p.inferenceNanos(),
+          p.batchSize(), System.nanoTime() - start));
+    });
+  }
+
+  private static int resolveTopK(ServedModel model, int topK) throws InvalidRequestException {
+    int labels = model.labels().size();
+    if (topK < 0 || topK > labels) {
+      throw new InvalidRequestException("top_k must be between 1 and " + labels + " for model "
+          + model.config().name() + " (0 = its default, " + model.config().topK() + "); got " + topK);
+    }
+    return topK == 0 ? Math.min(model.config().topK(), labels) : topK;
+  }
+}

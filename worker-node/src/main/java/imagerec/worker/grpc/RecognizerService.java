@@ -1,0 +1,210 @@
+package imagerec.worker.grpc;
+
+import com.google.rpc.Status;
+import imagerec.v1.Classification;
+import imagerec.v1.GetModelRequest;
+import imagerec.v1.InputShape;
+import imagerec.v1.ListModelsRequest;
+import imagerec.v1.ListModelsResponse;
+import imagerec.v1.ModelInfo;
+import imagerec.v1.RecognizeRequest;
+import imagerec.v1.RecognizeResponse;
+import imagerec.v1.RecognizerGrpc;
+import imagerec.v1.Timings;
+import imagerec.worker.engine.Recognition;
+import imagerec.worker.engine.RecognitionEngine;
+import imagerec.worker.model.ModelConfig;
+import imagerec.worker.model.ModelRepository;
+import imagerec.worker.model.ServedModel;
+import imagerec.worker.model.UnknownModelException;
+import io.grpc.Context;
+import io.grpc.Deadline;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * {@code imagerec.v1.Recognizer} on a worker: a thin layer that hands requests to the
+ * {@link RecognitionEngine} and maps results and failures to messages and statuses.
+ */
+public final class RecognizerService extends RecognizerGrpc.RecognizerImplBase {
+  /** Stream items a worker works on at once per stream; more wait in gRPC's flow control. */
+  static final int STREAM_WINDOW = 64;
+
+  private final RecognitionEngine engine;
+  private final ModelRepository models;
+  private final String workerName;
+
+  public RecognizerService(RecognitionEngine engine, ModelRepository models, String workerName) {
+    this.engine = engine;
+    this.models = models;
+    this.workerName = workerName;
+  }
+
+  @Override
+  public void recognize(RecognizeRequest request, StreamObserver<RecognizeResponse> responses) {
+    CompletableFuture<Recognition> result = submit(request);
+    Context.current().addListener(context -> result.cancel(false), Runnable::run);
+    result.whenComplete((recognition, failure) -> {
+      if (failure != null) {
+        responses.onError(StatusMapper.toException(failure));
+      } else {
+        responses.onNext(toResponse(request.getRequestId(), recognition));
+        responses.onCompleted();
+      }
+    });
+  }
+
+  @Override
+  public StreamObserver<RecognizeRequest> recognizeStream(StreamObserver<RecognizeResponse> responses) {
+    ServerCallStreamObserver<RecognizeResponse> call = (ServerCallStreamObserver<RecognizeResponse>) responses;
+    call.disableAutoRequest();
+    StreamHandler handler = new StreamHandler(call);
+    call.setOnCancelHandler(handler::cancelAll);
+    call.request(STREAM_WINDOW);
+    return handler;
+  }
+
+  /** One client stream; all sends are made under {@code this} lock, as gRPC requires. */
+  private final class StreamHandler implements StreamObserver<RecognizeRequest> {
+    private final ServerCallStreamObserver<RecognizeResponse> call;
+    private final Set<CompletableFuture<Recognition>> outstanding = new HashSet<>();
+    private int pending;
+    private boolean halfClosed;
+    private boolean done;
+
+    StreamHandler(ServerCallStreamObserver<RecognizeResponse> call) {
+      this.call = call;
+    }
+
+    @Override
+    public void onNext(RecognizeRequest request) {
+      synchronized (this) {
+        pending++;
+      }
+      CompletableFuture<Recognition> result = submit(request);
+      synchronized (this) {
+        outstanding.add(result); // before whenComplete below, which removes it
+      }
+      result.whenComplete((recognition, failure) -> {
+        RecognizeResponse response = failure == null
+            ? toResponse(request.getRequestId(), recognition)
+            : errorResponse(request.getRequestId(), StatusMapper.toException(failure));
+        synchronized (this) {
+          pending--;
+          outstanding.remove(result);
+          if (done) {
+            return;
+          }
+          call.onNext(response);
+          call.request(1);
+          finishIfDone();
+        }
+      });
+    }
+
+    @Override
+    public void onError(Throwable t) {
+      cancelAll(); // client cancelled or failed: nothing more can be sent
+    }
+
+    void cancelAll() {
+      List<CompletableFuture<Recognition>> toCancel;
+      synchronized (this) {
+        done = true;
+        toCancel = List.copyOf(outstanding);
+      }
+      toCancel.forEach(f -> f.cancel(false));
+    }
+
+    @Override
+    public void onCompleted() {
+      synchronized (this) {
+        halfClosed = true;
+        finishIfDone();
+      }
+    }
+
+    private void finishIfDone() {
+      if (halfClosed && pending == 0 && !done) {
+        done = true;
+        call.onCompleted();
+      }
+    }
+  }
+
+  @Override
+  public void listModels(ListModelsRequest request, StreamObserver<ListModelsResponse> responses) {
+    ListModelsResponse.Builder response = ListModelsResponse.newBuilder()
+        .setDefaultModel(models.defaultModel());
+    models.all().forEach(m -> response.addModels(toModelInfo(m)));
+    responses.onNext(response.build());
+    responses.onCompleted();
+  }
+
+  @Override
+  public void getModel(GetModelRequest request, StreamObserver<ModelInfo> responses) {
+    try {
+      responses.onNext(toModelInfo(models.get(request.getName())));
+      responses.onCompleted();
+    } catch (UnknownModelException e) {
+      responses.onError(StatusMapper.toException(e));
+    }
+  }
+
+  private CompletableFuture<Recognition> submit(RecognizeRequest request) {
+    Deadline deadline = Context.current().getDeadline();
+    long deadlineNanos = deadline == null
+        ? Long.MAX_VALUE : System.nanoTime() + deadline.timeRemaining(TimeUnit.NANOSECONDS);
+    return engine.recognize(request.getImage().toByteArray(), request.getModel(), request.getTopK(),
+        deadlineNanos);
+  }
+
+  private RecognizeResponse toResponse(String requestId, Recognition r) {
+    RecognizeResponse.Builder b = RecognizeResponse.newBuilder()
+        .setRequestId(requestId)
+        .setModel(r.model())
+        .setModelVersion(r.modelVersion())
+        .setWorker(workerName)
+        .setTimings(Timings.newBuilder()
+            .setDecodeMicros(r.decodeNanos() / 1000)
+            .setQueueMicros(r.queueNanos() / 1000)
+            .setInferenceMicros(r.inferenceNanos() / 1000)
+            .setBatchSize(r.batchSize())
+            .setTotalMicros(r.totalNanos() / 1000));
+    for (Recognition.Label label : r.top()) {
+      b.addClassifications(Classification.newBuilder()
+          .setLabel(label.label()).setScore(label.score()).setIndex(label.index()));
+    }
+    return b.build();
+  }
+
+  private RecognizeResponse errorResponse(String requestId, StatusRuntimeException e) {
+    io.grpc.Status status = e.getStatus();
+    return RecognizeResponse.newBuilder()
+        .setRequestId(requestId)
+        .setWorker(workerName)
+        .setError(Status.newBuilder()
+            .setCode(status.getCode().value())
+            .setMessage(status.getDescription() == null ? "" : status.getDescription()))
+        .build();
+  }
+
+  private static ModelInfo toModelInfo(ServedModel model) {
+    ModelConfig c = model.config();
+    return ModelInfo.newBuilder()
+        .setName(c.name())
+        .setVersion(c.version())
+        .setDescription(c.description())
+        .addAllLabels(model.labels())
+        .setInput(InputShape.newBuilder()
+            .setWidth(c.input().width()).setHeight(c.input().height()).setChannels(c.input().channels()))
+        .setDefaultTopK(c.topK())
+        .build();
+  }
+}

@@ -1,0 +1,91 @@
+package imagerec.worker.image;
+
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import javax.imageio.ImageIO;
+import javax.imageio.ImageReader;
+import javax.imageio.event.IIOReadWarningListener;
+import javax.imageio.stream.ImageInputStream;
+
+/**
+ * Decodes encoded images (JPEG, PNG, BMP, GIF; the first frame of an animation) with ImageIO.
+ *
+ * <p>The dimensions are read from the header and checked against the pixel limit before any pixel
+ * is decoded, so a small file declaring a huge image (a decompression bomb) costs nothing. A
+ * decoder warning (a truncated JPEG, for example) is treated as corrupt input rather than silently
+ * returning a partly grey image. Thread-safe and stateless apart from its limit.
+ */
+public final class ImageDecoder {
+  private final long maxPixels;
+
+  /** @param maxPixels largest width x height accepted */
+  public ImageDecoder(long maxPixels) {
+    this.maxPixels = maxPixels;
+  }
+
+  /** Decodes {@code bytes}, or explains in the exception why it cannot. */
+  public BufferedImage decode(byte[] bytes) throws InvalidImageException {
+    if (bytes == null || bytes.length == 0) {
+      throw new InvalidImageException("image is empty: send the encoded bytes of a JPEG, PNG, BMP or GIF file");
+    }
+    ImageReader reader = null;
+    try (ImageInputStream in = ImageIO.createImageInputStream(new ByteArrayInputStream(bytes))) {
+      Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
+      if (!readers.hasNext()) {
+        throw new InvalidImageException("not a supported image (" + bytes.length
+            + " bytes, starting " + hexPrefix(bytes) + "): send JPEG, PNG, BMP or GIF");
+      }
+      reader = readers.next();
+      String format = reader.getFormatName().toUpperCase();
+      reader.setInput(in, true, true);
+      int width = reader.getWidth(0);
+      int height = reader.getHeight(0);
+      if (width <= 0 || height <= 0) {
+        throw new InvalidImageException(format + " image declares no pixels (" + width + "x" + height + ")");
+      }
+      long pixels = (long) width * height;
+      if (pixels > maxPixels) {
+        throw new InvalidImageException(format + " image is " + width + "x" + height + " = " + pixels
+            + " pixels, over this worker's limit of " + maxPixels + "; scale it down before sending");
+      }
+      List<String> warnings = new ArrayList<>();
+      reader.addIIOReadWarningListener(new WarningCollector(warnings));
+      BufferedImage image = reader.read(0);
+      if (!warnings.isEmpty()) {
+        throw new InvalidImageException("corrupt or truncated " + format + " image: " + warnings.get(0));
+      }
+      return image;
+    } catch (IOException | RuntimeException e) {
+      // ImageIO reports malformed data through IOException and, in some readers, runtime exceptions
+      throw new InvalidImageException("corrupt or truncated image: " + describe(e));
+    } finally {
+      if (reader != null) {
+        reader.dispose();
+      }
+    }
+  }
+
+  private static String describe(Exception e) {
+    String message = e.getMessage();
+    return message == null || message.isBlank() ? e.getClass().getSimpleName() : message;
+  }
+
+  private static String hexPrefix(byte[] bytes) {
+    StringBuilder sb = new StringBuilder();
+    for (int i = 0; i < Math.min(4, bytes.length); i++) {
+      sb.append(String.format("%02x", bytes[i] & 0xff));
+    }
+    return "0x" + sb;
+  }
+
+  private record WarningCollector(List<String> warnings) implements IIOReadWarningListener {
+    @Override
+    public void warningOccurred(ImageReader source, String warning) {
+      warnings.add(warning);
+    }
+  }
+}
