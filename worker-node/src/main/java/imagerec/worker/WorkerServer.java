@@ -15,7 +15,9 @@ import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import io.grpc.util.MutableHandlerRegistry;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -111,7 +113,19 @@ public final class WorkerServer implements AutoCloseable {
 
   /** The name reported in responses. */
   public String name() {
-    return config.name() != null ? config.name() : config.host() + ":" + port();
+    return config.name() != null ? config.name() : advertisedHost() + ":" + port();
+  }
+
+  private String advertisedHost() {
+    String host = config.host();
+    if (!host.equals("0.0.0.0") && !host.equals("::") && !host.isEmpty()) {
+      return host;
+    }
+    try {
+      return InetAddress.getLocalHost().getHostName();
+    } catch (UnknownHostException e) {
+      return "localhost";
+    }
   }
 
   /** Marks the worker NOT_SERVING (for draining) without stopping it. */

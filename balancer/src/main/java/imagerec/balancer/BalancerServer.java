@@ -1,0 +1,134 @@
+package imagerec.balancer;
+
+import imagerec.balancer.forwarding.ForwardingService;
+import imagerec.balancer.health.HealthWatcher;
+import imagerec.balancer.registry.WorkerEndpoint;
+import imagerec.balancer.registry.WorkerRegistry;
+import imagerec.balancer.routing.Picker;
+import imagerec.v1.RecognizerGrpc;
+import io.grpc.ManagedChannel;
+import io.grpc.Server;
+import io.grpc.ServerBuilder;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.protobuf.services.HealthStatusManager;
+import io.grpc.protobuf.services.ProtoReflectionServiceV1;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The balancer process: serves {@code imagerec.v1.Recognizer} by forwarding to workers, plus
+ * health and reflection. Health of {@code imagerec.v1.Recognizer} is SERVING while at least one
+ * worker is; the overall ({@code ""}) status is SERVING while the process is up.
+ *
+ * <p>Owns the worker channels, the health watcher and its scheduler, and closes them in
+ * {@link #close()}.
+ */
+public final class BalancerServer implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(BalancerServer.class);
+
+  private final BalancerConfig config;
+  private final WorkerRegistry registry = new WorkerRegistry();
+  private final HealthStatusManager health = new HealthStatusManager();
+  private final ScheduledExecutorService scheduler;
+  private final HealthWatcher watcher;
+  private final List<WorkerEndpoint> endpoints = new ArrayList<>();
+  private final Server server;
+
+  private BalancerServer(BalancerConfig config, ServerBuilder<?> builder,
+                         Function<String, ManagedChannel> channels) throws IOException {
+    this.config = config;
+    this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "balancer-scheduler");
+      t.setDaemon(true);
+      return t;
+    });
+    health.setStatus("", ServingStatus.SERVING);
+    health.setStatus(RecognizerGrpc.SERVICE_NAME, ServingStatus.NOT_SERVING);
+    registry.addListener(snapshot -> health.setStatus(RecognizerGrpc.SERVICE_NAME,
+        snapshot.healthy().isEmpty() ? ServingStatus.NOT_SERVING : ServingStatus.SERVING));
+    this.watcher = new HealthWatcher(registry, RecognizerGrpc.SERVICE_NAME, scheduler,
+        Duration.ofMillis(100), Duration.ofSeconds(2));
+    for (String address : config.workers()) {
+      WorkerEndpoint endpoint = new WorkerEndpoint(address, channels.apply(address));
+      endpoints.add(endpoint);
+      registry.add(endpoint);
+      watcher.watch(endpoint);
+    }
+    this.server = builder
+        .addService(ForwardingService.create(registry, new Picker(() -> ThreadLocalRandom.current().nextLong()),
+            config.maxAttempts(), config.streamWindow()))
+        .addService(health.getHealthService())
+        .addService(ProtoReflectionServiceV1.newInstance())
+        .build()
+        .start();
+    log.info("balancer listening on port {}, forwarding to {}", server.getPort(), config.workers());
+    if (config.portFile() != null) {
+      Files.writeString(config.portFile(), Integer.toString(server.getPort()), StandardCharsets.UTF_8);
+    }
+  }
+
+  /** Starts a balancer on Netty with plaintext channels to the workers. */
+  public static BalancerServer start(BalancerConfig config) throws IOException {
+    NettyServerBuilder builder = NettyServerBuilder
+        .forAddress(new InetSocketAddress(config.host(), config.port()))
+        .maxInboundMessageSize(config.maxMessageBytes());
+    return start(config, builder, address -> NettyChannelBuilder.forTarget(address)
+        .usePlaintext()
+        .maxInboundMessageSize(config.maxMessageBytes())
+        .build());
+  }
+
+  /** As {@link #start(BalancerConfig)} with given transports (tests use in-process ones). */
+  public static BalancerServer start(BalancerConfig config, ServerBuilder<?> builder,
+                                     Function<String, ManagedChannel> channels) throws IOException {
+    return new BalancerServer(config, builder, channels);
+  }
+
+  public int port() {
+    return server.getPort();
+  }
+
+  public WorkerRegistry registry() {
+    return registry;
+  }
+
+  public void awaitTermination() throws InterruptedException {
+    server.awaitTermination();
+  }
+
+  @Override
+  public void close() {
+    log.info("balancer shutting down");
+    health.enterTerminalState();
+    server.shutdown();
+    try {
+      if (!server.awaitTermination(config.shutdownGrace().toMillis(), TimeUnit.MILLISECONDS)) {
+        server.shutdownNow();
+        server.awaitTermination(5, TimeUnit.SECONDS);
+      }
+    } catch (InterruptedException e) {
+      server.shutdownNow();
+      Thread.currentThread().interrupt();
+    }
+    watcher.close();
+    scheduler.shutdownNow();
+    for (WorkerEndpoint endpoint : endpoints) {
+      endpoint.channel().shutdownNow();
+    }
+    log.info("balancer stopped");
+  }
+}

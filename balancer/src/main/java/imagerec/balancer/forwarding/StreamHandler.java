@@ -1,0 +1,155 @@
+package imagerec.balancer.forwarding;
+
+import com.google.protobuf.CodedInputStream;
+import com.google.protobuf.WireFormat;
+import imagerec.v1.RecognizeResponse;
+import io.grpc.Context;
+import io.grpc.Deadline;
+import io.grpc.Metadata;
+import io.grpc.MethodDescriptor;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.Status;
+import java.io.IOException;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Serves {@code RecognizeStream} by routing each item on its own: every request of the client's
+ * stream becomes one unary {@code Recognize} call to the least-loaded healthy worker at that
+ * moment, so a long stream spreads over all workers and each result goes back as soon as it is
+ * ready. A failed item becomes a response carrying its {@code request_id} and an error status;
+ * the stream goes on.
+ *
+ * <p>Flow control: at most {@code window} items of one stream are at the workers at once; the next
+ * is read from the client only when one finishes. All sends to the client happen under the
+ * per-stream lock, as {@link ServerCall} is not thread-safe.
+ */
+final class StreamHandler implements ServerCallHandler<byte[], byte[]> {
+  private static final int REQUEST_ID_FIELD = 1;
+
+  private final MethodDescriptor<byte[], byte[]> workerUnaryMethod;
+  private final Forwarder forwarder;
+  private final int window;
+
+  StreamHandler(MethodDescriptor<byte[], byte[]> workerUnaryMethod, Forwarder forwarder, int window) {
+    this.workerUnaryMethod = workerUnaryMethod;
+    this.forwarder = forwarder;
+    this.window = window;
+  }
+
+  @Override
+  public ServerCall.Listener<byte[]> startCall(ServerCall<byte[], byte[]> call, Metadata headers) {
+    Deadline deadline = Context.current().getDeadline();
+    call.sendHeaders(new Metadata());
+    call.request(window);
+    return new Stream(call, headers, deadline);
+  }
+
+  private final class Stream extends ServerCall.Listener<byte[]> {
+    private final ServerCall<byte[], byte[]> call;
+    private final Metadata headers;
+    private final Deadline deadline;
+    private final Set<ForwardedCall> outstanding = new HashSet<>();
+    private boolean halfClosed;
+    private boolean done;
+
+    Stream(ServerCall<byte[], byte[]> call, Metadata headers, Deadline deadline) {
+      this.call = call;
+      this.headers = headers;
+      this.deadline = deadline;
+    }
+
+    @Override
+    public synchronized void onMessage(byte[] request) {
+      String requestId = requestId(request);
+      ForwardedCall[] self = new ForwardedCall[1];
+      self[0] = forwarder.create(workerUnaryMethod, request, headers, deadline, new ForwardedCall.Listener() {
+        private boolean responded;
+
+        @Override
+        public void onResponse(byte[] response) {
+          responded = true;
+          send(response);
+        }
+
+        @Override
+        public void onClose(Status status, Metadata trailers) {
+          if (!responded) {
+            send(errorResponse(requestId, status.isOk()
+                ? Status.INTERNAL.withDescription("worker sent no result") : status));
+          }
+          finished(self[0]);
+        }
+      });
+      outstanding.add(self[0]); // before start: a call that fails at once finishes right here
+      self[0].start();
+    }
+
+    private synchronized void send(byte[] response) {
+      if (!done) {
+        call.sendMessage(response);
+      }
+    }
+
+    private synchronized void finished(ForwardedCall forwarded) {
+      outstanding.remove(forwarded);
+      if (!done) {
+        call.request(1);
+        closeIfComplete();
+      }
+    }
+
+    @Override
+    public synchronized void onHalfClose() {
+      halfClosed = true;
+      closeIfComplete();
+    }
+
+    @Override
+    public void onCancel() {
+      List<ForwardedCall> toCancel;
+      synchronized (this) {
+        done = true;
+        toCancel = List.copyOf(outstanding);
+      }
+      toCancel.forEach(ForwardedCall::cancel);
+    }
+
+    private void closeIfComplete() {
+      if (halfClosed && outstanding.isEmpty() && !done) {
+        done = true;
+        call.close(Status.OK, new Metadata());
+      }
+    }
+  }
+
+  private static byte[] errorResponse(String requestId, Status status) {
+    return RecognizeResponse.newBuilder()
+        .setRequestId(requestId)
+        .setError(com.google.rpc.Status.newBuilder()
+            .setCode(status.getCode().value())
+            .setMessage(status.getDescription() == null ? status.getCode().name() : status.getDescription()))
+        .build()
+        .toByteArray();
+  }
+
+  /** Reads field 1 ({@code request_id}) of a serialized request without parsing the image. */
+  static String requestId(byte[] request) {
+    try {
+      CodedInputStream in = CodedInputStream.newInstance(request);
+      int tag;
+      while ((tag = in.readTag()) != 0) {
+        if (WireFormat.getTagFieldNumber(tag) == REQUEST_ID_FIELD
+            && WireFormat.getTagWireType(tag) == WireFormat.WIRETYPE_LENGTH_DELIMITED) {
+          return in.readStringRequireUtf8();
+        }
+        in.skipField(tag);
+      }
+    } catch (IOException e) {
+      // malformed: the worker will reject the request itself; report it under an empty id
+    }
+    return "";
+  }
+}

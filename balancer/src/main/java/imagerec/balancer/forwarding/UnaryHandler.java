@@ -1,0 +1,76 @@
+package imagerec.balancer.forwarding;
+
+import io.grpc.Context;
+import io.grpc.Deadline;
+import io.grpc.Metadata;
+import io.grpc.MethodDescriptor;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.Status;
+
+/**
+ * Serves a unary method by forwarding the request bytes to a worker and the worker's response,
+ * status and trailers back unchanged.
+ */
+final class UnaryHandler implements ServerCallHandler<byte[], byte[]> {
+  private final MethodDescriptor<byte[], byte[]> workerMethod;
+  private final Forwarder forwarder;
+
+  UnaryHandler(MethodDescriptor<byte[], byte[]> workerMethod, Forwarder forwarder) {
+    this.workerMethod = workerMethod;
+    this.forwarder = forwarder;
+  }
+
+  @Override
+  public ServerCall.Listener<byte[]> startCall(ServerCall<byte[], byte[]> call, Metadata headers) {
+    Deadline deadline = Context.current().getDeadline();
+    call.request(2); // a second message would be a client error, caught below
+    return new ServerCall.Listener<>() {
+      private byte[] request;
+      private ForwardedCall forwarded;
+      private boolean closed;
+
+      @Override
+      public void onMessage(byte[] message) {
+        if (request != null) {
+          closed = true;
+          call.close(Status.INVALID_ARGUMENT.withDescription("too many requests for a unary method"),
+              new Metadata());
+          return;
+        }
+        request = message;
+      }
+
+      @Override
+      public void onHalfClose() {
+        if (closed) {
+          return;
+        }
+        if (request == null) {
+          call.close(Status.INVALID_ARGUMENT.withDescription("no request message sent"), new Metadata());
+          return;
+        }
+        forwarded = forwarder.create(workerMethod, request, headers, deadline, new ForwardedCall.Listener() {
+          @Override
+          public void onResponse(byte[] response) {
+            call.sendHeaders(new Metadata());
+            call.sendMessage(response);
+          }
+
+          @Override
+          public void onClose(Status status, Metadata trailers) {
+            call.close(status, trailers);
+          }
+        });
+        forwarded.start();
+      }
+
+      @Override
+      public void onCancel() {
+        if (forwarded != null) {
+          forwarded.cancel();
+        }
+      }
+    };
+  }
+}

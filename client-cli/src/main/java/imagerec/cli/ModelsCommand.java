@@ -1,0 +1,53 @@
+package imagerec.cli;
+
+import imagerec.v1.ListModelsRequest;
+import imagerec.v1.ListModelsResponse;
+import imagerec.v1.ModelInfo;
+import imagerec.v1.RecognizerGrpc;
+import io.grpc.ManagedChannel;
+import io.grpc.StatusRuntimeException;
+import java.io.PrintWriter;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
+
+/** {@code imagerec models}: the models served, with version, input shape and labels. */
+@Command(name = "models", mixinStandardHelpOptions = true,
+    description = "List the models the workers serve.", footer = {"", ExitCodes.HELP})
+final class ModelsCommand implements Callable<Integer> {
+  @Spec
+  CommandSpec spec;
+
+  @Mixin
+  TargetOptions target;
+
+  @Override
+  public Integer call() throws Exception {
+    ManagedChannel channel = target.channel();
+    try {
+      ListModelsResponse response = RecognizerGrpc.newBlockingStub(channel)
+          .withDeadlineAfter(target.callDeadline(Duration.ofSeconds(10)).toMillis(), TimeUnit.MILLISECONDS)
+          .listModels(ListModelsRequest.getDefaultInstance());
+      PrintWriter out = spec.commandLine().getOut();
+      for (ModelInfo m : response.getModelsList()) {
+        out.printf("%s%s  version %s  input %dx%dx%d  top-k %d  %s%n", m.getName(),
+            m.getName().equals(response.getDefaultModel()) ? " (default)" : "", m.getVersion(),
+            m.getInput().getChannels(), m.getInput().getHeight(), m.getInput().getWidth(),
+            m.getDefaultTopK(), m.getDescription());
+        out.println("  labels: " + String.join(", ", m.getLabelsList()));
+      }
+      out.flush();
+      return ExitCodes.OK;
+    } catch (StatusRuntimeException e) {
+      spec.commandLine().getErr().println("imagerec models: " + Cli.describe(e.getStatus(), target.target));
+      spec.commandLine().getErr().flush();
+      return ExitCodes.forStatus(e.getStatus());
+    } finally {
+      channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    }
+  }
+}
