@@ -1,0 +1,256 @@
+package imagerec.balancer;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import imagerec.balancer.registry.WorkerEndpoint;
+import imagerec.v1.ListModelsRequest;
+import imagerec.v1.RecognizeRequest;
+import imagerec.v1.RecognizeResponse;
+import imagerec.v1.RecognizerGrpc;
+import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.health.v1.HealthCheckRequest;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.health.v1.HealthGrpc;
+import io.grpc.inprocess.InProcessChannelBuilder;
+import io.grpc.inprocess.InProcessServerBuilder;
+import io.grpc.stub.StreamObserver;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The balancer with in-process fake workers: routing, health, retries, deadlines, streams. */
+class BalancerServerTest {
+  private final List<FakeWorker> workers = new ArrayList<>();
+  private BalancerServer balancer;
+  private ManagedChannel channel;
+  private RecognizerGrpc.RecognizerBlockingStub stub;
+
+  @BeforeEach
+  void start() throws Exception {
+    String prefix = InProcessServerBuilder.generateName();
+    List<String> names = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      workers.add(new FakeWorker(prefix + "-w" + i));
+      names.add(prefix + "-w" + i);
+    }
+    String balancerName = prefix + "-balancer";
+    balancer = BalancerServer.start(
+        new BalancerConfig("localhost", 0, null, names, 3, 16, 4 << 20, Duration.ofSeconds(1)),
+        InProcessServerBuilder.forName(balancerName),
+        address -> InProcessChannelBuilder.forName(address).build());
+    channel = InProcessChannelBuilder.forName(balancerName).build();
+    stub = RecognizerGrpc.newBlockingStub(channel);
+    awaitTrue(() -> healthyCount() == 3, "all workers healthy");
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    channel.shutdownNow();
+    balancer.close();
+    for (FakeWorker w : workers) {
+      w.close();
+    }
+  }
+
+  private int healthyCount() {
+    return balancer.registry().snapshot().healthy().size();
+  }
+
+  private static void awaitTrue(BooleanSupplier condition, String what) throws InterruptedException {
+    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > until) {
+        throw new AssertionError("timed out waiting for: " + what);
+      }
+      Thread.sleep(10);
+    }
+  }
+
+  private String recognize(String model) {
+    return stub.withDeadlineAfter(10, TimeUnit.SECONDS)
+        .recognize(RecognizeRequest.newBuilder().setModel(model).build()).getWorker();
+  }
+
+  private void assertNothingInFlight() throws InterruptedException {
+    awaitTrue(() -> balancer.registry().snapshot().all().stream().allMatch(e -> e.inFlight() == 0),
+        "in-flight counters back to zero");
+  }
+
+  @Test
+  void callsSpreadOverHealthyWorkersAndCountersReturnToZero() throws Exception {
+    Map<String, Integer> counts = new HashMap<>();
+    for (int i = 0; i < 60; i++) {
+      counts.merge(recognize(""), 1, Integer::sum);
+    }
+    assertEquals(3, counts.size(), counts.toString());
+    assertNothingInFlight();
+    long completed = balancer.registry().snapshot().all().stream().mapToLong(WorkerEndpoint::completed).sum();
+    assertEquals(60, completed);
+  }
+
+  @Test
+  void balancerHealthFollowsItsWorkers() throws Exception {
+    HealthGrpc.HealthBlockingStub health = HealthGrpc.newBlockingStub(channel);
+    HealthCheckRequest request = HealthCheckRequest.newBuilder().setService(RecognizerGrpc.SERVICE_NAME).build();
+    assertEquals(ServingStatus.SERVING, health.check(request).getStatus());
+    workers.forEach(w -> w.setServing(false));
+    awaitTrue(() -> health.check(request).getStatus() == ServingStatus.NOT_SERVING, "balancer NOT_SERVING");
+  }
+
+  @Test
+  void notServingWorkerLeavesRotationAndComesBack() throws Exception {
+    FakeWorker w0 = workers.get(0);
+    w0.setServing(false);
+    awaitTrue(() -> healthyCount() == 2, "w0 out of rotation");
+    int before = w0.calls.get();
+    for (int i = 0; i < 30; i++) {
+      recognize("");
+    }
+    assertEquals(before, w0.calls.get(), "a NOT_SERVING worker got calls");
+    w0.setServing(true);
+    awaitTrue(() -> healthyCount() == 3, "w0 back in rotation");
+    for (int i = 0; i < 30; i++) {
+      recognize("");
+    }
+    assertTrue(w0.calls.get() > before, "w0 got no calls after returning");
+  }
+
+  @Test
+  void killedWorkerLeavesRotationAndCallsGoOn() throws Exception {
+    workers.get(1).kill();
+    awaitTrue(() -> healthyCount() == 2, "killed worker out of rotation");
+    for (int i = 0; i < 20; i++) {
+      String worker = recognize("");
+      assertTrue(!worker.equals(workers.get(1).name));
+    }
+  }
+
+  @Test
+  void unavailableWorkerIsRetriedOnAnother() throws Exception {
+    workers.get(0).failWith = Status.UNAVAILABLE.withDescription("draining");
+    for (int i = 0; i < 30; i++) {
+      assertTrue(!recognize("").equals(workers.get(0).name));
+    }
+    assertTrue(workers.get(0).calls.get() > 0, "the failing worker was never tried, so retry was not tested");
+    assertNothingInFlight();
+  }
+
+  @Test
+  void clientErrorsPassThroughUnchangedAndAreNotRetried() throws Exception {
+    StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> recognize("fail:NOT_FOUND"));
+    assertEquals(Status.Code.NOT_FOUND, e.getStatus().getCode());
+    assertEquals("asked to fail", e.getStatus().getDescription());
+    assertEquals(1, workers.stream().mapToInt(w -> w.calls.get()).sum());
+  }
+
+  @Test
+  void noHealthyWorkerFailsPromptlyWithUnavailable() throws Exception {
+    workers.forEach(w -> w.setServing(false));
+    awaitTrue(() -> healthyCount() == 0, "no healthy worker");
+    long start = System.nanoTime();
+    StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> recognize(""));
+    assertEquals(Status.Code.UNAVAILABLE, e.getStatus().getCode());
+    assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(1), "not prompt");
+  }
+
+  @Test
+  void deadlinePropagatesToTheWorker() throws Exception {
+    StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> stub
+        .withDeadlineAfter(200, TimeUnit.MILLISECONDS).recognize(RecognizeRequest.newBuilder().setModel("hold").build()));
+    assertEquals(Status.Code.DEADLINE_EXCEEDED, e.getStatus().getCode());
+    assertNothingInFlight();
+  }
+
+  @Test
+  void unaryMethodsOtherThanRecognizeAreForwarded() {
+    assertEquals("fake", stub.listModels(ListModelsRequest.getDefaultInstance()).getDefaultModel());
+  }
+
+  @Test
+  void streamItemsAreRoutedOneByOneAndFailuresStayPerItem() throws Exception {
+    Map<String, RecognizeResponse> results = new ConcurrentHashMap<>();
+    CountDownLatch done = new CountDownLatch(1);
+    Throwable[] failure = new Throwable[1];
+    StreamObserver<RecognizeRequest> requests = RecognizerGrpc.newStub(channel).recognizeStream(new StreamObserver<>() {
+      @Override
+      public void onNext(RecognizeResponse r) {
+        assertNull(results.put(r.getRequestId(), r), "two results for " + r.getRequestId());
+      }
+
+      @Override
+      public void onError(Throwable t) {
+        failure[0] = t;
+        done.countDown();
+      }
+
+      @Override
+      public void onCompleted() {
+        done.countDown();
+      }
+    });
+    for (int i = 0; i < 90; i++) {
+      requests.onNext(RecognizeRequest.newBuilder().setRequestId("r" + i)
+          .setModel(i % 10 == 0 ? "fail:INVALID_ARGUMENT" : "").build());
+    }
+    requests.onCompleted();
+    assertTrue(done.await(20, TimeUnit.SECONDS));
+    assertNull(failure[0]);
+    assertEquals(90, results.size());
+    Map<String, Integer> perWorker = new HashMap<>();
+    for (int i = 0; i < 90; i++) {
+      RecognizeResponse r = results.get("r" + i);
+      if (i % 10 == 0) {
+        assertEquals(Status.Code.INVALID_ARGUMENT.value(), r.getError().getCode());
+      } else {
+        assertEquals(0, r.getError().getCode());
+        perWorker.merge(r.getWorker(), 1, Integer::sum);
+      }
+    }
+    assertEquals(3, perWorker.size(), "one stream should spread over all workers: " + perWorker);
+    assertNothingInFlight();
+  }
+
+  @Test
+  void streamItemsGetAnErrorWhenNoWorkerIsHealthy() throws Exception {
+    workers.forEach(w -> w.setServing(false));
+    awaitTrue(() -> healthyCount() == 0, "no healthy worker");
+    List<RecognizeResponse> results = new ArrayList<>();
+    CountDownLatch done = new CountDownLatch(1);
+    StreamObserver<RecognizeRequest> requests = RecognizerGrpc.newStub(channel).recognizeStream(new StreamObserver<>() {
+      @Override
+      public synchronized void onNext(RecognizeResponse r) {
+        results.add(r);
+      }
+
+      @Override
+      public void onError(Throwable t) {
+        done.countDown();
+      }
+
+      @Override
+      public void onCompleted() {
+        done.countDown();
+      }
+    });
+    requests.onNext(RecognizeRequest.newBuilder().setRequestId("x").build());
+    requests.onCompleted();
+    assertTrue(done.await(5, TimeUnit.SECONDS), "stream hung");
+    assertEquals(1, results.size());
+    assertEquals("x", results.get(0).getRequestId());
+    assertEquals(Status.Code.UNAVAILABLE.value(), results.get(0).getError().getCode());
+  }
+}

@@ -1,0 +1,94 @@
+package imagerec.balancer;
+
+import imagerec.v1.Classification;
+import imagerec.v1.ListModelsRequest;
+import imagerec.v1.ListModelsResponse;
+import imagerec.v1.ModelInfo;
+import imagerec.v1.RecognizeRequest;
+import imagerec.v1.RecognizeResponse;
+import imagerec.v1.RecognizerGrpc;
+import io.grpc.Server;
+import io.grpc.Status;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.inprocess.InProcessServerBuilder;
+import io.grpc.protobuf.services.HealthStatusManager;
+import io.grpc.stub.StreamObserver;
+import java.io.IOException;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * An in-process stand-in for a worker: answers with its own name as the label, or fails as the
+ * request's {@code model} field asks ("fail:CODE"), or holds the call until released ("hold").
+ */
+final class FakeWorker implements AutoCloseable {
+  final String name;
+  final HealthStatusManager health = new HealthStatusManager();
+  final AtomicInteger calls = new AtomicInteger();
+  final CountDownLatch release = new CountDownLatch(1);
+  volatile Status failWith;
+  private Server server;
+
+  FakeWorker(String name) throws IOException {
+    this.name = name;
+    start();
+  }
+
+  void start() throws IOException {
+    server = InProcessServerBuilder.forName(name)
+        .addService(new Service())
+        .addService(health.getHealthService())
+        .build().start();
+    setServing(true);
+  }
+
+  void setServing(boolean serving) {
+    health.setStatus(RecognizerGrpc.SERVICE_NAME, serving ? ServingStatus.SERVING : ServingStatus.NOT_SERVING);
+  }
+
+  void kill() throws InterruptedException {
+    server.shutdownNow();
+    server.awaitTermination(5, TimeUnit.SECONDS);
+  }
+
+  @Override
+  public void close() throws InterruptedException {
+    release.countDown();
+    kill();
+  }
+
+  private final class Service extends RecognizerGrpc.RecognizerImplBase {
+    @Override
+    public void recognize(RecognizeRequest request, StreamObserver<RecognizeResponse> responses) {
+      calls.incrementAndGet();
+      Status fail = failWith;
+      if (fail != null) {
+        responses.onError(fail.asRuntimeException());
+        return;
+      }
+      if (request.getModel().startsWith("fail:")) {
+        responses.onError(Status.fromCode(Status.Code.valueOf(request.getModel().substring(5)))
+            .withDescription("asked to fail").asRuntimeException());
+        return;
+      }
+      if (request.getModel().equals("hold")) {
+        try {
+          release.await(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
+      responses.onNext(RecognizeResponse.newBuilder().setRequestId(request.getRequestId()).setWorker(name)
+          .addClassifications(Classification.newBuilder().setLabel(name).setScore(1)).build());
+      responses.onCompleted();
+    }
+
+    @Override
+    public void listModels(ListModelsRequest request, StreamObserver<ListModelsResponse> responses) {
+      responses.onNext(ListModelsResponse.newBuilder().setDefaultModel("fake")
+          .addModels(ModelInfo.newBuilder().setName("fake")).build());
+      responses.onCompleted();
+    }
+  }
+}

@@ -1,0 +1,162 @@
+package imagerec.worker.grpc;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.protobuf.ByteString;
+import imagerec.v1.GetModelRequest;
+import imagerec.v1.ListModelsRequest;
+import imagerec.v1.ListModelsResponse;
+import imagerec.v1.RecognizeRequest;
+import imagerec.v1.RecognizeResponse;
+import imagerec.v1.RecognizerGrpc;
+import imagerec.worker.WorkerConfig;
+import imagerec.worker.WorkerServer;
+import imagerec.worker.inference.BatchingConfig;
+import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.health.v1.HealthCheckRequest;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.health.v1.HealthGrpc;
+import io.grpc.inprocess.InProcessChannelBuilder;
+import io.grpc.inprocess.InProcessServerBuilder;
+import io.grpc.stub.StreamObserver;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The worker's gRPC surface over an in-process transport, with the bundled model. */
+class WorkerServiceTest {
+  static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
+  private static WorkerServer worker;
+  private static ManagedChannel channel;
+  private static RecognizerGrpc.RecognizerBlockingStub stub;
+
+  @BeforeAll
+  static void start() throws Exception {
+    String name = InProcessServerBuilder.generateName();
+    WorkerConfig config = new WorkerConfig("localhost", 0, null, "test-worker", ROOT.resolve("models"), null,
+        new BatchingConfig(2, 8, Duration.ZERO, 64), 1, 2, 64, 4096L * 4096, 16 << 20, Duration.ofSeconds(5));
+    System.setProperty("ai.djl.offline", "true");
+    worker = WorkerServer.start(config, InProcessServerBuilder.forName(name));
+    channel = InProcessChannelBuilder.forName(name).build();
+    stub = RecognizerGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS);
+  }
+
+  @AfterAll
+  static void stop() {
+    channel.shutdownNow();
+    worker.close();
+  }
+
+  private static ByteString sample(String label, int n) throws Exception {
+    return ByteString.copyFrom(Files.readAllBytes(ROOT.resolve("samples").resolve(label).resolve(n + ".png")));
+  }
+
+  @Test
+  void isServingOnceStarted() {
+    assertEquals(ServingStatus.SERVING, HealthGrpc.newBlockingStub(channel)
+        .check(HealthCheckRequest.newBuilder().setService(RecognizerGrpc.SERVICE_NAME).build()).getStatus());
+  }
+
+  @Test
+  void recognizesARealImageWithTypedResults() throws Exception {
+    RecognizeResponse r = stub.recognize(RecognizeRequest.newBuilder().setRequestId("a")
+        .setImage(sample("trouser", 0)).build());
+    assertEquals("a", r.getRequestId());
+    assertEquals("fashion-mnist", r.getModel());
+    assertEquals("test-worker", r.getWorker());
+    assertEquals(3, r.getClassificationsCount(), "model default top_k");
+    assertEquals("Trouser", r.getClassifications(0).getLabel());
+    assertEquals(1, r.getClassifications(0).getIndex());
+    assertTrue(r.getClassifications(0).getScore() >= r.getClassifications(1).getScore());
+    assertTrue(r.getTimings().getTotalMicros() > 0);
+    assertTrue(r.getTimings().getBatchSize() >= 1);
+  }
+
+  @Test
+  void topKSelectsHowManyLabels() throws Exception {
+    RecognizeResponse r = stub.recognize(RecognizeRequest.newBuilder().setImage(sample("bag", 0)).setTopK(10).build());
+    assertEquals(10, r.getClassificationsCount());
+    double sum = r.getClassificationsList().stream().mapToDouble(c -> c.getScore()).sum();
+    assertEquals(1.0, sum, 1e-3, "softmax over all labels");
+  }
+
+  @Test
+  void badInputGetsTheDocumentedStatusAndTheWorkerCarriesOn() throws Exception {
+    assertCode(Status.Code.INVALID_ARGUMENT, RecognizeRequest.newBuilder()
+        .setImage(ByteString.copyFromUtf8("definitely not an image")).build());
+    assertCode(Status.Code.INVALID_ARGUMENT, RecognizeRequest.newBuilder().build());
+    assertCode(Status.Code.NOT_FOUND, RecognizeRequest.newBuilder().setImage(sample("bag", 0)).setModel("nope").build());
+    assertCode(Status.Code.INVALID_ARGUMENT, RecognizeRequest.newBuilder().setImage(sample("bag", 0)).setTopK(11).build());
+    assertCode(Status.Code.INVALID_ARGUMENT, RecognizeRequest.newBuilder().setImage(sample("bag", 0)).setTopK(-1).build());
+    byte[] png = sample("bag", 0).toByteArray();
+    assertCode(Status.Code.INVALID_ARGUMENT, RecognizeRequest.newBuilder()
+        .setImage(ByteString.copyFrom(png, 0, png.length / 2)).build());
+    assertEquals("Bag", stub.recognize(RecognizeRequest.newBuilder().setImage(sample("bag", 0)).build())
+        .getClassifications(0).getLabel());
+  }
+
+  @Test
+  void streamAnswersEveryItemAndABadItemDoesNotEndIt() throws Exception {
+    Map<String, RecognizeResponse> results = new HashMap<>();
+    CountDownLatch done = new CountDownLatch(1);
+    Throwable[] failure = new Throwable[1];
+    StreamObserver<RecognizeRequest> requests = RecognizerGrpc.newStub(channel).recognizeStream(
+        new StreamObserver<>() {
+          @Override
+          public synchronized void onNext(RecognizeResponse r) {
+            results.put(r.getRequestId(), r);
+          }
+
+          @Override
+          public void onError(Throwable t) {
+            failure[0] = t;
+            done.countDown();
+          }
+
+          @Override
+          public void onCompleted() {
+            done.countDown();
+          }
+        });
+    requests.onNext(RecognizeRequest.newBuilder().setRequestId("good-1").setImage(sample("sneaker", 0)).build());
+    requests.onNext(RecognizeRequest.newBuilder().setRequestId("bad").setImage(ByteString.copyFromUtf8("junk")).build());
+    requests.onNext(RecognizeRequest.newBuilder().setRequestId("good-2").setImage(sample("coat", 0)).build());
+    requests.onCompleted();
+    assertTrue(done.await(30, TimeUnit.SECONDS));
+    assertEquals(null, failure[0]);
+    assertEquals(3, results.size());
+    assertEquals("Sneaker", results.get("good-1").getClassifications(0).getLabel());
+    assertEquals("Coat", results.get("good-2").getClassifications(0).getLabel());
+    assertEquals(Status.Code.INVALID_ARGUMENT.value(), results.get("bad").getError().getCode());
+    assertFalse(results.get("bad").getError().getMessage().isEmpty());
+  }
+
+  @Test
+  void listsAndDescribesModels() {
+    ListModelsResponse models = stub.listModels(ListModelsRequest.getDefaultInstance());
+    assertEquals("fashion-mnist", models.getDefaultModel());
+    assertEquals(10, models.getModels(0).getLabelsCount());
+    assertEquals(28, stub.getModel(GetModelRequest.getDefaultInstance()).getInput().getWidth());
+    StatusRuntimeException e = assertThrows(StatusRuntimeException.class,
+        () -> stub.getModel(GetModelRequest.newBuilder().setName("nope").build()));
+    assertEquals(Status.Code.NOT_FOUND, e.getStatus().getCode());
+  }
+
+  private static void assertCode(Status.Code code, RecognizeRequest request) {
+    StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> stub.recognize(request));
+    assertEquals(code, e.getStatus().getCode(), e.getStatus().toString());
+    assertFalse(e.getStatus().getDescription().isBlank());
+  }
+}
