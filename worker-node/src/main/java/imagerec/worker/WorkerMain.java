@@ -2,6 +2,7 @@ package imagerec.worker;
 
 import imagerec.worker.inference.BatchingConfig;
 import imagerec.worker.model.ModelLoadException;
+import imagerec.worker.model.ModelRepository;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -84,6 +85,9 @@ public final class WorkerMain implements Callable<Integer> {
       description = "time in-flight calls get to finish at shutdown (default: ${DEFAULT-VALUE})")
   long shutdownGraceMs;
 
+  @Option(names = "--check", description = "load and warm the models, report them, and exit (0 when all load)")
+  boolean check;
+
   @Override
   public Integer call() throws Exception {
     int cores = Runtime.getRuntime().availableProcessors();
@@ -103,6 +107,16 @@ public final class WorkerMain implements Callable<Integer> {
         Duration.ofMillis(shutdownGraceMs));
     log.info("starting worker with {}", config);
     configureEngine(config.intraOpThreads());
+    if (check) {
+      try (ModelRepository repository = ModelRepository.load(models, defaultModel, config.batching())) {
+        repository.all().forEach(m -> System.out.println(m.config().name() + " " + m.config().version()
+            + ": loaded, " + m.labels().size() + " labels, input " + m.config().input()));
+        return 0;
+      } catch (ModelLoadException e) {
+        System.err.println("imagerec-worker: " + e.getMessage());
+        return 1;
+      }
+    }
     WorkerServer worker;
     try {
       worker = WorkerServer.start(config);

@@ -1,0 +1,164 @@
+package imagerec.it;
+
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import io.grpc.StatusRuntimeException;
+import io.grpc.health.v1.HealthCheckRequest;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.health.v1.HealthGrpc;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.StringJoiner;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Real worker and balancer processes on free loopback ports, started with this JVM's class path
+ * and the bundled model. Each process writes its bound port to a file; logs go to
+ * {@code target/it-logs}. Closing it kills whatever is still running.
+ */
+final class ProcessCluster implements AutoCloseable {
+  static final Path ROOT = Path.of(System.getProperty("imagerec.root", "..")).toAbsolutePath().normalize();
+  static final String RECOGNIZER = "imagerec.v1.Recognizer";
+
+  /** A started process and the port it listens on. */
+  record Node(String name, Process process, int port) {
+    String address() {
+      return "localhost:" + port;
+    }
+  }
+
+  private final Path dir;
+  private final List<Node> workers = new ArrayList<>();
+  private final List<Process> processes = new ArrayList<>();
+  private Node balancer;
+
+  ProcessCluster(String testName) throws IOException {
+    dir = ROOT.resolve("integration-tests/target/it-logs").resolve(testName + "-" + System.nanoTime());
+    Files.createDirectories(dir);
+  }
+
+  /** Starts {@code n} workers and a balancer over them, and waits until the balancer is SERVING. */
+  static ProcessCluster start(String testName, int n) throws Exception {
+    ProcessCluster cluster = new ProcessCluster(testName);
+    try {
+      for (int i = 0; i < n; i++) {
+        cluster.workers.add(cluster.launch("worker-" + i, "imagerec.worker.WorkerMain",
+            "--models", ROOT.resolve("models").toString(), "--name", "worker-" + i, "--host", "127.0.0.1"));
+      }
+      for (Node worker : cluster.workers) {
+        awaitServing(worker, 120);
+      }
+      StringJoiner addresses = new StringJoiner(",");
+      cluster.workers.forEach(w -> addresses.add(w.address()));
+      cluster.balancer = cluster.launch("balancer", "imagerec.balancer.BalancerMain",
+          "--workers", addresses.toString(), "--host", "127.0.0.1");
+      awaitServing(cluster.balancer, 30);
+      return cluster;
+    } catch (Exception | Error e) {
+      cluster.close();
+      throw e;
+    }
+  }
+
+  List<Node> workers() {
+    return workers;
+  }
+
+  Node balancer() {
+    return balancer;
+  }
+
+  ManagedChannel channelToBalancer() {
+    return ManagedChannelBuilder.forTarget(balancer.address()).usePlaintext().maxInboundMessageSize(16 << 20).build();
+  }
+
+  private Node launch(String name, String mainClass, String... args) throws Exception {
+    Path portFile = dir.resolve(name + ".port");
+    List<String> command = new ArrayList<>(List.of(
+        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-Xmx512m", "-XX:+UseSerialGC", "-Dai.djl.offline=true",
+        "-cp", System.getProperty("java.class.path"), mainClass,
+        "--port", "0", "--port-file", portFile.toString()));
+    command.addAll(List.of(args));
+    Process process = new ProcessBuilder(command)
+        .redirectErrorStream(true)
+        .redirectOutput(dir.resolve(name + ".log").toFile())
+        .start();
+    processes.add(process);
+    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+    while (!Files.exists(portFile) || Files.readString(portFile).isBlank()) {
+      if (!process.isAlive()) {
+        throw new IllegalStateException(name + " exited with " + process.exitValue() + "; see " + dir.resolve(name + ".log"));
+      }
+      if (System.nanoTime() > until) {
+        throw new IllegalStateException(name + " did not start listening; see " + dir.resolve(name + ".log"));
+      }
+      Thread.sleep(50);
+    }
+    return new Node(name, process, Integer.parseInt(Files.readString(portFile).strip()));
+  }
+
+  /** Waits until {@code node}'s Recognizer health is SERVING. */
+  static void awaitServing(Node node, int seconds) throws InterruptedException {
+    ManagedChannel channel = ManagedChannelBuilder.forTarget(node.address()).usePlaintext().build();
+    try {
+      long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+      while (true) {
+        try {
+          if (HealthGrpc.newBlockingStub(channel).withDeadlineAfter(2, TimeUnit.SECONDS)
+              .check(HealthCheckRequest.newBuilder().setService(RECOGNIZER).build())
+              .getStatus() == ServingStatus.SERVING) {
+            return;
+          }
+        } catch (StatusRuntimeException e) {
+          // not up yet
+        }
+        if (!node.process().isAlive()) {
+          throw new IllegalStateException(node.name() + " died while starting");
+        }
+        if (System.nanoTime() > until) {
+          throw new IllegalStateException(node.name() + " not SERVING after " + seconds + " s");
+        }
+        Thread.sleep(100);
+      }
+    } finally {
+      channel.shutdownNow();
+    }
+  }
+
+  /** Kills a process at once (SIGKILL) and waits for it to be gone. */
+  static void kill(Node node) throws InterruptedException {
+    node.process().destroyForcibly();
+    node.process().waitFor(30, TimeUnit.SECONDS);
+  }
+
+  /** Stops a process gracefully (SIGTERM) and returns its exit code. */
+  static int stop(Node node) throws InterruptedException {
+    node.process().destroy();
+    if (!node.process().waitFor(30, TimeUnit.SECONDS)) {
+      node.process().destroyForcibly();
+      node.process().waitFor(10, TimeUnit.SECONDS);
+    }
+    return node.process().exitValue();
+  }
+
+  Path logDir() {
+    return dir;
+  }
+
+  @Override
+  public void close() throws InterruptedException {
+    for (Process p : processes) {
+      p.destroy();
+    }
+    for (Process p : processes) {
+      if (!p.waitFor(20, TimeUnit.SECONDS)) {
+        p.destroyForcibly();
+      }
+    }
+  }
+
+}
