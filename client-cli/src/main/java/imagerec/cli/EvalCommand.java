@@ -111,8 +111,8 @@ final class EvalCommand implements Callable<Integer> {
       spec.commandLine().getErr().println("imagerec eval: " + Cli.describe(status, target.target));
       spec.commandLine().getErr().flush();
     }
-    out.printf(Locale.ROOT, "recognized %d images in %.2f s: %.0f images/s, %d errors %s%n", total, seconds,
-        total / seconds, errors.get(), errorCodes.isEmpty() ? "" : errorCodes);
+    out.printf(Locale.ROOT, "recognized %d images in %.2f s: %.0f images/s, %d errors%s%n", total, seconds,
+        total / seconds, errors.get(), errorCodes.isEmpty() ? "" : " " + errorCodes);
     out.printf(Locale.ROOT, "accuracy: %.4f (%d/%d)%n", total == 0 ? 0.0 : (double) correct.get() / total,
         correct.get(), total);
     out.flush();
