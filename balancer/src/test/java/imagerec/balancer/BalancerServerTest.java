@@ -176,6 +176,26 @@ class BalancerServerTest {
   }
 
   @Test
+  void clientCancelReachesTheWorkerCall() throws Exception {
+    io.grpc.Context.CancellableContext context = io.grpc.Context.current().withCancellation();
+    Thread caller = new Thread(() -> context.run(() -> {
+      try {
+        recognize("hold");
+      } catch (StatusRuntimeException expected) {
+        // CANCELLED
+      }
+    }));
+    caller.start();
+    awaitTrue(() -> balancer.registry().snapshot().all().stream().mapToInt(WorkerEndpoint::inFlight).sum() == 1,
+        "the held call is at a worker");
+    FakeWorker holder = workers.stream().filter(w -> w.calls.get() == 1).findFirst().orElseThrow();
+    context.cancel(null);
+    caller.join(5000);
+    awaitTrue(() -> holder.cancelled.get() == 1, "the worker saw the cancellation");
+    assertNothingInFlight();
+  }
+
+  @Test
   void unaryMethodsOtherThanRecognizeAreForwarded() {
     assertEquals("fake", stub.listModels(ListModelsRequest.getDefaultInstance()).getDefaultModel());
   }

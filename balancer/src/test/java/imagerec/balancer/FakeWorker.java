@@ -26,6 +26,7 @@ final class FakeWorker implements AutoCloseable {
   final String name;
   final HealthStatusManager health = new HealthStatusManager();
   final AtomicInteger calls = new AtomicInteger();
+  final AtomicInteger cancelled = new AtomicInteger();
   final CountDownLatch release = new CountDownLatch(1);
   volatile Status failWith;
   private Server server;
@@ -73,6 +74,7 @@ final class FakeWorker implements AutoCloseable {
         return;
       }
       if (request.getModel().equals("hold")) {
+        io.grpc.Context.current().addListener(c -> cancelled.incrementAndGet(), Runnable::run);
         try {
           release.await(30, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
