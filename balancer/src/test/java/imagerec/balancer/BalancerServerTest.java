@@ -24,7 +24,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
@@ -200,15 +199,19 @@ class BalancerServerTest {
     assertEquals("fake", stub.listModels(ListModelsRequest.getDefaultInstance()).getDefaultModel());
   }
 
-  @Test
-  void streamItemsAreRoutedOneByOneAndFailuresStayPerItem() throws Exception {
-    Map<String, RecognizeResponse> results = new ConcurrentHashMap<>();
+  /** The outcome of one client stream: every response, and the error that ended it, if any. */
+  private record StreamRun(List<RecognizeResponse> responses, Throwable failure) {}
+
+  private StreamRun runStream(List<RecognizeRequest> items) throws InterruptedException {
+    List<RecognizeResponse> responses = new ArrayList<>();
     CountDownLatch done = new CountDownLatch(1);
     Throwable[] failure = new Throwable[1];
     StreamObserver<RecognizeRequest> requests = RecognizerGrpc.newStub(channel).recognizeStream(new StreamObserver<>() {
       @Override
       public void onNext(RecognizeResponse r) {
-        assertNull(results.put(r.getRequestId(), r), "two results for " + r.getRequestId());
+        synchronized (responses) {
+          responses.add(r);
+        }
       }
 
       @Override
@@ -222,13 +225,25 @@ class BalancerServerTest {
         done.countDown();
       }
     });
+    items.forEach(requests::onNext);
+    requests.onCompleted();
+    assertTrue(done.await(20, TimeUnit.SECONDS), "stream hung");
+    synchronized (responses) {
+      return new StreamRun(List.copyOf(responses), failure[0]);
+    }
+  }
+
+  @Test
+  void streamItemsAreRoutedOneByOneAndFailuresStayPerItem() throws Exception {
+    List<RecognizeRequest> items = new ArrayList<>();
     for (int i = 0; i < 90; i++) {
-      requests.onNext(RecognizeRequest.newBuilder().setRequestId("r" + i)
+      items.add(RecognizeRequest.newBuilder().setRequestId("r" + i)
           .setModel(i % 10 == 0 ? "fail:INVALID_ARGUMENT" : "").build());
     }
-    requests.onCompleted();
-    assertTrue(done.await(20, TimeUnit.SECONDS));
-    assertNull(failure[0]);
+    StreamRun run = runStream(items);
+    assertNull(run.failure());
+    Map<String, RecognizeResponse> results = new HashMap<>();
+    run.responses().forEach(r -> assertNull(results.put(r.getRequestId(), r), "two results for " + r.getRequestId()));
     assertEquals(90, results.size());
     Map<String, Integer> perWorker = new HashMap<>();
     for (int i = 0; i < 90; i++) {
@@ -248,29 +263,10 @@ class BalancerServerTest {
   void streamItemsGetAnErrorWhenNoWorkerIsHealthy() throws Exception {
     workers.forEach(w -> w.setServing(false));
     awaitTrue(() -> healthyCount() == 0, "no healthy worker");
-    List<RecognizeResponse> results = new ArrayList<>();
-    CountDownLatch done = new CountDownLatch(1);
-    StreamObserver<RecognizeRequest> requests = RecognizerGrpc.newStub(channel).recognizeStream(new StreamObserver<>() {
-      @Override
-      public synchronized void onNext(RecognizeResponse r) {
-        results.add(r);
-      }
-
-      @Override
-      public void onError(Throwable t) {
-        done.countDown();
-      }
-
-      @Override
-      public void onCompleted() {
-        done.countDown();
-      }
-    });
-    requests.onNext(RecognizeRequest.newBuilder().setRequestId("x").build());
-    requests.onCompleted();
-    assertTrue(done.await(5, TimeUnit.SECONDS), "stream hung");
-    assertEquals(1, results.size());
-    assertEquals("x", results.get(0).getRequestId());
-    assertEquals(Status.Code.UNAVAILABLE.value(), results.get(0).getError().getCode());
+    StreamRun run = runStream(List.of(RecognizeRequest.newBuilder().setRequestId("x").build()));
+    assertNull(run.failure());
+    assertEquals(1, run.responses().size());
+    assertEquals("x", run.responses().get(0).getRequestId());
+    assertEquals(Status.Code.UNAVAILABLE.value(), run.responses().get(0).getError().getCode());
   }
 }
