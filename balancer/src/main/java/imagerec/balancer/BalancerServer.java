@@ -1,5 +1,6 @@
 package imagerec.balancer;
 
+import imagerec.balancer.admin.AdminService;
 import imagerec.balancer.forwarding.ForwardingService;
 import imagerec.balancer.health.HealthWatcher;
 import imagerec.balancer.registry.WorkerEndpoint;
@@ -63,7 +64,7 @@ public final class BalancerServer implements AutoCloseable {
     this.watcher = new HealthWatcher(registry, RecognizerGrpc.SERVICE_NAME, scheduler,
         Duration.ofMillis(100), Duration.ofSeconds(2));
     for (String address : config.workers()) {
-      WorkerEndpoint endpoint = new WorkerEndpoint(address, channels.apply(address));
+      WorkerEndpoint endpoint = new WorkerEndpoint(address, "static", channels.apply(address));
       endpoints.add(endpoint);
       registry.add(endpoint);
       watcher.watch(endpoint);
@@ -71,6 +72,7 @@ public final class BalancerServer implements AutoCloseable {
     this.server = builder
         .addService(ForwardingService.create(registry, new Picker(() -> ThreadLocalRandom.current().nextLong()),
             config.maxAttempts(), config.streamWindow()))
+        .addService(new AdminService(registry))
         .addService(health.getHealthService())
         .addService(ProtoReflectionServiceV1.newInstance())
         .build()

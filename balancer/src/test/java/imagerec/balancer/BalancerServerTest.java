@@ -6,7 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import imagerec.balancer.registry.WorkerEndpoint;
+import imagerec.v1.BalancerAdminGrpc;
+import imagerec.v1.DrainWorkerRequest;
 import imagerec.v1.ListModelsRequest;
+import imagerec.v1.ListWorkersRequest;
+import imagerec.v1.ListWorkersResponse;
+import imagerec.v1.WorkerStatus;
 import imagerec.v1.RecognizeRequest;
 import imagerec.v1.RecognizeResponse;
 import imagerec.v1.RecognizerGrpc;
@@ -192,6 +197,35 @@ class BalancerServerTest {
     caller.join(5000);
     awaitTrue(() -> holder.cancelled.get() == 1, "the worker saw the cancellation");
     assertNothingInFlight();
+  }
+
+  @Test
+  void drainedWorkerGetsNoNewCallsButFinishesItsInFlightOne() throws Exception {
+    BalancerAdminGrpc.BalancerAdminBlockingStub admin = BalancerAdminGrpc.newBlockingStub(channel);
+    // hold one call on some worker, then drain that worker
+    Thread caller = new Thread(() -> recognize("hold"));
+    caller.start();
+    awaitTrue(() -> workers.stream().anyMatch(w -> w.calls.get() == 1), "the held call reached a worker");
+    FakeWorker held = workers.stream().filter(w -> w.calls.get() == 1).findFirst().orElseThrow();
+    WorkerStatus drained = admin.drainWorker(DrainWorkerRequest.newBuilder().setAddress(held.name).build());
+    assertEquals(WorkerStatus.State.DRAINING, drained.getState());
+    assertEquals(1, drained.getInFlight());
+    for (int i = 0; i < 20; i++) {
+      assertTrue(!recognize("").equals(held.name), "a drained worker got a new call");
+    }
+    held.release.countDown();
+    caller.join(5000);
+    assertNothingInFlight();
+    ListWorkersResponse list = admin.listWorkers(ListWorkersRequest.getDefaultInstance());
+    assertEquals(3, list.getWorkersCount());
+    WorkerStatus after = list.getWorkersList().stream().filter(w -> w.getAddress().equals(held.name)).findFirst().orElseThrow();
+    assertEquals(WorkerStatus.State.DRAINING, after.getState());
+    assertEquals(1, after.getCompleted());
+    assertEquals(WorkerStatus.State.SERVING,
+        admin.undrainWorker(DrainWorkerRequest.newBuilder().setAddress(held.name).build()).getState());
+    StatusRuntimeException unknown = assertThrows(StatusRuntimeException.class,
+        () -> admin.drainWorker(DrainWorkerRequest.newBuilder().setAddress("nowhere:1").build()));
+    assertEquals(Status.Code.NOT_FOUND, unknown.getStatus().getCode());
   }
 
   @Test

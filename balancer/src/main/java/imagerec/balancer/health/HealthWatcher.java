@@ -2,6 +2,7 @@ package imagerec.balancer.health;
 
 import imagerec.balancer.registry.WorkerEndpoint;
 import imagerec.balancer.registry.WorkerRegistry;
+import imagerec.balancer.registry.WorkerRegistry.Health;
 import io.grpc.Context;
 import io.grpc.Status;
 import io.grpc.health.v1.HealthCheckRequest;
@@ -92,7 +93,7 @@ public final class HealthWatcher implements AutoCloseable {
     public void onNext(HealthCheckResponse response) {
       backoff = minBackoff; // the worker answered: the next break starts from the shortest wait
       boolean serving = response.getStatus() == ServingStatus.SERVING;
-      if (registry.setHealthy(endpoint, serving)) {
+      if (registry.setHealth(endpoint, serving ? Health.SERVING : Health.NOT_SERVING)) {
         log.info("worker {} is {}", endpoint, serving ? "SERVING: in rotation" : response.getStatus()
             + ": out of rotation");
       }
@@ -103,7 +104,7 @@ public final class HealthWatcher implements AutoCloseable {
       if (closed || context.isCancelled() && watches.get(endpoint) != context) {
         return; // unwatched or replaced
       }
-      if (registry.setHealthy(endpoint, false)) {
+      if (registry.setHealth(endpoint, Health.UNREACHABLE)) {
         log.warn("worker {} health stream broke ({}): out of rotation", endpoint,
             Status.fromThrowable(t).getCode());
       }

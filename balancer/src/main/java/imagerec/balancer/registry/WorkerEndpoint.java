@@ -13,18 +13,27 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class WorkerEndpoint {
   private final String address;
+  private final String source;
   private final ManagedChannel channel;
   private final AtomicInteger inFlight = new AtomicInteger();
   private final AtomicLong completed = new AtomicLong();
   private final AtomicLong failed = new AtomicLong();
 
-  public WorkerEndpoint(String address, ManagedChannel channel) {
+  /**
+   * @param source where the balancer learned of it ("static" for --workers)
+   */
+  public WorkerEndpoint(String address, String source, ManagedChannel channel) {
     this.address = address;
+    this.source = source;
     this.channel = channel;
   }
 
   public String address() {
     return address;
+  }
+
+  public String source() {
+    return source;
   }
 
   public ManagedChannel channel() {

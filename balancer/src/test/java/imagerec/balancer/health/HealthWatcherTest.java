@@ -41,7 +41,7 @@ class HealthWatcherTest {
     startServer(ServingStatus.NOT_SERVING);
     scheduler = Executors.newSingleThreadScheduledExecutor();
     channel = InProcessChannelBuilder.forName(name).build();
-    endpoint = new WorkerEndpoint(name, channel);
+    endpoint = new WorkerEndpoint(name, "static", channel);
     registry.add(endpoint);
     registry.addListener(s -> {
       synchronized (transitions) {

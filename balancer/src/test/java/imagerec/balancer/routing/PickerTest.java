@@ -20,7 +20,7 @@ class PickerTest {
   private static List<WorkerEndpoint> workers(int n) {
     List<WorkerEndpoint> list = new ArrayList<>();
     for (int i = 0; i < n; i++) {
-      list.add(new WorkerEndpoint("w" + i, null));
+      list.add(new WorkerEndpoint("w" + i, "static", null));
     }
     return list;
   }

@@ -1,0 +1,80 @@
+package imagerec.balancer.admin;
+
+import imagerec.balancer.registry.WorkerEndpoint;
+import imagerec.balancer.registry.WorkerRegistry;
+import imagerec.v1.BalancerAdminGrpc;
+import imagerec.v1.DrainWorkerRequest;
+import imagerec.v1.ListWorkersRequest;
+import imagerec.v1.ListWorkersResponse;
+import imagerec.v1.WorkerStatus;
+import io.grpc.Status;
+import io.grpc.stub.StreamObserver;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** {@code imagerec.v1.BalancerAdmin}: the registry as operators see it, and draining. */
+public final class AdminService extends BalancerAdminGrpc.BalancerAdminImplBase {
+  private static final Logger log = LoggerFactory.getLogger(AdminService.class);
+
+  private final WorkerRegistry registry;
+
+  public AdminService(WorkerRegistry registry) {
+    this.registry = registry;
+  }
+
+  @Override
+  public void listWorkers(ListWorkersRequest request, StreamObserver<ListWorkersResponse> responses) {
+    WorkerRegistry.Snapshot snapshot = registry.snapshot();
+    ListWorkersResponse.Builder response = ListWorkersResponse.newBuilder();
+    snapshot.all().forEach(e -> response.addWorkers(status(snapshot, e)));
+    responses.onNext(response.build());
+    responses.onCompleted();
+  }
+
+  @Override
+  public void drainWorker(DrainWorkerRequest request, StreamObserver<WorkerStatus> responses) {
+    setDraining(request.getAddress(), true, responses);
+  }
+
+  @Override
+  public void undrainWorker(DrainWorkerRequest request, StreamObserver<WorkerStatus> responses) {
+    setDraining(request.getAddress(), false, responses);
+  }
+
+  private void setDraining(String address, boolean drain, StreamObserver<WorkerStatus> responses) {
+    Optional<WorkerEndpoint> endpoint = registry.find(address);
+    if (endpoint.isEmpty()) {
+      responses.onError(Status.NOT_FOUND.withDescription("no worker at '" + address + "'; known: "
+          + registry.snapshot().all()).asRuntimeException());
+      return;
+    }
+    if (registry.setDraining(endpoint.get(), drain)) {
+      log.info("worker {} {} by an operator", address, drain ? "drained" : "undrained");
+    }
+    responses.onNext(status(registry.snapshot(), endpoint.get()));
+    responses.onCompleted();
+  }
+
+  private static WorkerStatus status(WorkerRegistry.Snapshot snapshot, WorkerEndpoint e) {
+    WorkerStatus.State state;
+    if (snapshot.draining().contains(e)) {
+      state = WorkerStatus.State.DRAINING;
+    } else {
+      state = switch (snapshot.healthOf(e)) {
+        case SERVING -> WorkerStatus.State.SERVING;
+        case NOT_SERVING -> WorkerStatus.State.NOT_SERVING;
+        case UNREACHABLE -> WorkerStatus.State.UNREACHABLE;
+        case UNKNOWN -> WorkerStatus.State.STATE_UNSPECIFIED;
+      };
+    }
+    return WorkerStatus.newBuilder()
+        .setAddress(e.address())
+        .setSource(e.source())
+        .setState(state)
+        .setInFlight(e.inFlight())
+        .setCompleted(e.completed())
+        .setFailures(e.failed())
+        .build();
+  }
+}
