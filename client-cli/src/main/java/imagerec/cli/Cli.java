@@ -16,8 +16,22 @@ final class Cli {
     return ExitCodes.USAGE;
   }
 
-  /** A one-line explanation of a call failure, with what to do where that is clear. */
+  /** Prints a call failure for {@code spec}'s command and returns the matching exit code. */
+  static int callError(CommandSpec spec, Status status, String target) {
+    PrintWriter err = spec.commandLine().getErr();
+    err.println("imagerec " + spec.name() + ": " + describe(status, target));
+    err.flush();
+    return ExitCodes.forStatus(status);
+  }
+
+  /** A one-line explanation of a call failure, starting with its code. */
   static String describe(Status status, String target) {
+    String explanation = explain(status, target);
+    return explanation.startsWith("cannot ") ? explanation : status.getCode() + ": " + explanation;
+  }
+
+  /** What went wrong, without the code: the server's description, or what to do where that is clear. */
+  static String explain(Status status, String target) {
     String description = status.getDescription() == null ? "" : status.getDescription();
     Throwable cause = status.getCause();
     if (status.getCode() == Status.Code.UNAVAILABLE
@@ -30,6 +44,6 @@ final class Cli {
         && cause.getClass().getSimpleName().contains("UnknownHost")) {
       return "cannot resolve the host of " + target + " (check --target)";
     }
-    return status.getCode() + (description.isEmpty() ? "" : ": " + description);
+    return description.isEmpty() ? status.getCode().name() : description;
   }
 }

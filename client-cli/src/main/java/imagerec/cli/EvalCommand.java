@@ -2,20 +2,23 @@ package imagerec.cli;
 
 import com.google.protobuf.ByteString;
 import imagerec.cli.dataset.LabelledDataset;
-import imagerec.v1.Classification;
+import imagerec.v1.GetModelRequest;
+import imagerec.v1.ModelInfo;
 import imagerec.v1.RecognizeRequest;
 import imagerec.v1.RecognizeResponse;
-import io.grpc.ManagedChannel;
+import imagerec.v1.RecognizerGrpc;
 import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -26,8 +29,9 @@ import picocli.CommandLine.Spec;
 @Command(name = "eval", mixinStandardHelpOptions = true, sortOptions = false,
     description = "Measure top-1 accuracy on a labelled data set, recognized through the target.",
     footer = {"", "PATH is a folder with MNIST-layout IDX files (e.g. /usr/share/datasets/fashion-mnist)",
-        "or an image-folder tree PATH/<label>/<image>. The last line is: accuracy: 0.XXXX (N/M)",
-        "", "Examples:", "  imagerec eval --dataset /usr/share/datasets/fashion-mnist",
+        "or an image-folder tree PATH/<label>/<image>, where folder names match the model's labels",
+        "ignoring case and punctuation (t-shirt-top = T-shirt/top). The last line is: accuracy: 0.XXXX (N/M)",
+        "", "Examples:", "  imagerec eval --dataset /usr/share/datasets/fashion-mnist --confusion",
         "  imagerec eval --dataset samples", "", ExitCodes.HELP})
 final class EvalCommand implements Callable<Integer> {
   @Spec
@@ -48,11 +52,23 @@ final class EvalCommand implements Callable<Integer> {
   @Option(names = "--limit", defaultValue = "0", description = "use only the first N images (0 = all)")
   int limit;
 
-  @Option(names = "--window", defaultValue = "128", description = "images in flight at once (default: ${DEFAULT-VALUE})")
-  int window;
+  @Option(names = "--confusion", description = "also print the confusion matrix")
+  boolean confusion;
+
+  @Option(names = "--mode", defaultValue = "stream", description = "stream or unary (default: ${DEFAULT-VALUE})")
+  String mode;
+
+  @Option(names = {"-c", "--concurrency"}, defaultValue = "128", description = "images in flight at once (default: ${DEFAULT-VALUE})")
+  int concurrency;
 
   @Override
   public Integer call() throws Exception {
+    BulkRecognizer.Mode bulkMode;
+    try {
+      bulkMode = BulkRecognizer.Mode.valueOf(mode.toUpperCase(Locale.ROOT));
+    } catch (IllegalArgumentException e) {
+      return Cli.usageError(spec, "--mode must be stream or unary, not '" + mode + "'");
+    }
     LabelledDataset data;
     try {
       data = LabelledDataset.open(dataset, split);
@@ -61,72 +77,70 @@ final class EvalCommand implements Callable<Integer> {
     }
     int total = limit > 0 ? Math.min(limit, data.size()) : data.size();
     PrintWriter out = spec.commandLine().getOut();
-    out.printf("dataset: %s, %d images, target %s%n", data.describe(), total, target.target);
-    out.flush();
-    AtomicInteger correct = new AtomicInteger();
-    AtomicInteger errors = new AtomicInteger();
-    Map<String, Integer> errorCodes = new TreeMap<>();
-    long start = System.nanoTime();
-    ManagedChannel channel = target.channel();
-    Status status;
-    try {
-      status = new StreamingRecognizer(channel, window).run(total, i -> {
+    PrintWriter err = spec.commandLine().getErr();
+    try (Connection connection = target.connect()) {
+      ModelInfo info;
+      try {
+        info = RecognizerGrpc.newBlockingStub(connection.channel())
+            .withDeadlineAfter(target.callDeadline(Duration.ofSeconds(10)).toMillis(), TimeUnit.MILLISECONDS)
+            .getModel(GetModelRequest.newBuilder().setName(model).build());
+      } catch (StatusRuntimeException e) {
+        return Cli.callError(spec, e.getStatus(), target.target);
+      }
+      List<String> labels = info.getLabelsList();
+      Map<String, Integer> byName = new HashMap<>();
+      for (int i = 0; i < labels.size(); i++) {
+        byName.put(LabelledDataset.normalize(labels.get(i)), i);
+      }
+      out.printf("dataset: %s, %d images; model %s version %s at %s%n", data.describe(), total, info.getName(),
+          info.getVersion(), target.target);
+      out.flush();
+      EvalReport report = new EvalReport(labels);
+      long start = System.nanoTime();
+      Status status = BulkRecognizer.of(bulkMode, connection.channel(), concurrency).run(total, i -> {
         try {
           return RecognizeRequest.newBuilder().setImage(ByteString.copyFrom(data.image(i)))
               .setModel(model).setTopK(1).build();
         } catch (IOException e) {
-          synchronized (errorCodes) {
-            errors.incrementAndGet();
-            errorCodes.merge("UNREADABLE", 1, Integer::sum);
-          }
+          report.failed(trueIndex(data, i, byName), "UNREADABLE");
           return null;
         }
-      }, target.deadline, new StreamingRecognizer.Results() {
+      }, target.deadline, new BulkRecognizer.Results() {
         @Override
         public void onResult(int index, RecognizeResponse response) {
           if (response.hasError()) {
-            failed(Status.fromCodeValue(response.getError().getCode()).getCode().name());
-          } else if (isCorrect(data, index, response.getClassifications(0))) {
-            correct.incrementAndGet();
+            report.failed(trueIndex(data, index, byName), Status.fromCodeValue(response.getError().getCode()).getCode().name());
+          } else {
+            report.recognized(trueIndex(data, index, byName), response.getClassifications(0).getIndex());
           }
         }
 
         @Override
         public void onLost(int index, Status s) {
-          failed(s.getCode().name());
-        }
-
-        private void failed(String code) {
-          synchronized (errorCodes) {
-            errors.incrementAndGet();
-            errorCodes.merge(code, 1, Integer::sum);
-          }
+          report.failed(trueIndex(data, index, byName), s.getCode().name());
         }
       });
-    } finally {
-      channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+      double seconds = (System.nanoTime() - start) / 1e9;
+      if (!status.isOk()) {
+        err.println("imagerec eval: " + Cli.describe(status, target.target));
+        err.flush();
+      }
+      report.print(out, confusion);
+      out.printf(Locale.ROOT, "recognized %d images in %.2f s: %.0f images/s, %d errors%s%n", total, seconds,
+          total / seconds, report.errors(), report.errorCodes().isEmpty() ? "" : " " + report.errorCodes());
+      out.printf(Locale.ROOT, "accuracy: %.4f (%d/%d)%n", total == 0 ? 0.0 : (double) report.correct() / total,
+          report.correct(), total);
+      out.flush();
+      if (!status.isOk()) {
+        return ExitCodes.forStatus(status);
+      }
+      return report.errors() == 0 ? ExitCodes.OK : ExitCodes.SOME_FAILED;
     }
-    double seconds = (System.nanoTime() - start) / 1e9;
-    if (!status.isOk()) {
-      spec.commandLine().getErr().println("imagerec eval: " + Cli.describe(status, target.target));
-      spec.commandLine().getErr().flush();
-    }
-    out.printf(Locale.ROOT, "recognized %d images in %.2f s: %.0f images/s, %d errors%s%n", total, seconds,
-        total / seconds, errors.get(), errorCodes.isEmpty() ? "" : " " + errorCodes);
-    out.printf(Locale.ROOT, "accuracy: %.4f (%d/%d)%n", total == 0 ? 0.0 : (double) correct.get() / total,
-        correct.get(), total);
-    out.flush();
-    if (!status.isOk()) {
-      return ExitCodes.forStatus(status);
-    }
-    return errors.get() == 0 ? ExitCodes.OK : ExitCodes.SOME_FAILED;
   }
 
-  private static boolean isCorrect(LabelledDataset data, int index, Classification top) {
-    int expected = data.labelIndex(index);
-    if (expected >= 0) {
-      return top.getIndex() == expected;
-    }
-    return LabelledDataset.normalize(top.getLabel()).equals(LabelledDataset.normalize(data.labelName(index)));
+  /** The class index of image {@code i}: from the data set, or its folder name among the labels (-1 if none). */
+  private static int trueIndex(LabelledDataset data, int i, Map<String, Integer> byName) {
+    int index = data.labelIndex(i);
+    return index >= 0 ? index : byName.getOrDefault(LabelledDataset.normalize(data.labelName(i)), -1);
   }
 }

@@ -1,6 +1,5 @@
 package imagerec.cli;
 
-import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.health.v1.HealthCheckRequest;
@@ -38,14 +37,13 @@ final class HealthCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    ManagedChannel channel = target.channel();
-    try {
+    try (Connection connection = target.connect()) {
       long until = System.nanoTime() + (wait == null ? 0 : wait.toNanos());
       while (true) {
         String line;
         int code;
         try {
-          HealthCheckResponse response = HealthGrpc.newBlockingStub(channel)
+          HealthCheckResponse response = HealthGrpc.newBlockingStub(connection.channel())
               .withDeadlineAfter(target.callDeadline(Duration.ofSeconds(5)).toMillis(), TimeUnit.MILLISECONDS)
               .check(HealthCheckRequest.newBuilder().setService(service).build());
           line = response.getStatus().name();
@@ -63,11 +61,9 @@ final class HealthCommand implements Callable<Integer> {
           spec.commandLine().getErr().flush();
           return code;
         }
-        channel.resetConnectBackoff();
+        connection.resetConnectBackoff();
         Thread.sleep(250);
       }
-    } finally {
-      channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
     }
   }
 }

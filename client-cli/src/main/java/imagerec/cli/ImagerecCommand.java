@@ -1,13 +1,14 @@
 package imagerec.cli;
 
+import picocli.AutoComplete;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** {@code imagerec}: the command-line tool. Each subcommand is a {@code Callable<Integer>}. */
 @Command(name = "imagerec", mixinStandardHelpOptions = true, version = "imagerec 0.1.0",
     description = "Recognize images with an imagerec balancer (or worker) over gRPC.",
-    subcommands = {RecognizeCommand.class, EvalCommand.class, ModelsCommand.class, HealthCommand.class,
-        CommandLine.HelpCommand.class},
+    subcommands = {RecognizeCommand.class, EvalCommand.class, BenchCommand.class, WorkersCommand.class,
+        ModelsCommand.class, HealthCommand.class, AutoComplete.GenerateCompletion.class, CommandLine.HelpCommand.class},
     footer = {"", "The target defaults to localhost:50051 (set --target or IMAGEREC_TARGET).", ExitCodes.HELP})
 public final class ImagerecCommand implements Runnable {
   @CommandLine.Spec

@@ -4,7 +4,6 @@ import imagerec.v1.ListModelsRequest;
 import imagerec.v1.ListModelsResponse;
 import imagerec.v1.ModelInfo;
 import imagerec.v1.RecognizerGrpc;
-import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
 import java.io.PrintWriter;
 import java.time.Duration;
@@ -27,9 +26,8 @@ final class ModelsCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    ManagedChannel channel = target.channel();
-    try {
-      ListModelsResponse response = RecognizerGrpc.newBlockingStub(channel)
+    try (Connection connection = target.connect()) {
+      ListModelsResponse response = RecognizerGrpc.newBlockingStub(connection.channel())
           .withDeadlineAfter(target.callDeadline(Duration.ofSeconds(10)).toMillis(), TimeUnit.MILLISECONDS)
           .listModels(ListModelsRequest.getDefaultInstance());
       PrintWriter out = spec.commandLine().getOut();
@@ -43,11 +41,7 @@ final class ModelsCommand implements Callable<Integer> {
       out.flush();
       return ExitCodes.OK;
     } catch (StatusRuntimeException e) {
-      spec.commandLine().getErr().println("imagerec models: " + Cli.describe(e.getStatus(), target.target));
-      spec.commandLine().getErr().flush();
-      return ExitCodes.forStatus(e.getStatus());
-    } finally {
-      channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+      return Cli.callError(spec, e.getStatus(), target.target);
     }
   }
 }

@@ -1,22 +1,14 @@
 package imagerec.cli;
 
-import com.google.gson.Gson;
-import com.google.gson.GsonBuilder;
 import com.google.protobuf.ByteString;
-import imagerec.v1.Classification;
 import imagerec.v1.RecognizeRequest;
 import imagerec.v1.RecognizeResponse;
-import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
-import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -24,15 +16,17 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-/** {@code imagerec recognize}: recognizes image files through the balancer. */
+/**
+ * {@code imagerec recognize}: recognizes image files through the balancer. Results are printed in
+ * input order as soon as every earlier input is done, so long runs show output as they go.
+ */
 @Command(name = "recognize", mixinStandardHelpOptions = true, sortOptions = false,
     description = "Recognize images: files, folders (recursively), globs, or - for standard input.",
     footer = {"", "Examples:", "  imagerec recognize samples/bag/0.png",
-        "  imagerec recognize --json --top-k 3 samples/", "  cat shirt.png | imagerec recognize -",
+        "  imagerec recognize --json --top-k 3 samples/", "  imagerec recognize --csv 'photos/*.jpg' > results.csv",
+        "  imagerec recognize --mode unary --concurrency 8 samples/", "  cat shirt.png | imagerec recognize -",
         "", ExitCodes.HELP})
 final class RecognizeCommand implements Callable<Integer> {
-  private static final Gson GSON = new GsonBuilder().disableHtmlEscaping().create();
-
   @Spec
   CommandSpec spec;
 
@@ -45,17 +39,41 @@ final class RecognizeCommand implements Callable<Integer> {
   @Option(names = {"-k", "--top-k"}, defaultValue = "0", description = "labels per image (default: the model's)")
   int topK;
 
-  @Option(names = "--json", description = "one JSON object per input and line: file, model, top [{label, score, index}], worker; or error and message")
-  boolean json;
+  @ArgGroup(exclusive = true)
+  FormatOptions format = new FormatOptions();
 
-  @Option(names = "--window", defaultValue = "64", description = "images in flight at once (default: ${DEFAULT-VALUE})")
-  int window;
+  static final class FormatOptions {
+    @Option(names = "--json", description = "JSON Lines: file, model, model_version, top [{label, score, index}], worker, latency_ms; on failure file, error (the gRPC code name), message")
+    boolean json;
+
+    @Option(names = "--csv", description = "CSV with a header: file,label,score,index,labels,worker,latency_ms,error,message")
+    boolean csv;
+  }
+
+  @Option(names = "--mode", defaultValue = "stream",
+      description = "stream: one RecognizeStream for all inputs; unary: concurrent Recognize calls (default: ${DEFAULT-VALUE})")
+  String mode;
+
+  @Option(names = {"-c", "--concurrency"}, defaultValue = "32", description = "images in flight at once (default: ${DEFAULT-VALUE})")
+  int concurrency;
+
+  @Option(names = "--progress", negatable = true, description = "show a progress bar on standard error (default: when it is a terminal and there are many inputs)")
+  Boolean progress;
 
   @Parameters(arity = "1..*", paramLabel = "IMAGE", description = "image files, folders, globs, or -")
   List<String> images;
 
   @Override
   public Integer call() throws Exception {
+    BulkRecognizer.Mode bulkMode;
+    try {
+      bulkMode = BulkRecognizer.Mode.valueOf(mode.toUpperCase());
+    } catch (IllegalArgumentException e) {
+      return Cli.usageError(spec, "--mode must be stream or unary, not '" + mode + "'");
+    }
+    if (concurrency < 1) {
+      return Cli.usageError(spec, "--concurrency must be at least 1");
+    }
     List<String> inputs;
     try {
       inputs = ImageInputs.expand(images);
@@ -65,49 +83,44 @@ final class RecognizeCommand implements Callable<Integer> {
     if (inputs.isEmpty()) {
       return Cli.usageError(spec, "no images found in " + images);
     }
-    PrintWriter out = spec.commandLine().getOut();
-    List<Outcome> outcomes = new ArrayList<>();
-    for (int i = 0; i < inputs.size(); i++) {
-      outcomes.add(null);
+    if (inputs.stream().filter(ImageInputs.STDIN::equals).count() > 1) {
+      return Cli.usageError(spec, "- (standard input) can be given once");
     }
-    ManagedChannel channel = target.channel();
+    PrintWriter err = spec.commandLine().getErr();
+    ResultWriter.Format fmt = format.json ? ResultWriter.Format.JSON
+        : format.csv ? ResultWriter.Format.CSV : ResultWriter.Format.TABLE;
+    ResultWriter writer = new ResultWriter(spec.commandLine().getOut(), fmt,
+        inputs.stream().mapToInt(String::length).max().orElse(4));
+    boolean showProgress = progress != null ? progress : inputs.size() > 20 && System.console() != null;
+    OrderedOutput output = new OrderedOutput(inputs, writer, showProgress ? new ProgressBar(err, inputs.size()) : null);
+    writer.header();
     Status streamStatus;
-    try {
-      streamStatus = new StreamingRecognizer(channel, window).run(inputs.size(), i -> {
+    try (Connection connection = target.connect()) {
+      streamStatus = BulkRecognizer.of(bulkMode, connection.channel(), concurrency).run(inputs.size(), i -> {
         try {
           return RecognizeRequest.newBuilder()
               .setImage(ByteString.copyFrom(ImageInputs.read(inputs.get(i), System.in)))
               .setModel(model).setTopK(topK).build();
         } catch (IOException e) {
-          outcomes.set(i, Outcome.failed("UNREADABLE", "cannot read " + inputs.get(i) + ": " + e.getMessage()));
+          output.put(i, Outcome.failed("UNREADABLE", "cannot read " + inputs.get(i) + ": " + e.getMessage()));
           return null;
         }
-      }, target.deadline, new StreamingRecognizer.Results() {
+      }, target.deadline, new BulkRecognizer.Results() {
         @Override
         public void onResult(int index, RecognizeResponse response) {
-          outcomes.set(index, Outcome.of(response));
+          output.put(index, Outcome.of(response));
         }
 
         @Override
         public void onLost(int index, Status status) {
-          outcomes.set(index, Outcome.failed(status.getCode().name(), Cli.describe(status, target.target)));
+          output.put(index, Outcome.failed(status.getCode().name(), Cli.explain(status, target.target)));
         }
       });
-    } finally {
-      channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
     }
-    int failed = 0;
-    for (int i = 0; i < inputs.size(); i++) {
-      Outcome o = outcomes.get(i);
-      if (o.error != null) {
-        failed++;
-      }
-      out.println(json ? toJson(inputs.get(i), o) : toLine(inputs.get(i), o));
-    }
-    out.flush();
-    PrintWriter err = spec.commandLine().getErr();
+    output.finish();
+    int failed = output.failed();
     if (!streamStatus.isOk()) {
-      err.println("imagerec: " + Cli.describe(streamStatus, target.target));
+      err.println("imagerec recognize: " + Cli.describe(streamStatus, target.target));
       err.flush();
       return ExitCodes.forStatus(streamStatus);
     }
@@ -118,58 +131,61 @@ final class RecognizeCommand implements Callable<Integer> {
     return failed == 0 ? ExitCodes.OK : ExitCodes.SOME_FAILED;
   }
 
-  private static String toLine(String file, Outcome o) {
-    if (o.error != null) {
-      return file + "  error " + o.error + ": " + o.message;
-    }
-    StringBuilder sb = new StringBuilder(file);
-    List<Classification> top = o.response.getClassificationsList();
-    for (int i = 0; i < top.size(); i++) {
-      Classification c = top.get(i);
-      sb.append(i == 0 ? "  " : ", ").append(c.getLabel())
-          .append(String.format(Locale.ROOT, " %.1f%%", c.getScore() * 100));
-    }
-    sb.append("  [").append(o.response.getWorker()).append(']');
-    return sb.toString();
-  }
+  /** Prints outcomes in input order as they become printable, with the progress bar beneath. */
+  private static final class OrderedOutput {
+    private final List<String> inputs;
+    private final Outcome[] outcomes;
+    private final ResultWriter writer;
+    private final ProgressBar bar;
+    private int next;
+    private int done;
+    private int failed;
 
-  private static String toJson(String file, Outcome o) {
-    Map<String, Object> m = new LinkedHashMap<>();
-    m.put("file", file);
-    if (o.error != null) {
-      m.put("error", o.error);
-      m.put("message", o.message);
-      return GSON.toJson(m);
+    OrderedOutput(List<String> inputs, ResultWriter writer, ProgressBar bar) {
+      this.inputs = inputs;
+      this.outcomes = new Outcome[inputs.size()];
+      this.writer = writer;
+      this.bar = bar;
     }
-    RecognizeResponse r = o.response;
-    m.put("model", r.getModel());
-    m.put("model_version", r.getModelVersion());
-    List<Map<String, Object>> top = new ArrayList<>();
-    for (Classification c : r.getClassificationsList()) {
-      Map<String, Object> label = new LinkedHashMap<>();
-      label.put("label", c.getLabel());
-      label.put("score", Math.round(c.getScore() * 1e6) / 1e6);
-      label.put("index", c.getIndex());
-      top.add(label);
-    }
-    m.put("top", top);
-    m.put("worker", r.getWorker());
-    m.put("latency_ms", r.getTimings().getTotalMicros() / 1000.0);
-    return GSON.toJson(m);
-  }
 
-  /** The result of one input: a response, or an error code name and message. */
-  private record Outcome(RecognizeResponse response, String error, String message) {
-    static Outcome of(RecognizeResponse response) {
-      if (response.hasError()) {
-        Status status = Status.fromCodeValue(response.getError().getCode());
-        return failed(status.getCode().name(), response.getError().getMessage());
+    synchronized void put(int index, Outcome outcome) {
+      if (outcomes[index] != null) {
+        return;
       }
-      return new Outcome(response, null, null);
+      outcomes[index] = outcome;
+      done++;
+      if (!outcome.ok()) {
+        failed++;
+      }
+      if (next < outcomes.length && outcomes[next] != null) {
+        if (bar != null) {
+          bar.clear();
+        }
+        while (next < outcomes.length && outcomes[next] != null) {
+          writer.write(inputs.get(next), outcomes[next]);
+          next++;
+        }
+        writer.flush();
+      }
+      if (bar != null) {
+        bar.update(done, failed, false);
+      }
     }
 
-    static Outcome failed(String code, String message) {
-      return new Outcome(null, code, message);
+    synchronized void finish() {
+      for (int i = 0; i < outcomes.length; i++) {
+        if (outcomes[i] == null) {
+          put(i, Outcome.failed("UNKNOWN", "no result"));
+        }
+      }
+      if (bar != null) {
+        bar.finish(done, failed);
+      }
+      writer.flush();
+    }
+
+    synchronized int failed() {
+      return failed;
     }
   }
 }

@@ -17,32 +17,18 @@ import java.util.function.IntFunction;
  * flight, and hands each result to a callback as it arrives (in completion order). Request ids are
  * the input indexes, so results are matched without relying on order.
  */
-public final class StreamingRecognizer {
-
-  /** Receives results; called from gRPC threads, one call at a time. */
-  public interface Results {
-    /** A response for input {@code index} (it may carry an item error). */
-    void onResult(int index, RecognizeResponse response);
-
-    /** Input {@code index} never got a response because the stream failed. */
-    void onLost(int index, Status status);
-  }
+final class StreamingRecognizer implements BulkRecognizer {
 
   private final Channel channel;
   private final int window;
 
-  public StreamingRecognizer(Channel channel, int window) {
+  StreamingRecognizer(Channel channel, int window) {
     this.channel = channel;
     this.window = window;
   }
 
-  /**
-   * Recognizes {@code count} inputs; {@code requests} builds the request for an index (its
-   * request_id is set here) or returns null to skip it. Blocks until every input has a result.
-   *
-   * @param deadline for the whole stream, or null for none
-   * @return OK, or the status that ended the stream early
-   */
+  /** {@inheritDoc} The deadline applies to the whole stream; null means none. */
+  @Override
   public Status run(int count, IntFunction<RecognizeRequest> requests, Duration deadline, Results results)
       throws InterruptedException {
     CountDownLatch done = new CountDownLatch(1);

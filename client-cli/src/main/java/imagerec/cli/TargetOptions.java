@@ -1,13 +1,31 @@
 package imagerec.cli;
 
+import io.grpc.CallOptions;
+import io.grpc.Channel;
+import io.grpc.ChannelCredentials;
+import io.grpc.ClientCall;
+import io.grpc.ClientInterceptor;
+import io.grpc.ClientInterceptors;
+import io.grpc.ForwardingClientCall;
+import io.grpc.Grpc;
+import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
+import io.grpc.Metadata;
+import io.grpc.MethodDescriptor;
+import io.grpc.TlsChannelCredentials;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
 import java.time.Duration;
 import picocli.CommandLine.Option;
 
-/** Options every command shares: where to connect and how long to wait. */
+/**
+ * Options every command shares: where to connect, how (TLS, token), and how long to wait. Flags
+ * win over the {@code IMAGEREC_*} environment variables named in each option's help.
+ */
 public final class TargetOptions {
   static final int MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
+  static final Metadata.Key<String> AUTHORIZATION = Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
 
   @Option(names = {"-t", "--target"}, defaultValue = "${env:IMAGEREC_TARGET:-localhost:50051}",
       paramLabel = "HOST:PORT", description = "balancer (or worker) address; env IMAGEREC_TARGET (default: ${DEFAULT-VALUE})")
@@ -17,15 +35,75 @@ public final class TargetOptions {
       description = "deadline per call, e.g. 500ms, 30s, 2m (default: 30s per image; none for a whole stream)")
   Duration deadline;
 
+  @Option(names = "--tls", description = "connect with TLS, trusting the system's CA certificates (or --ca-cert)")
+  boolean tls;
+
+  @Option(names = "--ca-cert", paramLabel = "PEM", defaultValue = "${env:IMAGEREC_CA_CERT}",
+      description = "trust this CA certificate (implies --tls); env IMAGEREC_CA_CERT")
+  Path caCert;
+
+  @Option(names = "--cert", paramLabel = "PEM", defaultValue = "${env:IMAGEREC_CLIENT_CERT}",
+      description = "client certificate for mutual TLS (with --key); env IMAGEREC_CLIENT_CERT")
+  Path cert;
+
+  @Option(names = "--key", paramLabel = "PEM", defaultValue = "${env:IMAGEREC_CLIENT_KEY}",
+      description = "private key of --cert (PKCS#8 PEM); env IMAGEREC_CLIENT_KEY")
+  Path key;
+
+  @Option(names = "--token", paramLabel = "TOKEN", defaultValue = "${env:IMAGEREC_TOKEN}",
+      description = "send 'authorization: Bearer TOKEN' with every call; env IMAGEREC_TOKEN")
+  String token;
+
   @Option(names = {"-v", "--verbose"}, description = "print stack traces of errors")
   boolean verbose;
 
-  /** A plaintext channel to the target; the caller shuts it down. */
-  public ManagedChannel channel() {
-    return ManagedChannelBuilder.forTarget(target)
-        .usePlaintext()
+  /** Opens a connection to the target as the options say. */
+  public Connection connect() {
+    ManagedChannel channel = Grpc.newChannelBuilder(target, credentials())
         .maxInboundMessageSize(MAX_MESSAGE_BYTES)
         .build();
+    return new Connection(channel, ClientInterceptors.intercept(channel, interceptors()));
+  }
+
+  private ClientInterceptor[] interceptors() {
+    if (token == null || token.isBlank()) {
+      return new ClientInterceptor[0];
+    }
+    String value = "Bearer " + token.strip();
+    return new ClientInterceptor[] {new ClientInterceptor() {
+      @Override
+      public <ReqT, RespT> ClientCall<ReqT, RespT> interceptCall(MethodDescriptor<ReqT, RespT> method,
+                                                                 CallOptions options, Channel next) {
+        return new ForwardingClientCall.SimpleForwardingClientCall<>(next.newCall(method, options)) {
+          @Override
+          public void start(Listener<RespT> listener, Metadata headers) {
+            headers.put(AUTHORIZATION, value);
+            super.start(listener, headers);
+          }
+        };
+      }
+    }};
+  }
+
+  private ChannelCredentials credentials() {
+    if (!tls && caCert == null && cert == null) {
+      return InsecureChannelCredentials.create();
+    }
+    try {
+      TlsChannelCredentials.Builder builder = TlsChannelCredentials.newBuilder();
+      if (caCert != null) {
+        builder.trustManager(caCert.toFile());
+      }
+      if (cert != null) {
+        if (key == null) {
+          throw new IllegalArgumentException("--cert needs --key");
+        }
+        builder.keyManager(cert.toFile(), key.toFile());
+      }
+      return builder.build();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read TLS files: " + e.getMessage(), e);
+    }
   }
 
   /** The deadline for one call: the user's, or {@code fallback}. */

@@ -1,0 +1,180 @@
+package imagerec.cli;
+
+import com.google.gson.Gson;
+import com.google.protobuf.ByteString;
+import imagerec.cli.bench.CallSender;
+import imagerec.cli.bench.LoadGenerator;
+import imagerec.cli.bench.StepResult;
+import imagerec.cli.bench.StreamSender;
+import imagerec.cli.bench.UnarySender;
+import imagerec.v1.RecognizeRequest;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code imagerec bench}: a load generator for the Recognizer service, in the manner of ghz and
+ * perf_analyzer, reporting throughput and latency percentiles (HdrHistogram) per step.
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
+    description = "Load-test a target: fixed concurrency (or a sweep) or a fixed rate; throughput, latency percentiles, errors.",
+    footer = {"", "Closed loop (--concurrency) keeps N calls in flight. Open loop (--rate) starts calls on a fixed",
+        "schedule whatever the server does and counts latency from when each call was due, so a stall",
+        "is not hidden (no coordinated omission). Images: the IMAGE arguments, or the bundled samples.",
+        "", "Examples:", "  imagerec bench --concurrency 1,4,16,64 --duration 10s",
+        "  imagerec bench --rate 200 --duration 30s --mode stream samples/bag",
+        "  imagerec bench --concurrency 8 --count 5000 --json", "", ExitCodes.HELP})
+final class BenchCommand implements Callable<Integer> {
+  private static final Gson GSON = new Gson();
+
+  @Spec
+  CommandSpec spec;
+
+  @Mixin
+  TargetOptions target;
+
+  @Option(names = {"-c", "--concurrency"}, split = ",", paramLabel = "N[,N...]",
+      description = "calls in flight; several values make a sweep (default: 8)")
+  List<Integer> concurrency;
+
+  @Option(names = "--rate", split = ",", paramLabel = "PER_SECOND[,...]",
+      description = "open loop: calls started per second; several values make a sweep")
+  List<Double> rate;
+
+  @Option(names = {"-d", "--duration"}, defaultValue = "10s", converter = DurationConverter.class,
+      description = "length of each step (default: ${DEFAULT-VALUE})")
+  Duration duration;
+
+  @Option(names = {"-n", "--count"}, defaultValue = "0", description = "calls per step instead of a duration")
+  long count;
+
+  @Option(names = "--warmup", defaultValue = "2s", converter = DurationConverter.class,
+      description = "unmeasured load before the first step (default: ${DEFAULT-VALUE}; 0s for none)")
+  Duration warmup;
+
+  @Option(names = "--mode", defaultValue = "unary",
+      description = "unary: one Recognize call per image; stream: items of one RecognizeStream (default: ${DEFAULT-VALUE})")
+  String mode;
+
+  @Option(names = {"-m", "--model"}, defaultValue = "", description = "model name (default: the workers' default)")
+  String model;
+
+  @Option(names = "--json", description = "one JSON object per step, for programs")
+  boolean json;
+
+  @Parameters(arity = "0..*", paramLabel = "IMAGE", description = "image files or folders (default: the bundled samples)")
+  List<String> images = new ArrayList<>();
+
+  @Override
+  public Integer call() throws Exception {
+    if (concurrency != null && rate != null) {
+      return Cli.usageError(spec, "give --concurrency or --rate, not both");
+    }
+    if (!mode.equals("unary") && !mode.equals("stream")) {
+      return Cli.usageError(spec, "--mode must be unary or stream");
+    }
+    List<RecognizeRequest> requests;
+    try {
+      requests = load(images.isEmpty() ? List.of(defaultSamples().toString()) : images);
+    } catch (IllegalArgumentException | IOException e) {
+      return Cli.usageError(spec, e.getMessage());
+    }
+    if (requests.isEmpty()) {
+      return Cli.usageError(spec, "no images to send");
+    }
+    List<Integer> levels = concurrency == null ? List.of(8) : concurrency;
+    if (levels.stream().anyMatch(c -> c < 1) || (rate != null && rate.stream().anyMatch(r -> r <= 0))) {
+      return Cli.usageError(spec, "--concurrency and --rate values must be positive");
+    }
+    PrintWriter out = spec.commandLine().getOut();
+    Duration deadline = target.callDeadline(Duration.ofSeconds(30));
+    LoadGenerator generator = new LoadGenerator(requests);
+    if (!json) {
+      out.printf(Locale.ROOT, "target %s, %s calls, %d distinct images, %s per step%n", target.target, mode,
+          requests.size(), count > 0 ? count + " calls" : duration.toMillis() / 1000.0 + " s");
+      out.printf(Locale.ROOT, "%-16s %9s %9s %8s %8s %8s %8s %8s %8s  %s%n", "step", "calls/s", "images/s",
+          "p50 ms", "p90 ms", "p99 ms", "p99.9 ms", "max ms", "ok", "errors");
+      out.flush();
+    }
+    boolean anyFailed = false;
+    try (Connection connection = target.connect()) {
+      if (!warmup.isZero()) {
+        try (CallSender sender = sender(connection, deadline)) {
+          generator.closedLoop(sender, rate == null ? levels.get(0) : 4, warmup, 0);
+        }
+      }
+      int steps = rate == null ? levels.size() : rate.size();
+      for (int i = 0; i < steps; i++) {
+        StepResult result;
+        try (CallSender sender = sender(connection, deadline)) {
+          result = rate == null ? generator.closedLoop(sender, levels.get(i), duration, count)
+              : generator.openLoop(sender, rate.get(i), duration, count);
+        }
+        anyFailed |= !result.errors().isEmpty();
+        out.println(json ? toJson(result) : toLine(result));
+        out.flush();
+      }
+    }
+    return anyFailed ? ExitCodes.SOME_FAILED : ExitCodes.OK;
+  }
+
+  private CallSender sender(Connection connection, Duration deadline) {
+    return mode.equals("stream") ? new StreamSender(connection.channel()) : new UnarySender(connection.channel(), deadline);
+  }
+
+  private List<RecognizeRequest> load(List<String> args) throws IOException {
+    List<RecognizeRequest> requests = new ArrayList<>();
+    for (String file : ImageInputs.expand(args)) {
+      requests.add(RecognizeRequest.newBuilder().setModel(model)
+          .setImage(ByteString.copyFrom(Files.readAllBytes(Path.of(file)))).build());
+    }
+    return requests;
+  }
+
+  /** The bundled samples: under IMAGEREC_HOME (set by bin/imagerec), else ./samples. */
+  private static Path defaultSamples() {
+    String home = System.getenv("IMAGEREC_HOME");
+    return home != null ? Path.of(home, "samples") : Path.of("samples");
+  }
+
+  private static String toLine(StepResult r) {
+    return String.format(Locale.ROOT, "%-16s %9.1f %9.1f %8.2f %8.2f %8.2f %8.2f %8.2f %8d  %s", r.label(),
+        r.callsPerSecond(), r.callsPerSecond(), r.millis(50), r.millis(90), r.millis(99), r.millis(99.9),
+        r.maxMillis(), r.ok(), r.errors().isEmpty() ? "0" : r.errors().toString());
+  }
+
+  private String toJson(StepResult r) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("target", target.target);
+    m.put("mode", mode);
+    m.put("step", r.label());
+    m.put("calls", r.calls());
+    m.put("ok", r.ok());
+    m.put("errors", r.errors());
+    m.put("seconds", r.seconds());
+    m.put("calls_per_s", r.callsPerSecond());
+    m.put("images_per_s", r.callsPerSecond());
+    Map<String, Double> latency = new LinkedHashMap<>();
+    latency.put("p50", r.millis(50));
+    latency.put("p90", r.millis(90));
+    latency.put("p99", r.millis(99));
+    latency.put("p99_9", r.millis(99.9));
+    latency.put("max", r.maxMillis());
+    m.put("latency_ms", latency);
+    return GSON.toJson(m);
+  }
+}

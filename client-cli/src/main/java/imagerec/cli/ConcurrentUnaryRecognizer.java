@@ -1,0 +1,72 @@
+package imagerec.cli;
+
+import imagerec.v1.RecognizeRequest;
+import imagerec.v1.RecognizeResponse;
+import imagerec.v1.RecognizerGrpc;
+import io.grpc.Channel;
+import io.grpc.Status;
+import io.grpc.stub.StreamObserver;
+import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.function.IntFunction;
+
+/** Sends each input as its own {@code Recognize} call, at most {@code concurrency} at once. */
+final class ConcurrentUnaryRecognizer implements BulkRecognizer {
+  private static final Duration DEFAULT_DEADLINE = Duration.ofSeconds(30);
+
+  private final Channel channel;
+  private final int concurrency;
+
+  ConcurrentUnaryRecognizer(Channel channel, int concurrency) {
+    this.channel = channel;
+    this.concurrency = concurrency;
+  }
+
+  /** {@inheritDoc} The deadline applies to each call; null means 30 s. */
+  @Override
+  public Status run(int count, IntFunction<RecognizeRequest> requests, Duration deadline, Results results)
+      throws InterruptedException {
+    Duration perCall = deadline == null ? DEFAULT_DEADLINE : deadline;
+    Semaphore slots = new Semaphore(concurrency);
+    CountDownLatch done = new CountDownLatch(count);
+    RecognizerGrpc.RecognizerStub stub = RecognizerGrpc.newStub(channel);
+    Object lock = new Object();
+    for (int i = 0; i < count; i++) {
+      RecognizeRequest request = requests.apply(i);
+      if (request == null) {
+        done.countDown();
+        continue;
+      }
+      slots.acquire();
+      int index = i;
+      stub.withDeadlineAfter(perCall.toMillis(), TimeUnit.MILLISECONDS)
+          .recognize(request.toBuilder().setRequestId(Integer.toString(i)).build(), new StreamObserver<>() {
+            @Override
+            public void onNext(RecognizeResponse response) {
+              synchronized (lock) {
+                results.onResult(index, response);
+              }
+            }
+
+            @Override
+            public void onError(Throwable t) {
+              synchronized (lock) {
+                results.onLost(index, Status.fromThrowable(t));
+              }
+              slots.release();
+              done.countDown();
+            }
+
+            @Override
+            public void onCompleted() {
+              slots.release();
+              done.countDown();
+            }
+          });
+    }
+    done.await();
+    return Status.OK;
+  }
+}

@@ -1,0 +1,44 @@
+package imagerec.cli.bench;
+
+import imagerec.v1.RecognizeRequest;
+import imagerec.v1.RecognizeResponse;
+import imagerec.v1.RecognizerGrpc;
+import io.grpc.Channel;
+import io.grpc.Status;
+import io.grpc.stub.StreamObserver;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+
+/** One unary {@code Recognize} call per image. */
+public final class UnarySender implements CallSender {
+  private final RecognizerGrpc.RecognizerStub stub;
+  private final Duration deadline;
+
+  public UnarySender(Channel channel, Duration deadline) {
+    this.stub = RecognizerGrpc.newStub(channel);
+    this.deadline = deadline;
+  }
+
+  @Override
+  public void send(RecognizeRequest request, Callback callback) {
+    stub.withDeadlineAfter(deadline.toNanos(), TimeUnit.NANOSECONDS).recognize(request, new StreamObserver<>() {
+      @Override
+      public void onNext(RecognizeResponse response) {
+      }
+
+      @Override
+      public void onError(Throwable t) {
+        callback.done(Status.fromThrowable(t).getCode().name());
+      }
+
+      @Override
+      public void onCompleted() {
+        callback.done("OK");
+      }
+    });
+  }
+
+  @Override
+  public void close() {
+  }
+}

@@ -1,0 +1,247 @@
+package imagerec.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** Every command of the CLI against a fake balancer on a loopback port: output and exit codes. */
+class ImagerecCommandTest {
+  private FakeBalancer server;
+
+  @TempDir
+  Path dir;
+
+  @BeforeEach
+  void start() throws Exception {
+    server = new FakeBalancer();
+  }
+
+  @AfterEach
+  void stop() {
+    server.close();
+  }
+
+  record Run(int code, String out, String err) {
+    List<String> lines() {
+      return out.lines().toList();
+    }
+  }
+
+  static Run run(String... args) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    CommandLine cmd = ImagerecCommand.commandLine();
+    cmd.setOut(new PrintWriter(out, true));
+    cmd.setErr(new PrintWriter(err, true));
+    int code = cmd.execute(args);
+    return new Run(code, out.toString(), err.toString());
+  }
+
+  private Run imagerec(String command, String... args) {
+    String[] all = new String[args.length + 3];
+    all[0] = command;
+    all[1] = "--target";
+    all[2] = server.target();
+    System.arraycopy(args, 0, all, 3, args.length);
+    return run(all);
+  }
+
+  private Path write(String name, byte[] bytes) throws Exception {
+    Path file = dir.resolve(name);
+    Files.createDirectories(file.getParent());
+    Files.write(file, bytes);
+    return file;
+  }
+
+  @Test
+  void recognizePrintsATableInInputOrderAndExitsZero() throws Exception {
+    Path a = write("a.png", FakeBalancer.image("cat"));
+    Path b = write("b.png", FakeBalancer.image("dog"));
+    Run run = imagerec("recognize", a.toString(), b.toString());
+    assertEquals(0, run.code(), run.err());
+    List<String> lines = run.lines();
+    assertTrue(lines.get(0).startsWith("FILE"), lines.get(0));
+    assertTrue(lines.get(1).startsWith(a.toString()) && lines.get(1).contains("cat") && lines.get(1).contains("90.0%"), lines.get(1));
+    assertTrue(lines.get(2).startsWith(b.toString()) && lines.get(2).contains("dog"), lines.get(2));
+    assertTrue(run.err().contains("2 recognized, 0 failed"), run.err());
+  }
+
+  @Test
+  void someInputsNotImagesAreReportedInlineCountedAndExitOne() throws Exception {
+    Path good = write("good.png", FakeBalancer.image("cat"));
+    Path bad = write("bad.png", "plain text".getBytes());
+    for (String mode : List.of("stream", "unary")) {
+      Run run = imagerec("recognize", "--json", "--mode", mode, good.toString(), bad.toString());
+      assertEquals(1, run.code(), mode + ": " + run.err());
+      JsonObject first = JsonParser.parseString(run.lines().get(0)).getAsJsonObject();
+      JsonObject second = JsonParser.parseString(run.lines().get(1)).getAsJsonObject();
+      assertEquals("cat", first.getAsJsonArray("top").get(0).getAsJsonObject().get("label").getAsString());
+      assertEquals(good.toString(), first.get("file").getAsString());
+      assertEquals("INVALID_ARGUMENT", second.get("error").getAsString(), mode);
+      assertEquals("not a supported image", second.get("message").getAsString());
+      assertTrue(run.err().contains("1 recognized, 1 failed"), run.err());
+    }
+  }
+
+  @Test
+  void csvHasAHeaderAndQuotesWhereNeeded() throws Exception {
+    Path a = write("x,y.png", FakeBalancer.image("T-shirt/top"));
+    Run run = imagerec("recognize", "--csv", a.toString());
+    assertEquals(0, run.code(), run.err());
+    assertEquals("file,label,score,index,labels,worker,latency_ms,error,message", run.lines().get(0));
+    assertTrue(run.lines().get(1).startsWith("\"" + a + "\",T-shirt/top,0.900000,2,"), run.lines().get(1));
+  }
+
+  @Test
+  void foldersAreWalkedAndAPipedRunHasNoProgressBar() throws Exception {
+    for (int i = 0; i < 30; i++) {
+      write("many/sub/" + i + ".png", FakeBalancer.image("dog"));
+    }
+    write("many/notes.txt", "ignored: not an image extension".getBytes());
+    Run run = imagerec("recognize", "--json", dir.resolve("many").toString());
+    assertEquals(0, run.code(), run.err());
+    assertEquals(30, run.lines().size());
+    assertFalse(run.err().contains("\r"), "progress bar drawn into a pipe: " + run.err());
+    assertFalse(run.err().contains("images/s"), run.err());
+
+    Run forced = imagerec("recognize", "--json", "--progress", dir.resolve("many").toString());
+    assertTrue(forced.err().contains("\r[") && forced.err().contains("] 30/30"), "forced bar missing: " + forced.err());
+    assertEquals(30, forced.lines().size(), "the bar must not go to standard output");
+  }
+
+  @Test
+  void globsTheShellDidNotExpandAreExpanded() throws Exception {
+    write("g/one.png", FakeBalancer.image("cat"));
+    write("g/two.png", FakeBalancer.image("cat"));
+    write("g/three.jpg", FakeBalancer.image("cat"));
+    Run run = imagerec("recognize", "--json", dir.resolve("g").toString() + "/*.png");
+    assertEquals(0, run.code(), run.err());
+    assertEquals(2, run.lines().size(), run.out());
+  }
+
+  @Test
+  void missingFileIsAUsageError() {
+    Run run = imagerec("recognize", dir.resolve("nope.png").toString());
+    assertEquals(2, run.code());
+    assertTrue(run.err().contains("no such file or folder"), run.err());
+  }
+
+  @Test
+  void evalPrintsPerClassAccuracyConfusionAndTheAccuracyLineLast() throws Exception {
+    write("ds/cat/1.png", FakeBalancer.image("cat"));
+    write("ds/cat/2.png", FakeBalancer.image("dog")); // wrong
+    write("ds/dog/1.png", FakeBalancer.image("dog"));
+    write("ds/t-shirt-top/1.png", FakeBalancer.image("T-shirt/top"));
+    Run run = imagerec("eval", "--dataset", dir.resolve("ds").toString(), "--confusion");
+    assertEquals(0, run.code(), run.out() + run.err());
+    List<String> lines = run.lines();
+    assertEquals("accuracy: 0.7500 (3/4)", lines.get(lines.size() - 1));
+    assertTrue(lines.contains("cat               2       1    0.5000"), run.out());
+    assertTrue(run.out().contains("confusion matrix"), run.out());
+    // true cat: once cat, once dog; no errors
+    assertTrue(lines.stream().anyMatch(l -> l.strip().split("\\s+").length == 6
+        && List.of(l.strip().split("\\s+")).equals(List.of("0", "cat", "1", "1", "0", "0"))), run.out());
+  }
+
+  @Test
+  void benchReportsThroughputAndPercentilesPerStep() {
+    Path samples = dir.resolve("bench");
+    try {
+      write("bench/a.png", FakeBalancer.image("cat"));
+    } catch (Exception e) {
+      throw new AssertionError(e);
+    }
+    Run run = imagerec("bench", "--concurrency", "1,4", "--count", "200", "--warmup", "0s", samples.toString());
+    assertEquals(0, run.code(), run.out() + run.err());
+    assertTrue(run.out().contains("p99 ms"), run.out());
+    assertTrue(run.lines().stream().anyMatch(l -> l.startsWith("concurrency 1 ") && l.contains(" 200 ")), run.out());
+    assertTrue(run.lines().stream().anyMatch(l -> l.startsWith("concurrency 4 ")), run.out());
+
+    Run json = imagerec("bench", "--rate", "400", "--count", "100", "--warmup", "0s", "--json", "--mode", "stream",
+        samples.toString());
+    assertEquals(0, json.code(), json.out() + json.err());
+    JsonObject step = JsonParser.parseString(json.lines().get(0)).getAsJsonObject();
+    assertEquals(100, step.get("calls").getAsLong());
+    assertEquals(100, step.get("ok").getAsLong());
+    assertTrue(step.getAsJsonObject("latency_ms").get("p99").getAsDouble() > 0);
+    assertTrue(step.get("calls_per_s").getAsDouble() > 50, step.toString());
+  }
+
+  @Test
+  void benchCountsErrorsByCode() throws Exception {
+    Path bad = write("bad/x.png", "not an image".getBytes());
+    Run run = imagerec("bench", "--concurrency", "2", "--count", "20", "--warmup", "0s", bad.toString());
+    assertEquals(1, run.code());
+    assertTrue(run.out().contains("{INVALID_ARGUMENT=20}"), run.out());
+  }
+
+  @Test
+  void workersListsAndDrains() {
+    Run list = imagerec("workers");
+    assertEquals(0, list.code(), list.err());
+    assertTrue(list.lines().get(0).startsWith("ADDRESS"));
+    assertTrue(list.lines().get(1).startsWith("10.0.0.1:50061") && list.lines().get(1).contains("SERVING"), list.out());
+    Run drain = run("workers", "drain", "--target", server.target(), "10.0.0.2:50061");
+    assertEquals(0, drain.code(), drain.err());
+    assertTrue(drain.out().contains("DRAINING"), drain.out());
+    assertTrue(imagerec("workers").out().contains("DRAINING"));
+    Run unknown = run("workers", "drain", "--target", server.target(), "nowhere:1");
+    assertEquals(5, unknown.code());
+    assertTrue(unknown.err().contains("NOT_FOUND"), unknown.err());
+  }
+
+  @Test
+  void healthExitCodeIsZeroOnlyWhenServing() {
+    assertEquals(0, imagerec("health").code());
+    server.health.setStatus("imagerec.v1.Recognizer", ServingStatus.NOT_SERVING);
+    Run notServing = imagerec("health");
+    assertEquals(1, notServing.code());
+    assertTrue(notServing.err().contains("NOT_SERVING"), notServing.err());
+    Run unreachable = run("health", "--target", "127.0.0.1:1");
+    assertEquals(3, unreachable.code());
+    assertTrue(unreachable.err().contains("cannot reach 127.0.0.1:1"), unreachable.err());
+  }
+
+  @Test
+  void modelsListsNameVersionAndLabels() {
+    Run run = imagerec("models");
+    assertEquals(0, run.code(), run.err());
+    assertTrue(run.out().contains("fake (default)  version 7"), run.out());
+    assertTrue(run.out().contains("cat, dog, T-shirt/top"), run.out());
+  }
+
+  @Test
+  void tokenIsSentAsABearerHeader() throws Exception {
+    Path a = write("a.png", FakeBalancer.image("cat"));
+    assertEquals(0, imagerec("recognize", "--token", "s3cret", a.toString()).code());
+    assertEquals("Bearer s3cret", server.lastAuthorization.get());
+  }
+
+  @Test
+  void helpVersionAndCompletion() {
+    Run help = run("recognize", "--help");
+    assertEquals(0, help.code());
+    assertTrue(help.out().contains("Examples:") && help.out().contains("--concurrency"), help.out());
+    Run version = run("--version");
+    assertTrue(version.out().startsWith("imagerec "), version.out());
+    Run completion = run("generate-completion");
+    assertEquals(0, completion.code());
+    assertTrue(completion.out().contains("complete") && completion.out().contains("recognize"));
+    Run none = run();
+    assertEquals(2, none.code());
+  }
+}
