@@ -24,7 +24,10 @@ final class ConcurrentUnaryRecognizer implements BulkRecognizer {
     this.concurrency = concurrency;
   }
 
-  /** {@inheritDoc} The deadline applies to each call; null means 30 s. */
+  /**
+   * {@inheritDoc} The deadline applies to each call; null means 30 s. When every call failed with
+   * UNAVAILABLE (the target cannot be reached), that status is returned, as a stream would.
+   */
   @Override
   public Status run(int count, IntFunction<RecognizeRequest> requests, Duration deadline, Results results)
       throws InterruptedException {
@@ -33,6 +36,9 @@ final class ConcurrentUnaryRecognizer implements BulkRecognizer {
     CountDownLatch done = new CountDownLatch(count);
     RecognizerGrpc.RecognizerStub stub = RecognizerGrpc.newStub(channel);
     Object lock = new Object();
+    int[] sent = {0};
+    int[] unavailable = {0};
+    Status[] lastUnavailable = {null};
     for (int i = 0; i < count; i++) {
       RecognizeRequest request = requests.apply(i);
       if (request == null) {
@@ -40,6 +46,7 @@ final class ConcurrentUnaryRecognizer implements BulkRecognizer {
         continue;
       }
       slots.acquire();
+      sent[0]++;
       int index = i;
       stub.withDeadlineAfter(perCall.toMillis(), TimeUnit.MILLISECONDS)
           .recognize(request.toBuilder().setRequestId(Integer.toString(i)).build(), new StreamObserver<>() {
@@ -52,8 +59,13 @@ final class ConcurrentUnaryRecognizer implements BulkRecognizer {
 
             @Override
             public void onError(Throwable t) {
+              Status status = Status.fromThrowable(t);
               synchronized (lock) {
-                results.onLost(index, Status.fromThrowable(t));
+                if (status.getCode() == Status.Code.UNAVAILABLE) {
+                  unavailable[0]++;
+                  lastUnavailable[0] = status;
+                }
+                results.onLost(index, status);
               }
               slots.release();
               done.countDown();
@@ -67,6 +79,8 @@ final class ConcurrentUnaryRecognizer implements BulkRecognizer {
           });
     }
     done.await();
-    return Status.OK;
+    synchronized (lock) {
+      return sent[0] > 0 && unavailable[0] == sent[0] ? lastUnavailable[0] : Status.OK;
+    }
   }
 }

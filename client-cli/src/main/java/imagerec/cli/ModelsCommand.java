@@ -16,7 +16,8 @@ import picocli.CommandLine.Spec;
 
 /** {@code imagerec models}: the models served, with version, input shape and labels. */
 @Command(name = "models", mixinStandardHelpOptions = true,
-    description = "List the models the workers serve.", footer = {"", ExitCodes.HELP})
+    description = "List the models the workers serve: version, input shape, default top-k, labels.",
+    footer = {"", "Examples:", "  imagerec models", "  imagerec models --target balancer.internal:50051", "", ExitCodes.HELP})
 final class ModelsCommand implements Callable<Integer> {
   @Spec
   CommandSpec spec;

@@ -134,6 +134,32 @@ class ImagerecCommandTest {
   }
 
   @Test
+  void dashReadsOneImageFromStandardInput() {
+    java.io.InputStream original = System.in;
+    System.setIn(new java.io.ByteArrayInputStream(FakeBalancer.image("dog")));
+    try {
+      Run run = imagerec("recognize", "--json", "-");
+      assertEquals(0, run.code(), run.err());
+      JsonObject result = JsonParser.parseString(run.lines().get(0)).getAsJsonObject();
+      assertEquals("-", result.get("file").getAsString());
+      assertEquals("dog", result.getAsJsonArray("top").get(0).getAsJsonObject().get("label").getAsString());
+    } finally {
+      System.setIn(original);
+    }
+  }
+
+  @Test
+  void unreachableTargetExitsThreeInEitherMode() throws Exception {
+    Path a = write("a.png", FakeBalancer.image("cat"));
+    for (String mode : List.of("stream", "unary")) {
+      Run run = run("recognize", "--target", "127.0.0.1:1", "--mode", mode, a.toString());
+      assertEquals(3, run.code(), mode + ": " + run.err());
+      assertTrue(run.err().contains("cannot reach 127.0.0.1:1"), run.err());
+      assertFalse(run.err().contains("\tat "), "no stack trace: " + run.err());
+    }
+  }
+
+  @Test
   void missingFileIsAUsageError() {
     Run run = imagerec("recognize", dir.resolve("nope.png").toString());
     assertEquals(2, run.code());
