@@ -20,8 +20,9 @@ import java.time.Duration;
  * @param maxPixels largest image accepted, in pixels
  * @param maxMessageBytes largest request accepted
  * @param shutdownGrace how long in-flight calls may take to finish at shutdown
+ * @param pollInterval how often the model repository is rescanned for changes (zero: never)
  */
 public record WorkerConfig(String host, int port, Path portFile, String name, Path modelsDir,
                            String defaultModel, BatchingConfig batching, int intraOpThreads,
                            int decodeThreads, int decodeQueue, long maxPixels, int maxMessageBytes,
-                           Duration shutdownGrace) {}
+                           Duration shutdownGrace, Duration pollInterval) {}

@@ -85,6 +85,10 @@ public final class WorkerMain implements Callable<Integer> {
       description = "time in-flight calls get to finish at shutdown (default: ${DEFAULT-VALUE})")
   long shutdownGraceMs;
 
+  @Option(names = "--poll-interval-ms", defaultValue = "${env:IMAGEREC_POLL_INTERVAL_MS:-5000}",
+      description = "rescan the model repository this often for added, changed or removed models; 0 = never (default: ${DEFAULT-VALUE})")
+  long pollIntervalMs;
+
   @Option(names = "--check", description = "load and warm the models, report them, and exit (0 when all load)")
   boolean check;
 
@@ -104,11 +108,11 @@ public final class WorkerMain implements Callable<Integer> {
         new BatchingConfig(instances > 0 ? instances : cores, maxBatchSize,
             Duration.ofMillis(maxBatchDelayMs), queueCapacity),
         intraOpThreads, decodeThreads > 0 ? decodeThreads : cores, 1024, maxPixels, maxMessageBytes,
-        Duration.ofMillis(shutdownGraceMs));
+        Duration.ofMillis(shutdownGraceMs), Duration.ofMillis(Math.max(0, pollIntervalMs)));
     log.info("starting worker with {}", config);
     configureEngine(config.intraOpThreads());
     if (check) {
-      try (ModelRepository repository = ModelRepository.load(models, defaultModel, config.batching())) {
+      try (ModelRepository repository = ModelRepository.load(models, defaultModel, config.batching(), Runnable::run)) {
         repository.all().forEach(m -> System.out.println(m.config().name() + " " + m.config().version()
             + ": loaded, " + m.labels().size() + " labels, input " + m.config().input()));
         return 0;

@@ -21,6 +21,8 @@ import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -41,6 +43,7 @@ public final class WorkerServer implements AutoCloseable {
   private final WorkerConfig config;
   private final HealthStatusManager health = new HealthStatusManager();
   private final ThreadPoolExecutor decodePool;
+  private final ScheduledExecutorService repositoryThread;
   private final MutableHandlerRegistry services = new MutableHandlerRegistry();
   private final Server server;
   private volatile ModelRepository models;
@@ -54,6 +57,11 @@ public final class WorkerServer implements AutoCloseable {
           t.setDaemon(true);
           return t;
         });
+    this.repositoryThread = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "model-repository");
+      t.setDaemon(true);
+      return t;
+    });
     setServing(false);
     services.addService(StartingService.of(RecognizerGrpc.getServiceDescriptor(),
         "worker is starting: models are loading; try another worker or retry shortly"));
@@ -92,12 +100,24 @@ public final class WorkerServer implements AutoCloseable {
       Files.writeString(config.portFile(), Integer.toString(port()), StandardCharsets.UTF_8);
     }
     long start = System.nanoTime();
-    models = ModelRepository.load(config.modelsDir(), config.defaultModel(), config.batching());
+    models = ModelRepository.load(config.modelsDir(), config.defaultModel(), config.batching(), repositoryThread);
+    if (!config.pollInterval().isZero()) {
+      long every = config.pollInterval().toMillis();
+      repositoryThread.scheduleWithFixedDelay(this::refreshModels, every, every, TimeUnit.MILLISECONDS);
+    }
     services.addService(serviceFor(models)); // replaces the stand-in
     setServing(true);
     log.info("worker {} SERVING models {} (default {}) after {} ms", name(),
         models.all().stream().map(m -> m.config().name()).toList(), models.defaultModel(),
         (System.nanoTime() - start) / 1_000_000);
+  }
+
+  private void refreshModels() {
+    try {
+      models.refresh();
+    } catch (RuntimeException e) {
+      log.error("model repository refresh failed", e);
+    }
   }
 
   private RecognizerService serviceFor(ModelRepository repository) {
@@ -155,6 +175,7 @@ public final class WorkerServer implements AutoCloseable {
       server.shutdownNow();
       Thread.currentThread().interrupt();
     }
+    repositoryThread.shutdownNow();
     if (models != null) {
       models.close();
     }

@@ -50,14 +50,20 @@ public final class RecognitionEngine {
                                                   long deadlineNanos) {
     long start = System.nanoTime();
     ServedModel model;
-    int k;
     try {
-      model = models.get(modelName);
-      k = resolveTopK(model, topK);
-    } catch (UnknownModelException | InvalidRequestException e) {
+      model = models.acquire(modelName);
+    } catch (UnknownModelException e) {
       return CompletableFuture.failedFuture(e);
     }
     CompletableFuture<Recognition> result = new CompletableFuture<>();
+    result.whenComplete((r, e) -> model.release()); // the lease ends with the request, however it ends
+    int k;
+    try {
+      k = resolveTopK(model, topK);
+    } catch (InvalidRequestException e) {
+      result.completeExceptionally(e);
+      return result;
+    }
     try {
       decodePool.execute(() -> decodeAndSubmit(image, model, k, deadlineNanos, start, result));
     } catch (RejectedExecutionException e) {

@@ -150,7 +150,7 @@ public final class RecognizerService extends RecognizerGrpc.RecognizerImplBase {
   @Override
   public void getModel(GetModelRequest request, StreamObserver<ModelInfo> responses) {
     try {
-      responses.onNext(toModelInfo(models.get(request.getName())));
+      responses.onNext(toModelInfo(models.describe(request.getName())));
       responses.onCompleted();
     } catch (UnknownModelException e) {
       responses.onError(StatusMapper.toException(e));

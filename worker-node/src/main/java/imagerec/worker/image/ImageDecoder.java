@@ -12,7 +12,8 @@ import javax.imageio.event.IIOReadWarningListener;
 import javax.imageio.stream.ImageInputStream;
 
 /**
- * Decodes encoded images (JPEG, PNG, BMP, GIF; the first frame of an animation) with ImageIO.
+ * Decodes encoded images (JPEG, PNG, BMP, GIF and WebP: the first frame of an animation; TIFF:
+ * the first page) with ImageIO and the TwelveMonkeys plugins.
  *
  * <p>The dimensions are read from the header and checked against the pixel limit before any pixel
  * is decoded, so a small file declaring a huge image (a decompression bomb) costs nothing. A
@@ -30,14 +31,14 @@ public final class ImageDecoder {
   /** Decodes {@code bytes}, or explains in the exception why it cannot. */
   public BufferedImage decode(byte[] bytes) throws InvalidImageException {
     if (bytes == null || bytes.length == 0) {
-      throw new InvalidImageException("image is empty: send the encoded bytes of a JPEG, PNG, BMP or GIF file");
+      throw new InvalidImageException("image is empty: send the encoded bytes of a JPEG, PNG, BMP, GIF, WebP or TIFF file");
     }
     ImageReader reader = null;
     try (ImageInputStream in = ImageIO.createImageInputStream(new ByteArrayInputStream(bytes))) {
       Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
       if (!readers.hasNext()) {
         throw new InvalidImageException("not a supported image (" + bytes.length
-            + " bytes, starting " + hexPrefix(bytes) + "): send JPEG, PNG, BMP or GIF");
+            + " bytes, starting " + hexPrefix(bytes) + "): send JPEG, PNG, BMP, GIF, WebP or TIFF");
       }
       reader = readers.next();
       String format = reader.getFormatName().toUpperCase();

@@ -6,6 +6,8 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import imagerec.worker.inference.BatchingConfig;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 
@@ -17,7 +19,8 @@ import java.util.List;
  *   "name": "fashion-mnist", "version": "1", "description": "...",
  *   "file": "fashion-mnist.pt", "labels": "synset.txt",
  *   "input": {"width": 28, "height": 28, "channels": 1, "mean": [0.286], "std": [0.353]},
- *   "topK": 3
+ *   "topK": 3,
+ *   "batching": {"instances": 2, "maxBatchSize": 8, "maxBatchDelayMillis": 0, "queueCapacity": 256}
  * }
  * }</pre>
  *
@@ -31,9 +34,26 @@ import java.util.List;
  * @param labels the labels file (one label per line, in output order), relative to the folder
  * @param input input geometry and normalization
  * @param topK default number of labels returned
+ * @param batching optional overrides of the worker's batching settings for this model
  */
 public record ModelConfig(
-    String name, String version, String description, String file, String labels, Input input, int topK) {
+    String name, String version, String description, String file, String labels, Input input, int topK,
+    Batching batching) {
+
+  /**
+   * Per-model overrides of the worker's batching flags; absent fields keep the worker's value.
+   */
+  public record Batching(Integer instances, Integer maxBatchSize, Integer maxBatchDelayMillis, Integer queueCapacity) {
+
+    /** {@code defaults} with this model's overrides applied. */
+    public BatchingConfig over(BatchingConfig defaults) {
+      return new BatchingConfig(
+          instances != null ? instances : defaults.instances(),
+          maxBatchSize != null ? maxBatchSize : defaults.maxBatchSize(),
+          maxBatchDelayMillis != null ? Duration.ofMillis(maxBatchDelayMillis) : defaults.maxBatchDelay(),
+          queueCapacity != null ? queueCapacity : defaults.queueCapacity());
+    }
+  }
 
   /** Input geometry and normalization. */
   public record Input(int width, int height, int channels, float[] mean, float[] std) {
@@ -62,8 +82,13 @@ public record ModelConfig(
 
   private static final Gson GSON = new Gson();
 
-  /** Reads and validates {@code dir/model.json}; the folder name is the default model name. */
-  public static ModelConfig read(Path dir) throws IOException {
+  /**
+   * Reads and validates {@code dir/model.json}.
+   *
+   * @param defaultName the name when the file gives none (the model folder's name)
+   * @param defaultVersion the version when the file gives none (the version folder's name, or "1")
+   */
+  public static ModelConfig read(Path dir, String defaultName, String defaultVersion) throws IOException {
     Path file = dir.resolve("model.json");
     ModelConfig raw;
     try {
@@ -74,18 +99,19 @@ public record ModelConfig(
     if (raw == null) {
       throw new IOException(file + ": empty");
     }
-    return raw.withDefaults(dir.getFileName().toString()).validated(file);
+    return raw.withDefaults(defaultName, defaultVersion).validated(file);
   }
 
-  private ModelConfig withDefaults(String folderName) {
+  private ModelConfig withDefaults(String folderName, String folderVersion) {
     return new ModelConfig(
         blank(name) ? folderName : name,
-        blank(version) ? "1" : version,
+        blank(version) ? folderVersion : version,
         description == null ? "" : description,
         blank(file) ? folderName + ".pt" : file,
         blank(labels) ? "synset.txt" : labels,
         input,
-        topK <= 0 ? 5 : topK);
+        topK <= 0 ? 5 : topK,
+        batching);
   }
 
   private ModelConfig validated(Path source) throws IOException {
@@ -101,6 +127,13 @@ public record ModelConfig(
     for (float[] values : List.of(nonNull(input.mean), nonNull(input.std))) {
       if (values.length != 1 && values.length != input.channels) {
         throw new IOException(source + ": mean and std need 1 or " + input.channels + " values");
+      }
+    }
+    if (batching != null) {
+      try {
+        batching.over(new BatchingConfig(1, 1, Duration.ZERO, 1));
+      } catch (IllegalArgumentException e) {
+        throw new IOException(source + ": batching: " + e.getMessage());
       }
     }
     for (float s : nonNull(input.std)) {

@@ -13,30 +13,51 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.Executor;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One loaded model: its config, labels, the DJL model and the {@link BatchingPredictor} in front of
  * it. Owns and closes all of them.
+ *
+ * <p>Requests hold a lease ({@link #tryAcquire()} / {@link #release()}) while they use the model, so
+ * a model replaced or removed by a repository refresh is closed only after its last request ends
+ * ({@link #retire}). Leases are counted under this object's lock; the close itself runs on the
+ * executor given to {@code retire}, never on an inference thread.
  */
 public final class ServedModel implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(ServedModel.class);
+
   private final ModelConfig config;
   private final List<String> labels;
-  private final ZooModel<NDList, NDList> model;
+  private final AutoCloseable model;
   private final BatchingPredictor predictor;
+  private int leases;
+  private boolean retired;
+  private boolean closed;
+  private Executor closer;
 
-  private ServedModel(ModelConfig config, List<String> labels, ZooModel<NDList, NDList> model,
-                      BatchingPredictor predictor) {
+  ServedModel(ModelConfig config, List<String> labels, AutoCloseable model, BatchingPredictor predictor) {
     this.config = config;
     this.labels = labels;
     this.model = model;
     this.predictor = predictor;
   }
 
-  /** Loads the model in {@code dir}, starts its inference threads and warms them up. */
-  public static ServedModel load(Path dir, BatchingConfig batching) throws ModelLoadException {
+  /**
+   * Loads the model in {@code dir}, starts its inference threads and warms them up.
+   *
+   * @param defaultName the name if model.json gives none
+   * @param defaultVersion the version if model.json gives none
+   * @param defaults the worker's batching settings, which model.json may override
+   */
+  public static ServedModel load(Path dir, String defaultName, String defaultVersion, BatchingConfig defaults)
+      throws ModelLoadException {
     ZooModel<NDList, NDList> model = null;
     try {
-      ModelConfig config = ModelConfig.read(dir);
+      ModelConfig config = ModelConfig.read(dir, defaultName, defaultVersion);
+      BatchingConfig batching = config.batching() == null ? defaults : config.batching().over(defaults);
       List<String> labels = Files.readAllLines(dir.resolve(config.labels()), StandardCharsets.UTF_8)
           .stream().map(String::strip).filter(s -> !s.isEmpty()).toList();
       if (labels.isEmpty()) {
@@ -85,8 +106,67 @@ public final class ServedModel implements AutoCloseable {
     return predictor;
   }
 
+  /** Takes a lease for one request; false once the model is retired or closed. */
+  public synchronized boolean tryAcquire() {
+    if (retired || closed) {
+      return false;
+    }
+    leases++;
+    return true;
+  }
+
+  /** Returns a lease; the last one of a retired model closes it. */
+  public void release() {
+    Executor executor;
+    synchronized (this) {
+      leases--;
+      if (!(retired && leases == 0 && !closed)) {
+        return;
+      }
+      closed = true;
+      executor = closer;
+    }
+    executor.execute(this::closeQuietly);
+  }
+
+  /** Takes no new leases; closes on {@code executor} once the current ones are returned. */
+  public void retire(Executor executor) {
+    synchronized (this) {
+      if (retired || closed) {
+        return;
+      }
+      retired = true;
+      closer = executor;
+      if (leases > 0) {
+        return;
+      }
+      closed = true;
+    }
+    executor.execute(this::closeQuietly);
+  }
+
+  private void closeQuietly() {
+    try {
+      closeResources();
+      log.info("unloaded model {} version {}", config.name(), config.version());
+    } catch (Exception e) {
+      log.warn("error unloading model {}", config.name(), e);
+    }
+  }
+
+  /** Closes at once, whatever leases are out (at shutdown, after the server stopped). */
   @Override
-  public void close() throws InterruptedException {
+  public void close() throws Exception {
+    synchronized (this) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+    }
+    closeResources();
+  }
+
+  private void closeResources() throws Exception {
     try {
       predictor.close();
     } finally {

@@ -38,6 +38,19 @@ class ImageDecoderTest {
     assertEquals(20, image.getHeight());
   }
 
+  @ParameterizedTest
+  @ValueSource(strings = {"rgb-30x20.webp", "rgb-30x20.tiff"})
+  void decodesWebpAndTiffThroughThePlugins(String file) throws Exception {
+    byte[] bytes;
+    try (var in = ImageDecoderTest.class.getResourceAsStream("/images/" + file)) {
+      bytes = in.readAllBytes();
+    }
+    BufferedImage image = decoder.decode(bytes);
+    assertEquals(30, image.getWidth());
+    assertEquals(20, image.getHeight());
+    assertEquals(0x000102, image.getRGB(0, 0) & 0xffffff, "first pixel is (0, 1, 2)");
+  }
+
   @Test
   void emptyInputIsRejectedWithAnActionableMessage() {
     InvalidImageException e = assertThrows(InvalidImageException.class, () -> decoder.decode(new byte[0]));
