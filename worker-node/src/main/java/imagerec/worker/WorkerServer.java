@@ -2,6 +2,7 @@ package imagerec.worker;
 
 import imagerec.v1.RecognizerGrpc;
 import imagerec.worker.engine.RecognitionEngine;
+import imagerec.worker.grpc.LoadReporter;
 import imagerec.worker.grpc.RecognizerService;
 import imagerec.worker.grpc.StartingService;
 import imagerec.worker.image.ImageDecoder;
@@ -9,6 +10,7 @@ import imagerec.worker.model.ModelLoadException;
 import imagerec.worker.model.ModelRepository;
 import io.grpc.Server;
 import io.grpc.ServerBuilder;
+import io.grpc.ServerInterceptors;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
@@ -45,6 +47,7 @@ public final class WorkerServer implements AutoCloseable {
   private final ThreadPoolExecutor decodePool;
   private final ScheduledExecutorService repositoryThread;
   private final MutableHandlerRegistry services = new MutableHandlerRegistry();
+  private final LoadReporter loadReporter = new LoadReporter(this::queueDepth);
   private final Server server;
   private volatile ModelRepository models;
 
@@ -105,7 +108,7 @@ public final class WorkerServer implements AutoCloseable {
       long every = config.pollInterval().toMillis();
       repositoryThread.scheduleWithFixedDelay(this::refreshModels, every, every, TimeUnit.MILLISECONDS);
     }
-    services.addService(serviceFor(models)); // replaces the stand-in
+    services.addService(ServerInterceptors.intercept(serviceFor(models), loadReporter)); // replaces the stand-in
     setServing(true);
     log.info("worker {} SERVING models {} (default {}) after {} ms", name(),
         models.all().stream().map(m -> m.config().name()).toList(), models.defaultModel(),
@@ -124,6 +127,12 @@ public final class WorkerServer implements AutoCloseable {
     RecognitionEngine engine = new RecognitionEngine(repository, new ImageDecoder(config.maxPixels()),
         decodePool);
     return new RecognizerService(engine, repository, name());
+  }
+
+  /** Images waiting for inference, over all models. */
+  private int queueDepth() {
+    ModelRepository repository = models;
+    return repository == null ? 0 : repository.all().stream().mapToInt(m -> m.predictor().queueDepth()).sum();
   }
 
   /** The bound port. */

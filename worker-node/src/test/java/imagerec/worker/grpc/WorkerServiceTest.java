@@ -86,6 +86,16 @@ class WorkerServiceTest {
   }
 
   @Test
+  void responsesCarryTheWorkersLoadInTrailers() throws Exception {
+    java.util.concurrent.atomic.AtomicReference<io.grpc.Metadata> trailers = new java.util.concurrent.atomic.AtomicReference<>();
+    RecognizerGrpc.RecognizerBlockingStub capturing = stub.withInterceptors(
+        io.grpc.stub.MetadataUtils.newCaptureMetadataInterceptor(new java.util.concurrent.atomic.AtomicReference<>(), trailers));
+    capturing.recognize(RecognizeRequest.newBuilder().setImage(sample("bag", 0)).build());
+    assertEquals("1", trailers.get().get(LoadReporter.IN_FLIGHT), "this call is the only one in flight");
+    assertEquals("0", trailers.get().get(LoadReporter.QUEUE_DEPTH));
+  }
+
+  @Test
   void topKSelectsHowManyLabels() throws Exception {
     RecognizeResponse r = stub.recognize(RecognizeRequest.newBuilder().setImage(sample("bag", 0)).setTopK(10).build());
     assertEquals(10, r.getClassificationsCount());

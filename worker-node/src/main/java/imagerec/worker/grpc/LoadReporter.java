@@ -1,0 +1,76 @@
+package imagerec.worker.grpc;
+
+import io.grpc.ForwardingServerCall;
+import io.grpc.ForwardingServerCallListener;
+import io.grpc.Metadata;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
+import io.grpc.Status;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntSupplier;
+
+/**
+ * Counts the calls in progress on the worker and reports load in the trailers of every call it
+ * intercepts, so a balancer can weigh workers by what they say and not only by what it sent:
+ * {@code imagerec-in-flight} (calls in progress, this one included) and {@code imagerec-queue-depth}
+ * (images waiting for inference, over all models). Thread-safe.
+ */
+public final class LoadReporter implements ServerInterceptor {
+  public static final Metadata.Key<String> IN_FLIGHT = Metadata.Key.of("imagerec-in-flight", Metadata.ASCII_STRING_MARSHALLER);
+  public static final Metadata.Key<String> QUEUE_DEPTH = Metadata.Key.of("imagerec-queue-depth", Metadata.ASCII_STRING_MARSHALLER);
+
+  private final AtomicInteger inFlight = new AtomicInteger();
+  private final IntSupplier queueDepth;
+
+  public LoadReporter(IntSupplier queueDepth) {
+    this.queueDepth = queueDepth;
+  }
+
+  /** Calls in progress now. */
+  public int inFlight() {
+    return inFlight.get();
+  }
+
+  @Override
+  public <ReqT, RespT> ServerCall.Listener<ReqT> interceptCall(ServerCall<ReqT, RespT> call, Metadata headers,
+                                                               ServerCallHandler<ReqT, RespT> next) {
+    inFlight.incrementAndGet();
+    AtomicBoolean counted = new AtomicBoolean(true); // until the call closes, completes or is cancelled
+    Runnable finish = () -> {
+      if (counted.compareAndSet(true, false)) {
+        inFlight.decrementAndGet();
+      }
+    };
+    ServerCall<ReqT, RespT> reporting = new ForwardingServerCall.SimpleForwardingServerCall<>(call) {
+      @Override
+      public void close(Status status, Metadata trailers) {
+        trailers.put(IN_FLIGHT, Integer.toString(inFlight.get()));
+        trailers.put(QUEUE_DEPTH, Integer.toString(queueDepth.getAsInt()));
+        finish.run();
+        super.close(status, trailers);
+      }
+    };
+    ServerCall.Listener<ReqT> listener;
+    try {
+      listener = next.startCall(reporting, headers);
+    } catch (RuntimeException e) {
+      finish.run();
+      throw e;
+    }
+    return new ForwardingServerCallListener.SimpleForwardingServerCallListener<>(listener) {
+      @Override
+      public void onCancel() {
+        finish.run();
+        super.onCancel();
+      }
+
+      @Override
+      public void onComplete() {
+        finish.run();
+        super.onComplete();
+      }
+    };
+  }
+}
