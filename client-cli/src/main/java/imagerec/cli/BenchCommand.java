@@ -106,8 +106,8 @@ final class BenchCommand implements Callable<Integer> {
     if (!json) {
       out.printf(Locale.ROOT, "target %s, %s calls, %d distinct images, %s per step%n", target.target, mode,
           requests.size(), count > 0 ? count + " calls" : duration.toMillis() / 1000.0 + " s");
-      out.printf(Locale.ROOT, "%-16s %9s %9s %8s %8s %8s %8s %8s %8s  %s%n", "step", "calls/s", "images/s",
-          "p50 ms", "p90 ms", "p99 ms", "p99.9 ms", "max ms", "ok", "errors");
+      out.printf(Locale.ROOT, "%-16s %9s %9s %8s %8s %8s %8s %8s %6s %8s  %s%n", "step", "calls/s", "images/s",
+          "p50 ms", "p90 ms", "p99 ms", "p99.9 ms", "max ms", "batch", "ok", "errors");
       out.flush();
     }
     boolean anyFailed = false;
@@ -152,9 +152,9 @@ final class BenchCommand implements Callable<Integer> {
   }
 
   private static String toLine(StepResult r) {
-    return String.format(Locale.ROOT, "%-16s %9.1f %9.1f %8.2f %8.2f %8.2f %8.2f %8.2f %8d  %s", r.label(),
+    return String.format(Locale.ROOT, "%-16s %9.1f %9.1f %8.2f %8.2f %8.2f %8.2f %8.2f %6.1f %8d  %s", r.label(),
         r.callsPerSecond(), r.callsPerSecond(), r.millis(50), r.millis(90), r.millis(99), r.millis(99.9),
-        r.maxMillis(), r.ok(), r.errors().isEmpty() ? "0" : r.errors().toString());
+        r.maxMillis(), r.meanBatch(), r.ok(), r.errors().isEmpty() ? "0" : r.errors().toString());
   }
 
   private String toJson(StepResult r) {
@@ -168,6 +168,7 @@ final class BenchCommand implements Callable<Integer> {
     m.put("seconds", r.seconds());
     m.put("calls_per_s", r.callsPerSecond());
     m.put("images_per_s", r.callsPerSecond());
+    m.put("mean_batch", r.meanBatch());
     Map<String, Double> latency = new LinkedHashMap<>();
     latency.put("p50", r.millis(50));
     latency.put("p90", r.millis(90));

@@ -45,8 +45,8 @@ public final class LoadGenerator {
       }
       sent.incrementAndGet();
       long started = System.nanoTime();
-      sender.send(requests.get((int) (n % requests.size())), code -> {
-        rec.record(code, started);
+      sender.send(requests.get((int) (n % requests.size())), (code, batch) -> {
+        rec.record(code, batch, started);
         slots.release();
       });
     }
@@ -67,12 +67,12 @@ public final class LoadGenerator {
         LockSupport.parkNanos(wait);
       }
       if (inFlight.sum() >= MAX_OPEN_LOOP_BACKLOG) {
-        rec.record("NOT_SENT", due);
+        rec.record("NOT_SENT", 0, due);
         continue;
       }
       inFlight.increment();
-      sender.send(requests.get((int) (i % requests.size())), code -> {
-        rec.record(code, due);
+      sender.send(requests.get((int) (i % requests.size())), (code, batch) -> {
+        rec.record(code, batch, due);
         inFlight.decrement();
       });
     }
@@ -89,12 +89,14 @@ public final class LoadGenerator {
     final Histogram latency = new ConcurrentHistogram(3);
     final Map<String, LongAdder> errors = new ConcurrentHashMap<>();
     final LongAdder calls = new LongAdder();
+    final LongAdder batchSizes = new LongAdder();
     final AtomicLong lastCompletion = new AtomicLong(start);
 
-    void record(String code, long startedNanos) {
+    void record(String code, int batchSize, long startedNanos) {
       long now = System.nanoTime();
       calls.increment();
       if (code.equals("OK")) {
+        batchSizes.add(batchSize);
         latency.recordValue(Math.max(0, (now - startedNanos) / 1000));
       } else {
         errors.computeIfAbsent(code, c -> new LongAdder()).increment();
@@ -105,7 +107,9 @@ public final class LoadGenerator {
     StepResult result(String label) {
       Map<String, Long> byCode = new TreeMap<>();
       errors.forEach((code, n) -> byCode.put(code, n.sum()));
-      return new StepResult(label, calls.sum(), byCode, (lastCompletion.get() - start) / 1e9, latency.copy());
+      long ok = latency.getTotalCount();
+      return new StepResult(label, calls.sum(), byCode, (lastCompletion.get() - start) / 1e9, latency.copy(),
+          ok == 0 ? 0 : (double) batchSizes.sum() / ok);
     }
   }
 }

@@ -12,8 +12,11 @@ import org.HdrHistogram.Histogram;
  * @param seconds from the first send to the last completion
  * @param latencyMicros latency of successful calls, in microseconds; for a fixed rate measured from
  *     the time each call was due, so a stalled server shows in the figures (no coordinated omission)
+ * @param meanBatch mean size of the inference batches the successful images were part of, as the
+ *     workers reported it
  */
-public record StepResult(String label, long calls, Map<String, Long> errors, double seconds, Histogram latencyMicros) {
+public record StepResult(String label, long calls, Map<String, Long> errors, double seconds, Histogram latencyMicros,
+                         double meanBatch) {
 
   public long ok() {
     return calls - errors.values().stream().mapToLong(Long::longValue).sum();

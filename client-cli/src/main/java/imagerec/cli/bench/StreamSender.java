@@ -30,7 +30,8 @@ public final class StreamSender implements CallSender {
         Callback callback = pending.remove(response.getRequestId());
         if (callback != null) {
           callback.done(response.hasError()
-              ? Status.fromCodeValue(response.getError().getCode()).getCode().name() : "OK");
+              ? Status.fromCodeValue(response.getError().getCode()).getCode().name() : "OK",
+              response.getTimings().getBatchSize());
         }
       }
 
@@ -53,7 +54,7 @@ public final class StreamSender implements CallSender {
     for (String id : pending.keySet()) {
       Callback callback = pending.remove(id);
       if (callback != null) {
-        callback.done(code);
+        callback.done(code, 0);
       }
     }
   }
@@ -61,7 +62,7 @@ public final class StreamSender implements CallSender {
   @Override
   public void send(RecognizeRequest request, Callback callback) {
     if (failure != null) {
-      callback.done(failure.getCode().name());
+      callback.done(failure.getCode().name(), 0);
       return;
     }
     String id = Long.toString(ids.incrementAndGet());

@@ -22,18 +22,21 @@ public final class UnarySender implements CallSender {
   @Override
   public void send(RecognizeRequest request, Callback callback) {
     stub.withDeadlineAfter(deadline.toNanos(), TimeUnit.NANOSECONDS).recognize(request, new StreamObserver<>() {
+      private int batchSize;
+
       @Override
       public void onNext(RecognizeResponse response) {
+        batchSize = response.getTimings().getBatchSize();
       }
 
       @Override
       public void onError(Throwable t) {
-        callback.done(Status.fromThrowable(t).getCode().name());
+        callback.done(Status.fromThrowable(t).getCode().name(), 0);
       }
 
       @Override
       public void onCompleted() {
-        callback.done("OK");
+        callback.done("OK", batchSize);
       }
     });
   }

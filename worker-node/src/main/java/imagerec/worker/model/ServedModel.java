@@ -67,15 +67,7 @@ public final class ServedModel implements AutoCloseable {
       if (!Files.isRegularFile(file)) {
         throw new IOException(file + ": model file not found");
       }
-      String fileName = file.getFileName().toString();
-      Criteria<NDList, NDList> criteria = Criteria.builder()
-          .setTypes(NDList.class, NDList.class)
-          .optEngine("PyTorch")
-          .optModelPath(dir)
-          .optModelName(fileName.endsWith(".pt") ? fileName.substring(0, fileName.length() - 3) : fileName)
-          .optTranslator(new NoopTranslator())
-          .build();
-      model = criteria.loadModel();
+      model = openTorchScript(dir, file);
       ZooModel<NDList, NDList> loaded = model;
       BatchingPredictor predictor = new BatchingPredictor(config.name(), batching,
           () -> new TorchScriptFunction(loaded, config.input()), new float[config.input().size()]);
@@ -92,6 +84,20 @@ public final class ServedModel implements AutoCloseable {
       Thread.currentThread().interrupt();
       throw new ModelLoadException("interrupted while loading " + dir, e);
     }
+  }
+
+  /** Loads the TorchScript module {@code file} (in {@code dir}) with DJL on the PyTorch engine. */
+  public static ZooModel<NDList, NDList> openTorchScript(Path dir, Path file)
+      throws IOException, ModelNotFoundException, MalformedModelException {
+    String fileName = file.getFileName().toString();
+    Criteria<NDList, NDList> criteria = Criteria.builder()
+        .setTypes(NDList.class, NDList.class)
+        .optEngine("PyTorch")
+        .optModelPath(dir)
+        .optModelName(fileName.endsWith(".pt") ? fileName.substring(0, fileName.length() - 3) : fileName)
+        .optTranslator(new NoopTranslator())
+        .build();
+    return criteria.loadModel();
   }
 
   public ModelConfig config() {

@@ -16,10 +16,10 @@ import java.nio.FloatBuffer;
  * one NCHW tensor, runs the module, and returns the first output's rows. Not thread-safe: one per
  * inference thread.
  */
-final class TorchScriptFunction implements PredictFunction {
+public final class TorchScriptFunction implements PredictFunction {
   private final Predictor<float[][], float[][]> predictor;
 
-  TorchScriptFunction(ZooModel<?, ?> model, ModelConfig.Input input) {
+  public TorchScriptFunction(ZooModel<?, ?> model, ModelConfig.Input input) {
     this.predictor = model.newPredictor(new BatchTranslator(input));
   }
 

@@ -1,0 +1,88 @@
+package imagerec.bench;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A worker or balancer started as its own JVM with this JVM's class path, listening on a free
+ * loopback port it reports through a port file; its CPU time and resident memory are read from
+ * {@code /proc}. Closing it stops it with SIGTERM.
+ */
+final class LocalProcess implements AutoCloseable {
+  private static final long CLOCK_TICKS_PER_SECOND = 100; // USER_HZ on Linux
+
+  private final String name;
+  private final Process process;
+  private final int port;
+
+  private LocalProcess(String name, Process process, int port) {
+    this.name = name;
+    this.process = process;
+    this.port = port;
+  }
+
+  /** Starts {@code mainClass} with {@code args} plus --port 0 --port-file, and waits until it listens. */
+  static LocalProcess start(String name, Path logDir, String mainClass, List<String> jvmOptions, List<String> args)
+      throws IOException, InterruptedException {
+    Files.createDirectories(logDir);
+    Path portFile = logDir.resolve(name + ".port");
+    Files.deleteIfExists(portFile);
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.addAll(jvmOptions);
+    command.addAll(List.of("-cp", System.getProperty("java.class.path"), mainClass,
+        "--host", "127.0.0.1", "--port", "0", "--port-file", portFile.toString()));
+    command.addAll(args);
+    Process process = new ProcessBuilder(command).redirectErrorStream(true)
+        .redirectOutput(logDir.resolve(name + ".log").toFile()).start();
+    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
+    while (!Files.exists(portFile) || Files.readString(portFile).isBlank()) {
+      if (!process.isAlive() || System.nanoTime() > until) {
+        process.destroyForcibly();
+        throw new IllegalStateException(name + " did not start; see " + logDir.resolve(name + ".log"));
+      }
+      Thread.sleep(20);
+    }
+    return new LocalProcess(name, process, Integer.parseInt(Files.readString(portFile).strip()));
+  }
+
+  String address() {
+    return "127.0.0.1:" + port;
+  }
+
+  /** User plus system CPU time of the process so far, in nanoseconds. */
+  long cpuNanos() throws IOException {
+    String stat = Files.readString(Path.of("/proc", Long.toString(process.pid()), "stat"));
+    String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+    long ticks = Long.parseLong(fields[11]) + Long.parseLong(fields[12]); // utime, stime
+    return ticks * (1_000_000_000L / CLOCK_TICKS_PER_SECOND);
+  }
+
+  /** Resident set size, in MiB. */
+  double rssMiB() throws IOException {
+    for (String line : Files.readAllLines(Path.of("/proc", Long.toString(process.pid()), "status"))) {
+      if (line.startsWith("VmRSS:")) {
+        return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024.0;
+      }
+    }
+    return -1;
+  }
+
+  @Override
+  public void close() throws InterruptedException {
+    process.destroy();
+    if (!process.waitFor(30, TimeUnit.SECONDS)) {
+      process.destroyForcibly();
+      process.waitFor(10, TimeUnit.SECONDS);
+    }
+  }
+
+  @Override
+  public String toString() {
+    return name + "@" + address();
+  }
+}

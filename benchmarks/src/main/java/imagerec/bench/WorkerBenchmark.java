@@ -1,0 +1,373 @@
+package imagerec.bench;
+
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import com.google.protobuf.ByteString;
+import imagerec.cli.bench.LoadGenerator;
+import imagerec.cli.bench.StepResult;
+import imagerec.cli.bench.UnarySender;
+import imagerec.v1.RecognizeRequest;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import java.awt.image.BufferedImage;
+import java.io.BufferedReader;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Random;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import javax.imageio.ImageIO;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * The serving engine measured against the model's own limit, in one run on one machine:
+ * (1) the model in process through DJL at every predictor count and batch size, (2) a sweep of
+ * worker settings, (3) one worker process over gRPC at a concurrency sweep, with and without
+ * batching, (4) the same through a balancer process, (5) a sustained run for memory. Prints
+ * markdown tables and the ratios the performance targets are stated in. The load generator is
+ * {@code imagerec bench}'s, running in this JVM on the same cores.
+ */
+@Command(name = "benchmark-worker", mixinStandardHelpOptions = true, sortOptions = false,
+    description = "Benchmark the worker against the in-process limit of its model, straight and through the balancer.")
+public final class WorkerBenchmark implements Callable<Integer> {
+  @Option(names = "--models", split = ",", defaultValue = "fashion-mnist,resnet18",
+      description = "models to measure: fashion-mnist (bundled), resnet18 (generated with torchvision)")
+  List<String> models;
+
+  @Option(names = "--seconds", defaultValue = "6", description = "measured seconds per step")
+  double seconds;
+
+  @Option(names = "--concurrency", split = ",", defaultValue = "1,4,16,64", description = "concurrency sweep")
+  List<Integer> concurrency;
+
+  @Option(names = "--sweep", negatable = true, defaultValue = "true", fallbackValue = "true",
+      description = "also sweep worker settings (instances, threads, batch size, delay)")
+  boolean sweep;
+
+  @Option(names = "--soak-seconds", defaultValue = "60", description = "sustained run for memory; 0 to skip")
+  int soakSeconds;
+
+  @Option(names = "--root", defaultValue = "${env:IMAGEREC_HOME:-.}", description = "the imagerec checkout")
+  Path root;
+
+  private Path logDir;
+
+  /** Settings of one worker process. */
+  record Settings(int instances, int threads, int maxBatch, int delayMs) {
+    List<String> flags() {
+      return List.of("--instances", Integer.toString(instances), "--intra-op-threads", Integer.toString(threads),
+          "--max-batch-size", Integer.toString(maxBatch), "--max-batch-delay-ms", Integer.toString(delayMs));
+    }
+
+    @Override
+    public String toString() {
+      return String.format(Locale.ROOT, "%d x %d thr, batch %d, delay %d ms", instances, threads, maxBatch, delayMs);
+    }
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    root = root.toAbsolutePath().normalize();
+    logDir = root.resolve("benchmarks/target/logs");
+    System.out.printf("# Worker benchmark, %s%n%n", Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS));
+    System.out.printf("Machine: %d cores, Java %s, %s. Load generator in the benchmark JVM on the same cores.%n",
+        Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"), System.getProperty("os.name"));
+    System.out.printf("Steps of %.0f s after a warm-up; worker processes with default JVM options.%n", seconds);
+    for (String model : models) {
+      runModel(model);
+    }
+    return 0;
+  }
+
+  private void runModel(String model) throws Exception {
+    Path repository;
+    List<RecognizeRequest> requests;
+    String batches;
+    if (model.equals("fashion-mnist")) {
+      repository = root.resolve("models");
+      requests = samples(root.resolve("samples"));
+      batches = "1,2,4,8,16,32";
+    } else if (model.equals("resnet18")) {
+      repository = root.resolve("benchmarks/target/models");
+      if (!Files.exists(repository.resolve("resnet18/model.json"))) {
+        exec(List.of("/usr/bin/python3", root.resolve("training/export_resnet18.py").toString(), "--out",
+            repository.resolve("resnet18").toString()));
+      }
+      requests = photos(8);
+      batches = "1,2,4,8";
+    } else {
+      throw new CommandLine.ParameterException(new CommandLine(this), "unknown model " + model);
+    }
+    Path modelDir = repository.resolve(model);
+    System.out.printf("%n## %s%n", model);
+
+    // 1. the limit
+    List<JsonObject> inProcess = new ArrayList<>();
+    inProcess.addAll(inProcess(modelDir, 1, "1,2", batches));
+    inProcess.addAll(inProcess(modelDir, 2, "1", batches));
+    System.out.printf("%n### 1. In process, straight through DJL (no gRPC, no decoding)%n%n");
+    System.out.println("| intra-op threads x predictors | batch | images/s | CPU us/image | batch p50 ms | batch p99 ms |");
+    System.out.println("|---|---|---|---|---|---|");
+    for (JsonObject r : inProcess) {
+      System.out.printf(Locale.ROOT, "| %d x %d | %d | %.0f | %.0f | %.2f | %.2f |%n", r.get("threads").getAsInt(),
+          r.get("instances").getAsInt(), r.get("batch").getAsInt(), r.get("images_per_s").getAsDouble(),
+          r.get("cpu_us_per_image").getAsDouble(), r.get("batch_p50_ms").getAsDouble(), r.get("batch_p99_ms").getAsDouble());
+    }
+    JsonObject limit = inProcess.stream().max(Comparator.comparingDouble(r -> r.get("images_per_s").getAsDouble())).orElseThrow();
+    double limitRate = limit.get("images_per_s").getAsDouble();
+    int cores = Runtime.getRuntime().availableProcessors();
+    defaultShape = inProcess.stream()
+        .filter(r -> r.get("threads").getAsInt() == 1 && r.get("instances").getAsInt() == cores).toList();
+    double limitCpu = inProcess.stream().mapToDouble(r -> r.get("cpu_us_per_image").getAsDouble()).min().orElseThrow();
+    JsonObject single = inProcess.stream().filter(r -> r.get("batch").getAsInt() == 1 && r.get("instances").getAsInt() == 1
+        && r.get("threads").getAsInt() == 1).findFirst().orElseThrow();
+    System.out.printf(Locale.ROOT, "%nLimit: %.0f images/s (%d intra-op threads x %d predictors, batch %d); least CPU per image: %.0f us.%n",
+        limitRate, limit.get("threads").getAsInt(), limit.get("instances").getAsInt(), limit.get("batch").getAsInt(), limitCpu);
+
+    // 2. settings sweep
+    if (sweep) {
+      System.out.printf("%n### 2. Worker settings sweep (one worker over gRPC, unary)%n%n");
+      System.out.println("| predictors x intra-op threads, max batch, delay | c=1 p50 ms | c=1 p99 ms | c=16 images/s | c=16 p99 ms "
+          + "| c=16 mean batch | c=64 images/s | c=64 p99 ms | c=64 mean batch |");
+      System.out.println("|---|---|---|---|---|---|---|---|---|");
+      List<Integer> maxBatches = model.equals("resnet18") ? List.of(1, 4) : List.of(1, 8, 32);
+      List<Integer> delays = model.equals("resnet18") ? List.of(0) : List.of(0, 2);
+      for (int[] it : new int[][] {{1, 1}, {2, 1}, {1, 2}}) {
+        for (int maxBatch : maxBatches) {
+          for (int delay : delays) {
+            if (maxBatch == 1 && delay > 0) {
+              continue;
+            }
+            Settings s = new Settings(it[0], it[1], maxBatch, delay);
+            try (LocalProcess worker = worker(repository, s.flags()); Client ch = client(worker)) {
+              LoadGenerator gen = new LoadGenerator(requests);
+              warm(gen, ch);
+              StepResult c1 = step(gen, ch, 1, seconds / 2);
+              StepResult c16 = step(gen, ch, 16, seconds / 2);
+              StepResult c64 = step(gen, ch, 64, seconds / 2);
+              System.out.printf(Locale.ROOT, "| %s | %.2f | %.2f | %.0f | %.2f | %.1f | %.0f | %.2f | %.1f |%n", s, c1.millis(50),
+                  c1.millis(99), c16.callsPerSecond(), c16.millis(99), c16.meanBatch(), c64.callsPerSecond(), c64.millis(99),
+                  c64.meanBatch());
+            }
+          }
+        }
+      }
+    }
+
+    // 3. one worker at its defaults, and without batching
+    System.out.printf("%n### 3. One worker over gRPC (unary), default settings vs no batching%n%n");
+    System.out.println(SERVED_HEADER);
+    System.out.println(SERVED_RULE);
+    double rssStart;
+    double rssEnd;
+    try (LocalProcess worker = worker(repository, List.of()); Client ch = client(worker)) {
+      LoadGenerator gen = new LoadGenerator(requests);
+      warm(gen, ch);
+      rssStart = worker.rssMiB();
+      for (int c : concurrency) {
+        printServed("defaults", gen, ch, c, worker, limitRate, limitCpu);
+      }
+      // 4. the same worker through a balancer
+      System.out.printf("%n### 4. Through a balancer process (same worker)%n%n");
+      System.out.println("x straight: against the same worker without the balancer, measured just before.");
+      System.out.println();
+      System.out.println("| concurrency | images/s | x limit | x straight | p50 ms | p90 ms | p99 ms | worker CPU us/image | balancer CPU us/image |");
+      System.out.println("|---|---|---|---|---|---|---|---|---|");
+      List<Double> straight = new ArrayList<>();
+      for (int c : concurrency) {
+        straight.add(step(new LoadGenerator(requests), ch, c, seconds).callsPerSecond());
+      }
+      try (LocalProcess balancer = LocalProcess.start("balancer", logDir, "imagerec.balancer.BalancerMain", List.of(),
+          List.of("--workers", worker.address())); Client viaBalancer = client(balancer)) {
+        waitServing(viaBalancer);
+        warm(gen, viaBalancer);
+        for (int i = 0; i < concurrency.size(); i++) {
+          int c = concurrency.get(i);
+          long wCpu = worker.cpuNanos();
+          long bCpu = balancer.cpuNanos();
+          StepResult r = step(gen, viaBalancer, c, seconds);
+          double wPer = (worker.cpuNanos() - wCpu) / 1000.0 / r.ok();
+          double bPer = (balancer.cpuNanos() - bCpu) / 1000.0 / r.ok();
+          System.out.printf(Locale.ROOT, "| %d | %.0f | %.2f | %.2f | %.2f | %.2f | %.2f | %.0f | %.0f |%n", c, r.callsPerSecond(),
+              r.callsPerSecond() / limitRate, r.callsPerSecond() / straight.get(i), r.millis(50), r.millis(90), r.millis(99),
+              wPer, bPer);
+        }
+      }
+      // 5. sustained load: memory
+      if (soakSeconds > 0) {
+        StepResult soak = step(gen, ch, 16, soakSeconds);
+        rssEnd = worker.rssMiB();
+        System.out.printf(Locale.ROOT, "%n### 5. Sustained load%n%nWorker RSS %.0f MiB after warm-up, %.0f MiB after %d more s at "
+            + "concurrency 16 (%d calls, %d failed).%n", rssStart, rssEnd, soakSeconds, soak.calls(), soak.calls() - soak.ok());
+      }
+    }
+    try (LocalProcess worker = worker(repository, List.of("--max-batch-size", "1")); Client ch = client(worker)) {
+      LoadGenerator gen = new LoadGenerator(requests);
+      warm(gen, ch);
+      System.out.printf("%nNo batching (--max-batch-size 1), same worker otherwise:%n%n");
+      System.out.println(SERVED_HEADER);
+      System.out.println(SERVED_RULE);
+      for (int c : concurrency) {
+        printServed("max batch 1", gen, ch, c, worker, limitRate, limitCpu);
+      }
+    }
+    System.out.printf(Locale.ROOT, "%nIn-process single-image latency (1 thread, 1 predictor, batch 1): p50 %.2f ms, p99 %.2f ms.%n",
+        single.get("batch_p50_ms").getAsDouble(), single.get("batch_p99_ms").getAsDouble());
+  }
+
+  private static final String SERVED_HEADER = "| settings | concurrency | images/s | x limit | p50 ms | p90 ms | p99 ms "
+      + "| mean batch | worker CPU us/image | in-process CPU us/image at that batch | overhead | overhead vs least in-process CPU |";
+  private static final String SERVED_RULE = "|---|---|---|---|---|---|---|---|---|---|---|---|";
+
+  /** In-process rows of the worker's default shape (1 intra-op thread, one predictor per core). */
+  private List<JsonObject> defaultShape = List.of();
+
+  private void printServed(String label, LoadGenerator gen, Client ch, int c, LocalProcess worker,
+                           double limitRate, double limitCpu) throws Exception {
+    long cpu = worker.cpuNanos();
+    StepResult r = step(gen, ch, c, seconds);
+    double perImage = (worker.cpuNanos() - cpu) / 1000.0 / r.ok();
+    double atBatch = inProcessCpuAt(r.meanBatch());
+    System.out.printf(Locale.ROOT, "| %s | %d | %.0f | %.2f | %.2f | %.2f | %.2f | %.1f | %.0f | %.0f | %+.0f%% | %+.0f%% |%n", label, c,
+        r.callsPerSecond(), r.callsPerSecond() / limitRate, r.millis(50), r.millis(90), r.millis(99), r.meanBatch(), perImage,
+        atBatch, (perImage - atBatch) / atBatch * 100, (perImage - limitCpu) / limitCpu * 100);
+  }
+
+  /** In-process CPU per image of the default shape at the batch size nearest {@code batch} (log scale). */
+  private double inProcessCpuAt(double batch) {
+    return defaultShape.stream()
+        .min(Comparator.comparingDouble(r -> Math.abs(Math.log(r.get("batch").getAsDouble()) - Math.log(Math.max(1, batch)))))
+        .map(r -> r.get("cpu_us_per_image").getAsDouble()).orElse(Double.NaN);
+  }
+
+  private StepResult step(LoadGenerator gen, Client ch, int c, double secs) throws InterruptedException {
+    try (UnarySender sender = new UnarySender(ch.channel(), Duration.ofSeconds(60))) {
+      StepResult r = gen.closedLoop(sender, c, Duration.ofMillis((long) (secs * 1000)), 0);
+      if (r.ok() != r.calls()) {
+        System.out.println("<!-- errors: " + r.errors() + " -->");
+      }
+      return r;
+    }
+  }
+
+  private void warm(LoadGenerator gen, Client ch) throws InterruptedException {
+    step(gen, ch, 8, 2);
+  }
+
+  private LocalProcess worker(Path repository, List<String> flags) throws Exception {
+    List<String> args = new ArrayList<>(List.of("--models", repository.toString()));
+    args.addAll(flags);
+    LocalProcess worker = LocalProcess.start("worker", logDir, "imagerec.worker.WorkerMain", List.of(), args);
+    try (Client ch = client(worker)) {
+      waitServing(ch);
+    }
+    return worker;
+  }
+
+  private static void waitServing(Client ch) throws InterruptedException {
+    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+    while (System.nanoTime() < until) {
+      try {
+        if (io.grpc.health.v1.HealthGrpc.newBlockingStub(ch.channel()).withDeadlineAfter(2, TimeUnit.SECONDS)
+            .check(io.grpc.health.v1.HealthCheckRequest.newBuilder().setService("imagerec.v1.Recognizer").build())
+            .getStatus() == io.grpc.health.v1.HealthCheckResponse.ServingStatus.SERVING) {
+          return;
+        }
+      } catch (io.grpc.StatusRuntimeException e) {
+        // starting
+      }
+      Thread.sleep(100);
+    }
+    throw new IllegalStateException("not SERVING after 120 s");
+  }
+
+  /** A plaintext channel that try-with-resources shuts down. */
+  private record Client(ManagedChannel channel) implements AutoCloseable {
+    @Override
+    public void close() {
+      channel.shutdownNow();
+    }
+  }
+
+  private static Client client(LocalProcess process) {
+    return new Client(ManagedChannelBuilder.forTarget(process.address()).usePlaintext().maxInboundMessageSize(16 << 20).build());
+  }
+
+  private List<JsonObject> inProcess(Path modelDir, int threads, String instances, String batches) throws Exception {
+    List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-cp", System.getProperty("java.class.path"), InProcessBenchmark.class.getName(), "--model-dir", modelDir.toString(),
+        "--threads", Integer.toString(threads), "--instances", instances, "--batches", batches,
+        "--seconds", Double.toString(seconds / 2)));
+    List<JsonObject> results = new ArrayList<>();
+    for (String line : exec(command)) {
+      if (line.startsWith("{")) {
+        results.add(JsonParser.parseString(line).getAsJsonObject());
+      }
+    }
+    return results;
+  }
+
+  private static List<String> exec(List<String> command) throws IOException, InterruptedException {
+    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+    List<String> lines = new ArrayList<>();
+    try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+      String line;
+      while ((line = r.readLine()) != null) {
+        lines.add(line);
+      }
+    }
+    if (p.waitFor() != 0) {
+      throw new IllegalStateException(command.get(command.size() > 3 ? 3 : 0) + " failed:\n" + String.join("\n", lines));
+    }
+    return lines;
+  }
+
+  /** The bundled sample PNGs. */
+  private static List<RecognizeRequest> samples(Path dir) throws IOException {
+    try (Stream<Path> files = Files.walk(dir)) {
+      List<RecognizeRequest> requests = new ArrayList<>();
+      for (Path p : files.filter(f -> f.toString().endsWith(".png")).sorted().toList()) {
+        requests.add(RecognizeRequest.newBuilder().setImage(ByteString.copyFrom(Files.readAllBytes(p))).build());
+      }
+      return requests;
+    }
+  }
+
+  /** {@code n} generated 224x224 colour JPEGs (gradients with noise), as a camera would send. */
+  private static List<RecognizeRequest> photos(int n) throws IOException {
+    Random random = new Random(7);
+    List<RecognizeRequest> requests = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      BufferedImage image = new BufferedImage(224, 224, BufferedImage.TYPE_INT_RGB);
+      for (int y = 0; y < 224; y++) {
+        for (int x = 0; x < 224; x++) {
+          int r = (x + i * 30) % 256;
+          int g = (y * 2 + i * 10) % 256;
+          int b = Math.min(255, Math.max(0, 128 + (int) (random.nextGaussian() * 40)));
+          image.setRGB(x, y, r << 16 | g << 8 | b);
+        }
+      }
+      ByteArrayOutputStream jpeg = new ByteArrayOutputStream();
+      ImageIO.write(image, "jpeg", jpeg);
+      requests.add(RecognizeRequest.newBuilder().setImage(ByteString.copyFrom(jpeg.toByteArray())).build());
+    }
+    return requests;
+  }
+
+  public static void main(String[] args) {
+    System.exit(new CommandLine(new WorkerBenchmark()).execute(args));
+  }
+}
