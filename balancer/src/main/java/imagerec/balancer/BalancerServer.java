@@ -70,6 +70,8 @@ public final class BalancerServer implements AutoCloseable {
       watcher.watch(endpoint);
     }
     this.server = builder
+        // forwarding never blocks: callbacks run on the transport's threads, as in any proxy
+        .directExecutor()
         .addService(ForwardingService.create(registry, new Picker(() -> ThreadLocalRandom.current().nextLong()),
             config.maxAttempts(), config.streamWindow()))
         .addService(new AdminService(registry))
@@ -90,6 +92,7 @@ public final class BalancerServer implements AutoCloseable {
         .maxInboundMessageSize(config.maxMessageBytes());
     return start(config, builder, address -> NettyChannelBuilder.forTarget(address)
         .usePlaintext()
+        .directExecutor()
         .maxInboundMessageSize(config.maxMessageBytes())
         .build());
   }

@@ -8,9 +8,9 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A worker or balancer started as its own JVM with this JVM's class path, listening on a free
- * loopback port it reports through a port file; its CPU time and resident memory are read from
- * {@code /proc}. Closing it stops it with SIGTERM.
+ * A worker or balancer started through its launcher in {@code bin/} (so with the JVM options users
+ * get), listening on a free loopback port it reports through a port file; its CPU time and
+ * resident memory are read from {@code /proc}. Closing it stops it with SIGTERM.
  */
 final class LocalProcess implements AutoCloseable {
   private static final long CLOCK_TICKS_PER_SECOND = 100; // USER_HZ on Linux
@@ -25,16 +25,16 @@ final class LocalProcess implements AutoCloseable {
     this.port = port;
   }
 
-  /** Starts {@code mainClass} with {@code args} plus --port 0 --port-file, and waits until it listens. */
-  static LocalProcess start(String name, Path logDir, String mainClass, List<String> jvmOptions, List<String> args)
+  /**
+   * Runs {@code launcher} (a script that execs java) with {@code args} plus --port 0 --port-file,
+   * and waits until it listens.
+   */
+  static LocalProcess start(String name, Path logDir, Path launcher, List<String> args)
       throws IOException, InterruptedException {
     Files.createDirectories(logDir);
     Path portFile = logDir.resolve(name + ".port");
     Files.deleteIfExists(portFile);
-    List<String> command = new ArrayList<>();
-    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    command.addAll(jvmOptions);
-    command.addAll(List.of("-cp", System.getProperty("java.class.path"), mainClass,
+    List<String> command = new ArrayList<>(List.of(launcher.toString(),
         "--host", "127.0.0.1", "--port", "0", "--port-file", portFile.toString()));
     command.addAll(args);
     Process process = new ProcessBuilder(command).redirectErrorStream(true)

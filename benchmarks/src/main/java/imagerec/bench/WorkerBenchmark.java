@@ -85,7 +85,7 @@ public final class WorkerBenchmark implements Callable<Integer> {
     System.out.printf("# Worker benchmark, %s%n%n", Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS));
     System.out.printf("Machine: %d cores, Java %s, %s. Load generator in the benchmark JVM on the same cores.%n",
         Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"), System.getProperty("os.name"));
-    System.out.printf("Steps of %.0f s after a warm-up; worker processes with default JVM options.%n", seconds);
+    System.out.printf("Steps of %.0f s after a warm-up; worker and balancer started by their bin/ launchers.%n", seconds);
     for (String model : models) {
       runModel(model);
     }
@@ -119,11 +119,11 @@ public final class WorkerBenchmark implements Callable<Integer> {
     inProcess.addAll(inProcess(modelDir, 1, "1,2", batches));
     inProcess.addAll(inProcess(modelDir, 2, "1", batches));
     System.out.printf("%n### 1. In process, straight through DJL (no gRPC, no decoding)%n%n");
-    System.out.println("| intra-op threads x predictors | batch | images/s | CPU us/image | batch p50 ms | batch p99 ms |");
+    System.out.println("| predictors x intra-op threads | batch | images/s | CPU us/image | batch p50 ms | batch p99 ms |");
     System.out.println("|---|---|---|---|---|---|");
     for (JsonObject r : inProcess) {
-      System.out.printf(Locale.ROOT, "| %d x %d | %d | %.0f | %.0f | %.2f | %.2f |%n", r.get("threads").getAsInt(),
-          r.get("instances").getAsInt(), r.get("batch").getAsInt(), r.get("images_per_s").getAsDouble(),
+      System.out.printf(Locale.ROOT, "| %d x %d thr | %d | %.0f | %.0f | %.2f | %.2f |%n", r.get("instances").getAsInt(),
+          r.get("threads").getAsInt(), r.get("batch").getAsInt(), r.get("images_per_s").getAsDouble(),
           r.get("cpu_us_per_image").getAsDouble(), r.get("batch_p50_ms").getAsDouble(), r.get("batch_p99_ms").getAsDouble());
     }
     JsonObject limit = inProcess.stream().max(Comparator.comparingDouble(r -> r.get("images_per_s").getAsDouble())).orElseThrow();
@@ -134,8 +134,8 @@ public final class WorkerBenchmark implements Callable<Integer> {
     double limitCpu = inProcess.stream().mapToDouble(r -> r.get("cpu_us_per_image").getAsDouble()).min().orElseThrow();
     JsonObject single = inProcess.stream().filter(r -> r.get("batch").getAsInt() == 1 && r.get("instances").getAsInt() == 1
         && r.get("threads").getAsInt() == 1).findFirst().orElseThrow();
-    System.out.printf(Locale.ROOT, "%nLimit: %.0f images/s (%d intra-op threads x %d predictors, batch %d); least CPU per image: %.0f us.%n",
-        limitRate, limit.get("threads").getAsInt(), limit.get("instances").getAsInt(), limit.get("batch").getAsInt(), limitCpu);
+    System.out.printf(Locale.ROOT, "%nLimit: %.0f images/s (%d predictors x %d intra-op threads, batch %d); least CPU per image: %.0f us.%n",
+        limitRate, limit.get("instances").getAsInt(), limit.get("threads").getAsInt(), limit.get("batch").getAsInt(), limitCpu);
 
     // 2. settings sweep
     if (sweep) {
@@ -190,7 +190,7 @@ public final class WorkerBenchmark implements Callable<Integer> {
       for (int c : concurrency) {
         straight.add(step(new LoadGenerator(requests), ch, c, seconds).callsPerSecond());
       }
-      try (LocalProcess balancer = LocalProcess.start("balancer", logDir, "imagerec.balancer.BalancerMain", List.of(),
+      try (LocalProcess balancer = LocalProcess.start("balancer", logDir, root.resolve("bin/imagerec-balancer"),
           List.of("--workers", worker.address())); Client viaBalancer = client(balancer)) {
         waitServing(viaBalancer);
         warm(gen, viaBalancer);
@@ -264,13 +264,13 @@ public final class WorkerBenchmark implements Callable<Integer> {
   }
 
   private void warm(LoadGenerator gen, Client ch) throws InterruptedException {
-    step(gen, ch, 8, 2);
+    step(gen, ch, 16, 5); // long enough for the JIT to settle
   }
 
   private LocalProcess worker(Path repository, List<String> flags) throws Exception {
     List<String> args = new ArrayList<>(List.of("--models", repository.toString()));
     args.addAll(flags);
-    LocalProcess worker = LocalProcess.start("worker", logDir, "imagerec.worker.WorkerMain", List.of(), args);
+    LocalProcess worker = LocalProcess.start("worker", logDir, root.resolve("bin/imagerec-worker"), args);
     try (Client ch = client(worker)) {
       waitServing(ch);
     }
@@ -303,7 +303,8 @@ public final class WorkerBenchmark implements Callable<Integer> {
   }
 
   private static Client client(LocalProcess process) {
-    return new Client(ManagedChannelBuilder.forTarget(process.address()).usePlaintext().maxInboundMessageSize(16 << 20).build());
+    return new Client(ManagedChannelBuilder.forTarget(process.address()).usePlaintext().directExecutor()
+        .maxInboundMessageSize(16 << 20).build());
   }
 
   private List<JsonObject> inProcess(Path modelDir, int threads, String instances, String batches) throws Exception {

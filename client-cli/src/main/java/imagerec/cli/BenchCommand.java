@@ -111,7 +111,7 @@ final class BenchCommand implements Callable<Integer> {
       out.flush();
     }
     boolean anyFailed = false;
-    try (Connection connection = target.connect()) {
+    try (Connection connection = target.connect(true)) {
       if (!warmup.isZero()) {
         try (CallSender sender = sender(connection, deadline)) {
           generator.closedLoop(sender, rate == null ? levels.get(0) : 4, warmup, 0);

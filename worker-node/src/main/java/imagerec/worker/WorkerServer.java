@@ -69,6 +69,9 @@ public final class WorkerServer implements AutoCloseable {
     services.addService(StartingService.of(RecognizerGrpc.getServiceDescriptor(),
         "worker is starting: models are loading; try another worker or retry shortly"));
     this.server = builder
+        // handlers never block (decoding and inference run on their own pools), so they run on the
+        // transport's threads: no hand-off to an executor for every call
+        .directExecutor()
         .addService(health.getHealthService())
         .addService(ProtoReflectionServiceV1.newInstance())
         .fallbackHandlerRegistry(services)

@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.zip.GZIPInputStream;
 import javax.imageio.ImageIO;
+import javax.imageio.stream.MemoryCacheImageOutputStream;
 
 /**
  * An MNIST-layout data set (IDX files, optionally gzipped), as shipped for Fashion-MNIST by
@@ -98,7 +99,9 @@ public final class IdxDataset implements LabelledDataset {
     image.getRaster().setDataElements(0, 0, cols, rows, java.util.Arrays.copyOfRange(
         pixels, i * rows * cols, (i + 1) * rows * cols));
     ByteArrayOutputStream png = new ByteArrayOutputStream(1024);
-    ImageIO.write(image, "png", png);
+    try (MemoryCacheImageOutputStream out = new MemoryCacheImageOutputStream(png)) { // no temporary file
+      ImageIO.write(image, "png", out);
+    }
     return png.toByteArray();
   }
 

@@ -10,6 +10,7 @@ import javax.imageio.ImageIO;
 import javax.imageio.ImageReader;
 import javax.imageio.event.IIOReadWarningListener;
 import javax.imageio.stream.ImageInputStream;
+import javax.imageio.stream.MemoryCacheImageInputStream;
 
 /**
  * Decodes encoded images (JPEG, PNG, BMP, GIF and WebP: the first frame of an animation; TIFF:
@@ -34,8 +35,9 @@ public final class ImageDecoder {
       throw new InvalidImageException("image is empty: send the encoded bytes of a JPEG, PNG, BMP, GIF, WebP or TIFF file");
     }
     ImageReader reader = null;
-    try (ImageInputStream in = ImageIO.createImageInputStream(new ByteArrayInputStream(bytes))) {
-      Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
+    // an in-memory stream: ImageIO.createImageInputStream would cache through a temporary file
+    try (ImageInputStream in = new MemoryCacheImageInputStream(new ByteArrayInputStream(bytes))) {
+      Iterator<ImageReader> readers = readersFor(bytes, in);
       if (!readers.hasNext()) {
         throw new InvalidImageException("not a supported image (" + bytes.length
             + " bytes, starting " + hexPrefix(bytes) + "): send JPEG, PNG, BMP, GIF, WebP or TIFF");
@@ -68,6 +70,42 @@ public final class ImageDecoder {
         reader.dispose();
       }
     }
+  }
+
+  /**
+   * Readers for the format the leading bytes name (skipping ImageIO's probe of every installed
+   * plugin); for anything else, whatever plugin recognises the stream.
+   */
+  private static Iterator<ImageReader> readersFor(byte[] b, ImageInputStream in) throws IOException {
+    String format = null;
+    if (startsWith(b, 0x89, 'P', 'N', 'G')) {
+      format = "png";
+    } else if (startsWith(b, 0xFF, 0xD8, 0xFF)) {
+      format = "jpeg";
+    } else if (startsWith(b, 'G', 'I', 'F', '8')) {
+      format = "gif";
+    } else if (startsWith(b, 'B', 'M')) {
+      format = "bmp";
+    }
+    if (format != null) {
+      Iterator<ImageReader> byName = ImageIO.getImageReadersByFormatName(format);
+      if (byName.hasNext()) {
+        return byName;
+      }
+    }
+    return ImageIO.getImageReaders(in);
+  }
+
+  private static boolean startsWith(byte[] bytes, int... prefix) {
+    if (bytes.length < prefix.length) {
+      return false;
+    }
+    for (int i = 0; i < prefix.length; i++) {
+      if ((bytes[i] & 0xff) != prefix[i]) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static String describe(Exception e) {
