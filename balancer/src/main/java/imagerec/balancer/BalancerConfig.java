@@ -11,10 +11,21 @@ import java.util.List;
  * @param port gRPC port (0 = any free port)
  * @param portFile where to write the bound port once listening (null for none)
  * @param workers worker addresses, host:port
+ * @param discover DNS names (name:port) whose addresses are all workers, re-resolved periodically
+ * @param discoveryInterval how often {@code discover} names are resolved again
  * @param maxAttempts attempts per call, each on another worker (1 = no retry)
+ * @param retryBudgetRatio retries allowed per call on average (0.2 = at most 20% extra load)
+ * @param maxInFlight calls the balancer forwards at once; past it, RESOURCE_EXHAUSTED
+ * @param ejectAfterFailures consecutive failures that eject a worker
+ * @param baseEjection the first ejection's length; each further one doubles, up to {@code maxEjection}
+ * @param maxEjection the longest ejection
+ * @param maxEjectedShare the largest share of workers ejected at once
  * @param streamWindow items of one client stream at the workers at once
  * @param maxMessageBytes largest message accepted or forwarded
  * @param shutdownGrace how long in-flight calls may take to finish at shutdown
  */
-public record BalancerConfig(String host, int port, Path portFile, List<String> workers, int maxAttempts,
-                             int streamWindow, int maxMessageBytes, Duration shutdownGrace) {}
+public record BalancerConfig(String host, int port, Path portFile, List<String> workers, List<String> discover,
+                             Duration discoveryInterval, int maxAttempts,
+                             double retryBudgetRatio, int maxInFlight, int ejectAfterFailures, Duration baseEjection,
+                             Duration maxEjection, double maxEjectedShare, int streamWindow, int maxMessageBytes,
+                             Duration shutdownGrace) {}

@@ -33,8 +33,16 @@ public final class BalancerMain implements Callable<Integer> {
   String host;
 
   @Option(names = "--workers", split = ",", defaultValue = "${env:IMAGEREC_WORKERS}",
-      paramLabel = "HOST:PORT", description = "worker addresses, comma-separated (required)")
+      paramLabel = "HOST:PORT", description = "static worker addresses, comma-separated")
   List<String> workers = new ArrayList<>();
+
+  @Option(names = "--discover", split = ",", defaultValue = "${env:IMAGEREC_DISCOVER}", paramLabel = "NAME:PORT",
+      description = "DNS names whose every address is a worker (a headless service), re-resolved periodically")
+  List<String> discover = new ArrayList<>();
+
+  @Option(names = "--discovery-interval-ms", defaultValue = "${env:IMAGEREC_DISCOVERY_INTERVAL_MS:-5000}",
+      description = "how often --discover names are resolved again (default: ${DEFAULT-VALUE})")
+  long discoveryIntervalMs;
 
   @Option(names = "--port-file", description = "write the bound port to this file once listening")
   Path portFile;
@@ -42,6 +50,30 @@ public final class BalancerMain implements Callable<Integer> {
   @Option(names = "--max-attempts", defaultValue = "${env:IMAGEREC_MAX_ATTEMPTS:-3}",
       description = "attempts per call on UNAVAILABLE, each on another worker (default: ${DEFAULT-VALUE})")
   int maxAttempts;
+
+  @Option(names = "--retry-budget", defaultValue = "${env:IMAGEREC_RETRY_BUDGET:-0.2}",
+      description = "retries allowed per call on average, 0.2 = at most 20% extra load (default: ${DEFAULT-VALUE})")
+  double retryBudget;
+
+  @Option(names = "--max-in-flight", defaultValue = "${env:IMAGEREC_MAX_IN_FLIGHT:-10000}",
+      description = "calls forwarded at once; past it, RESOURCE_EXHAUSTED (default: ${DEFAULT-VALUE})")
+  int maxInFlight;
+
+  @Option(names = "--eject-after-failures", defaultValue = "${env:IMAGEREC_EJECT_AFTER_FAILURES:-5}",
+      description = "consecutive failures (UNAVAILABLE, INTERNAL, DEADLINE_EXCEEDED, ...) that eject a worker (default: ${DEFAULT-VALUE})")
+  int ejectAfterFailures;
+
+  @Option(names = "--ejection-ms", defaultValue = "${env:IMAGEREC_EJECTION_MS:-5000}",
+      description = "first ejection; each further one doubles (default: ${DEFAULT-VALUE})")
+  long ejectionMs;
+
+  @Option(names = "--max-ejection-ms", defaultValue = "${env:IMAGEREC_MAX_EJECTION_MS:-300000}",
+      description = "longest ejection (default: ${DEFAULT-VALUE})")
+  long maxEjectionMs;
+
+  @Option(names = "--max-ejected-percent", defaultValue = "${env:IMAGEREC_MAX_EJECTED_PERCENT:-50}",
+      description = "most workers ejected at once, in percent (default: ${DEFAULT-VALUE})")
+  int maxEjectedPercent;
 
   @Option(names = "--stream-window", defaultValue = "${env:IMAGEREC_STREAM_WINDOW:-64}",
       description = "items of one client stream at the workers at once (default: ${DEFAULT-VALUE})")
@@ -57,27 +89,43 @@ public final class BalancerMain implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    List<String> addresses = workers == null ? List.of()
-        : workers.stream().map(String::strip).filter(s -> !s.isEmpty()).toList();
+    List<String> addresses = clean(workers);
+    List<String> names = clean(discover);
     CommandLine cmd = new CommandLine(this);
-    if (addresses.isEmpty()) {
-      throw new CommandLine.ParameterException(cmd, "no workers: give --workers HOST:PORT[,HOST:PORT...]");
+    if (addresses.isEmpty() && names.isEmpty()) {
+      log.info("no --workers or --discover: waiting for workers to register (imagerec-worker --register-with)");
+    }
+    for (String address : names) {
+      if (!address.matches("[^\\s:]+:\\d{1,5}")) {
+        throw new CommandLine.ParameterException(cmd, "--discover entry '" + address + "' is not NAME:PORT");
+      }
     }
     for (String address : addresses) {
       if (!address.matches("[^\\s:]+:\\d{1,5}") && !address.matches("\\[[0-9a-fA-F:]+\\]:\\d{1,5}")) {
         throw new CommandLine.ParameterException(cmd, "worker address '" + address + "' is not HOST:PORT");
       }
     }
-    if (maxAttempts < 1 || streamWindow < 1) {
-      throw new CommandLine.ParameterException(cmd, "--max-attempts and --stream-window must be at least 1");
+    if (maxAttempts < 1 || streamWindow < 1 || maxInFlight < 1 || ejectAfterFailures < 1) {
+      throw new CommandLine.ParameterException(cmd,
+          "--max-attempts, --stream-window, --max-in-flight and --eject-after-failures must be at least 1");
     }
-    BalancerConfig config = new BalancerConfig(host, port, portFile, addresses, maxAttempts, streamWindow,
-        maxMessageBytes, Duration.ofMillis(shutdownGraceMs));
+    if (retryBudget < 0 || maxEjectedPercent < 0 || maxEjectedPercent > 100 || ejectionMs < 1 || maxEjectionMs < ejectionMs) {
+      throw new CommandLine.ParameterException(cmd, "--retry-budget must be >= 0, --max-ejected-percent 0..100, "
+          + "--ejection-ms >= 1 and <= --max-ejection-ms");
+    }
+    BalancerConfig config = new BalancerConfig(host, port, portFile, addresses, names,
+        Duration.ofMillis(Math.max(100, discoveryIntervalMs)), maxAttempts, retryBudget, maxInFlight,
+        ejectAfterFailures, Duration.ofMillis(ejectionMs), Duration.ofMillis(maxEjectionMs), maxEjectedPercent / 100.0,
+        streamWindow, maxMessageBytes, Duration.ofMillis(shutdownGraceMs));
     log.info("starting balancer with {}", config);
     BalancerServer balancer = BalancerServer.start(config);
     Runtime.getRuntime().addShutdownHook(new Thread(balancer::close, "shutdown"));
     balancer.awaitTermination();
     return 0;
+  }
+
+  private static List<String> clean(List<String> values) {
+    return values == null ? List.of() : values.stream().map(String::strip).filter(s -> !s.isEmpty()).toList();
   }
 
   public static void main(String[] args) {

@@ -1,10 +1,14 @@
 package imagerec.balancer;
 
 import imagerec.balancer.admin.AdminService;
+import imagerec.balancer.discovery.DnsDiscovery;
+import imagerec.balancer.discovery.Membership;
+import imagerec.balancer.discovery.RegistrationService;
 import imagerec.balancer.forwarding.ForwardingService;
 import imagerec.balancer.health.HealthWatcher;
 import imagerec.balancer.registry.WorkerEndpoint;
 import imagerec.balancer.registry.WorkerRegistry;
+import imagerec.balancer.routing.OutlierDetector;
 import imagerec.balancer.routing.Picker;
 import imagerec.v1.RecognizerGrpc;
 import io.grpc.ManagedChannel;
@@ -20,8 +24,6 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
@@ -38,7 +40,7 @@ import org.slf4j.LoggerFactory;
  * <p>Owns the worker channels, the health watcher and its scheduler, and closes them in
  * {@link #close()}.
  */
-public final class BalancerServer implements AutoCloseable {
+public final class BalancerServer implements AutoCloseable, Membership {
   private static final Logger log = LoggerFactory.getLogger(BalancerServer.class);
 
   private final BalancerConfig config;
@@ -46,7 +48,8 @@ public final class BalancerServer implements AutoCloseable {
   private final HealthStatusManager health = new HealthStatusManager();
   private final ScheduledExecutorService scheduler;
   private final HealthWatcher watcher;
-  private final List<WorkerEndpoint> endpoints = new ArrayList<>();
+  private final OutlierDetector outliers;
+  private final Function<String, ManagedChannel> channels;
   private final Server server;
 
   private BalancerServer(BalancerConfig config, ServerBuilder<?> builder,
@@ -61,25 +64,30 @@ public final class BalancerServer implements AutoCloseable {
     health.setStatus(RecognizerGrpc.SERVICE_NAME, ServingStatus.NOT_SERVING);
     registry.addListener(snapshot -> health.setStatus(RecognizerGrpc.SERVICE_NAME,
         snapshot.healthy().isEmpty() ? ServingStatus.NOT_SERVING : ServingStatus.SERVING));
+    this.outliers = new OutlierDetector(registry, config.ejectAfterFailures(), config.baseEjection(),
+        config.maxEjection(), config.maxEjectedShare(), System::nanoTime);
     this.watcher = new HealthWatcher(registry, RecognizerGrpc.SERVICE_NAME, scheduler,
         Duration.ofMillis(100), Duration.ofSeconds(2));
+    this.channels = channels;
     for (String address : config.workers()) {
-      WorkerEndpoint endpoint = new WorkerEndpoint(address, "static", channels.apply(address));
-      endpoints.add(endpoint);
-      registry.add(endpoint);
-      watcher.watch(endpoint);
+      add(address, "static");
     }
     this.server = builder
         // forwarding never blocks: callbacks run on the transport's threads, as in any proxy
         .directExecutor()
         .addService(ForwardingService.create(registry, new Picker(() -> ThreadLocalRandom.current().nextLong()),
-            config.maxAttempts(), config.streamWindow()))
-        .addService(new AdminService(registry))
+            outliers, config.maxAttempts(), config.retryBudgetRatio(), config.maxInFlight(), config.streamWindow()))
+        .addService(new AdminService(registry, outliers::now))
+        .addService(new RegistrationService(this, registry))
         .addService(health.getHealthService())
         .addService(ProtoReflectionServiceV1.newInstance())
         .build()
         .start();
-    log.info("balancer listening on port {}, forwarding to {}", server.getPort(), config.workers());
+    log.info("balancer listening on port {}, forwarding to {}{}", server.getPort(), config.workers(),
+        config.discover().isEmpty() ? "" : " and the addresses of " + config.discover());
+    if (!config.discover().isEmpty()) {
+      new DnsDiscovery(config.discover(), DnsDiscovery.SYSTEM, this).start(scheduler, config.discoveryInterval());
+    }
     if (config.portFile() != null) {
       Files.writeString(config.portFile(), Integer.toString(server.getPort()), StandardCharsets.UTF_8);
     }
@@ -101,6 +109,29 @@ public final class BalancerServer implements AutoCloseable {
   public static BalancerServer start(BalancerConfig config, ServerBuilder<?> builder,
                                      Function<String, ManagedChannel> channels) throws IOException {
     return new BalancerServer(config, builder, channels);
+  }
+
+  /** {@inheritDoc} Opens a channel to the worker and starts watching its health. */
+  @Override
+  public synchronized void add(String address, String source) {
+    if (registry.find(address).isPresent()) {
+      return;
+    }
+    WorkerEndpoint endpoint = new WorkerEndpoint(address, source, channels.apply(address));
+    registry.add(endpoint);
+    watcher.watch(endpoint);
+    log.info("worker {} added ({})", address, source);
+  }
+
+  /** {@inheritDoc} Its channel shuts down once the calls in flight on it have finished. */
+  @Override
+  public synchronized void remove(String address, String source) {
+    registry.find(address).filter(e -> e.source().equals(source)).ifPresent(endpoint -> {
+      registry.remove(endpoint);
+      watcher.unwatch(endpoint);
+      endpoint.channel().shutdown();
+      log.info("worker {} removed ({})", address, source);
+    });
   }
 
   public int port() {
@@ -131,7 +162,7 @@ public final class BalancerServer implements AutoCloseable {
     }
     watcher.close();
     scheduler.shutdownNow();
-    for (WorkerEndpoint endpoint : endpoints) {
+    for (WorkerEndpoint endpoint : registry.snapshot().all()) {
       endpoint.channel().shutdownNow();
     }
     log.info("balancer stopped");

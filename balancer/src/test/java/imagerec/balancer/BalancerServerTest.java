@@ -1,6 +1,7 @@
 package imagerec.balancer;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -9,6 +10,10 @@ import imagerec.balancer.registry.WorkerEndpoint;
 import imagerec.v1.BalancerAdminGrpc;
 import imagerec.v1.DrainWorkerRequest;
 import imagerec.v1.ListModelsRequest;
+import imagerec.v1.LoadReport;
+import imagerec.v1.RegisterRequest;
+import imagerec.v1.RegisterResponse;
+import imagerec.v1.WorkerRegistrationGrpc;
 import imagerec.v1.ListWorkersRequest;
 import imagerec.v1.ListWorkersResponse;
 import imagerec.v1.WorkerStatus;
@@ -38,6 +43,7 @@ import org.junit.jupiter.api.Test;
 
 /** The balancer with in-process fake workers: routing, health, retries, deadlines, streams. */
 class BalancerServerTest {
+  private static final int MAX_IN_FLIGHT = 4;
   private final List<FakeWorker> workers = new ArrayList<>();
   private BalancerServer balancer;
   private ManagedChannel channel;
@@ -53,7 +59,8 @@ class BalancerServerTest {
     }
     String balancerName = prefix + "-balancer";
     balancer = BalancerServer.start(
-        new BalancerConfig("localhost", 0, null, names, 3, 16, 4 << 20, Duration.ofSeconds(1)),
+        new BalancerConfig("localhost", 0, null, names, List.of(), Duration.ofSeconds(5), 3, 0.2, MAX_IN_FLIGHT, 3, Duration.ofSeconds(30),
+            Duration.ofMinutes(5), 0.5, 16, 4 << 20, Duration.ofSeconds(1)),
         InProcessServerBuilder.forName(balancerName),
         address -> InProcessChannelBuilder.forName(address).build());
     channel = InProcessChannelBuilder.forName(balancerName).build();
@@ -225,6 +232,103 @@ class BalancerServerTest {
     StatusRuntimeException unknown = assertThrows(StatusRuntimeException.class,
         () -> admin.drainWorker(DrainWorkerRequest.newBuilder().setAddress("nowhere:1").build()));
     assertEquals(Status.Code.NOT_FOUND, unknown.getStatus().getCode());
+  }
+
+  @Test
+  void aWorkerFailingCallAfterCallIsEjectedAndTheOthersCarryOn() throws Exception {
+    FakeWorker broken = workers.get(0);
+    broken.failWith = Status.INTERNAL.withDescription("model crashed");
+    int failures = 0;
+    for (int i = 0; i < 60; i++) {
+      try {
+        recognize("");
+      } catch (StatusRuntimeException e) {
+        assertEquals(Status.Code.INTERNAL, e.getStatus().getCode());
+        failures++;
+      }
+    }
+    assertEquals(3, failures, "ejected after 3 consecutive failures; no call after that reaches it");
+    WorkerEndpoint endpoint = balancer.registry().find(broken.name).orElseThrow();
+    assertEquals(1, endpoint.ejections());
+    ListWorkersResponse list = BalancerAdminGrpc.newBlockingStub(channel).listWorkers(ListWorkersRequest.getDefaultInstance());
+    WorkerStatus status = list.getWorkersList().stream().filter(w -> w.getAddress().equals(broken.name)).findFirst().orElseThrow();
+    assertEquals(WorkerStatus.State.EJECTED, status.getState());
+    assertTrue(status.getEjectedUntilUnixMs() > System.currentTimeMillis());
+  }
+
+  @Test
+  void aWorkerThatShedsLoadGetsNoMoreCallsUntilItsPushbackEnds() throws Exception {
+    FakeWorker shedding = workers.get(0);
+    shedding.failWith = Status.RESOURCE_EXHAUSTED.withDescription("queue full");
+    int shed = 0;
+    for (int i = 0; i < 30; i++) {
+      try {
+        recognize("");
+      } catch (StatusRuntimeException e) {
+        assertEquals(Status.Code.RESOURCE_EXHAUSTED, e.getStatus().getCode());
+        shed++;
+      }
+    }
+    assertEquals(1, shed, "after shedding once with a 2 s pushback, the worker must get no calls");
+  }
+
+  @Test
+  void theBalancersOwnInFlightLimitShedsWithResourceExhausted() throws Exception {
+    List<Thread> holders = new ArrayList<>();
+    for (int i = 0; i < MAX_IN_FLIGHT; i++) {
+      Thread t = new Thread(() -> {
+        try {
+          recognize("hold");
+        } catch (StatusRuntimeException ignored) {
+          // released at the end
+        }
+      });
+      t.start();
+      holders.add(t);
+    }
+    awaitTrue(() -> workers.stream().mapToInt(w -> w.calls.get()).sum() == MAX_IN_FLIGHT, "the limit is reached");
+    StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> recognize(""));
+    assertEquals(Status.Code.RESOURCE_EXHAUSTED, e.getStatus().getCode());
+    assertTrue(e.getStatus().getDescription().contains("limit of " + MAX_IN_FLIGHT), e.getStatus().getDescription());
+    workers.forEach(w -> w.release.countDown());
+    for (Thread t : holders) {
+      t.join(5000);
+    }
+    assertFalse(recognize("").isEmpty(), "admitted again once calls finish");
+  }
+
+  @Test
+  void aSelfRegisteredWorkerJoinsWhileItsStreamIsOpenAndLeavesWhenItEnds() throws Exception {
+    try (FakeWorker newcomer = new FakeWorker("newcomer-host:1234")) {
+      StreamObserver<RegisterRequest> registration = WorkerRegistrationGrpc.newStub(channel)
+          .register(new StreamObserver<>() {
+            @Override
+            public void onNext(RegisterResponse value) {
+            }
+
+            @Override
+            public void onError(Throwable t) {
+            }
+
+            @Override
+            public void onCompleted() {
+            }
+          });
+      registration.onNext(RegisterRequest.newBuilder().setAddress(newcomer.name).addModels("fake")
+          .setLoad(LoadReport.newBuilder().setQueueDepth(3)).build());
+      awaitTrue(() -> healthyCount() == 4, "the registered worker is in rotation");
+      WorkerEndpoint endpoint = balancer.registry().find(newcomer.name).orElseThrow();
+      assertEquals("registered", endpoint.source());
+      assertEquals(List.of("fake"), endpoint.models());
+      assertEquals(3, endpoint.reportedQueueDepth());
+      for (int i = 0; i < 40 && newcomer.calls.get() == 0; i++) {
+        recognize("");
+      }
+      assertTrue(newcomer.calls.get() > 0, "the registered worker got no calls");
+      registration.onCompleted();
+      awaitTrue(() -> balancer.registry().find(newcomer.name).isEmpty(), "it leaves when the stream ends");
+      assertEquals(3, healthyCount());
+    }
   }
 
   @Test

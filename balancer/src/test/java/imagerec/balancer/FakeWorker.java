@@ -65,7 +65,11 @@ final class FakeWorker implements AutoCloseable {
       calls.incrementAndGet();
       Status fail = failWith;
       if (fail != null) {
-        responses.onError(fail.asRuntimeException());
+        io.grpc.Metadata trailers = new io.grpc.Metadata();
+        if (fail.getCode() == Status.Code.RESOURCE_EXHAUSTED) {
+          trailers.put(io.grpc.Metadata.Key.of("grpc-retry-pushback-ms", io.grpc.Metadata.ASCII_STRING_MARSHALLER), "2000");
+        }
+        responses.onError(fail.asRuntimeException(trailers));
         return;
       }
       if (request.getModel().startsWith("fail:")) {

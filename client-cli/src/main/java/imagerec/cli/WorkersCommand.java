@@ -66,8 +66,8 @@ final class WorkersCommand implements Callable<Integer> {
 
   static void print(PrintWriter out, ListWorkersResponse response) {
     int width = Math.max(7, response.getWorkersList().stream().mapToInt(w -> w.getAddress().length()).max().orElse(7));
-    out.printf(Locale.ROOT, "%-" + width + "s  %-8s %-12s %9s %11s %9s%n", "ADDRESS", "SOURCE", "STATE", "IN-FLIGHT",
-        "COMPLETED", "FAILURES");
+    out.printf(Locale.ROOT, "%-" + width + "s  %-10s %-12s %9s %11s %9s %9s %6s  %s%n", "ADDRESS", "SOURCE", "STATE",
+        "IN-FLIGHT", "COMPLETED", "FAILURES", "EJECTIONS", "QUEUE", "NOTE");
     for (WorkerStatus w : response.getWorkersList()) {
       out.println(row(w, width));
     }
@@ -76,8 +76,15 @@ final class WorkersCommand implements Callable<Integer> {
 
   static String row(WorkerStatus w, int width) {
     String state = w.getState() == WorkerStatus.State.STATE_UNSPECIFIED ? "UNKNOWN" : w.getState().name();
-    return String.format(Locale.ROOT, "%-" + width + "s  %-8s %-12s %9d %11d %9d", w.getAddress(), w.getSource(),
-        state, w.getInFlight(), w.getCompleted(), w.getFailures());
+    String note = "";
+    if (w.getEjectedUntilUnixMs() > 0) {
+      note = "ejected until " + java.time.Instant.ofEpochMilli(w.getEjectedUntilUnixMs()).truncatedTo(ChronoUnit.SECONDS);
+    } else if (w.getOverloaded()) {
+      note = "overloaded (shed calls)";
+    }
+    return String.format(Locale.ROOT, "%-" + width + "s  %-10s %-12s %9d %11d %9d %9d %6s  %s", w.getAddress(), w.getSource(),
+        state, w.getInFlight(), w.getCompleted(), w.getFailures(), w.getEjections(),
+        w.getReportedQueueDepth() < 0 ? "-" : Integer.toString(w.getReportedQueueDepth()), note).stripTrailing();
   }
 
   /** {@code imagerec workers drain ADDRESS}. */

@@ -40,6 +40,25 @@ final class ProcessCluster implements AutoCloseable {
     Files.createDirectories(dir);
   }
 
+  /** Starts a balancer with {@code args} (no static workers unless given) without waiting for workers. */
+  Node startBalancer(String... args) throws Exception {
+    List<String> all = new ArrayList<>(List.of("--host", "127.0.0.1"));
+    all.addAll(List.of(args));
+    balancer = launch("balancer", "imagerec.balancer.BalancerMain", all.toArray(String[]::new));
+    return balancer;
+  }
+
+  /** Starts one more worker with {@code extraArgs} and waits until it is SERVING. */
+  Node startWorker(String name, String... extraArgs) throws Exception {
+    List<String> all = new ArrayList<>(List.of("--models", ROOT.resolve("models").toString(), "--name", name,
+        "--host", "127.0.0.1"));
+    all.addAll(List.of(extraArgs));
+    Node worker = launch(name, "imagerec.worker.WorkerMain", all.toArray(String[]::new));
+    workers.add(worker);
+    awaitServing(worker, 120);
+    return worker;
+  }
+
   /** Starts {@code n} workers and a balancer over them, and waits until the balancer is SERVING. */
   static ProcessCluster start(String testName, int n) throws Exception {
     ProcessCluster cluster = new ProcessCluster(testName);

@@ -21,8 +21,10 @@ import java.time.Duration;
  * @param maxMessageBytes largest request accepted
  * @param shutdownGrace how long in-flight calls may take to finish at shutdown
  * @param pollInterval how often the model repository is rescanned for changes (zero: never)
+ * @param registerWith a balancer to register with (host:port), or null
+ * @param advertise the address the balancer should dial (null: host:port as bound)
  */
 public record WorkerConfig(String host, int port, Path portFile, String name, Path modelsDir,
                            String defaultModel, BatchingConfig batching, int intraOpThreads,
                            int decodeThreads, int decodeQueue, long maxPixels, int maxMessageBytes,
-                           Duration shutdownGrace, Duration pollInterval) {}
+                           Duration shutdownGrace, Duration pollInterval, String registerWith, String advertise) {}

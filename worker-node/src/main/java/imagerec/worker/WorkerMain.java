@@ -89,6 +89,14 @@ public final class WorkerMain implements Callable<Integer> {
       description = "rescan the model repository this often for added, changed or removed models; 0 = never (default: ${DEFAULT-VALUE})")
   long pollIntervalMs;
 
+  @Option(names = "--register-with", defaultValue = "${env:IMAGEREC_REGISTER_WITH}", paramLabel = "HOST:PORT",
+      description = "register with this balancer and stay in its rotation while running")
+  String registerWith;
+
+  @Option(names = "--advertise", defaultValue = "${env:IMAGEREC_ADVERTISE}", paramLabel = "HOST:PORT",
+      description = "the address a balancer should dial (default: this host's name and the bound port)")
+  String advertise;
+
   @Option(names = "--check", description = "load and warm the models, report them, and exit (0 when all load)")
   boolean check;
 
@@ -108,7 +116,7 @@ public final class WorkerMain implements Callable<Integer> {
         new BatchingConfig(instances > 0 ? instances : cores, maxBatchSize,
             Duration.ofMillis(maxBatchDelayMs), queueCapacity),
         intraOpThreads, decodeThreads > 0 ? decodeThreads : cores, 1024, maxPixels, maxMessageBytes,
-        Duration.ofMillis(shutdownGraceMs), Duration.ofMillis(Math.max(0, pollIntervalMs)));
+        Duration.ofMillis(shutdownGraceMs), Duration.ofMillis(Math.max(0, pollIntervalMs)), registerWith, advertise);
     log.info("starting worker with {}", config);
     configureEngine(config.intraOpThreads());
     if (check) {

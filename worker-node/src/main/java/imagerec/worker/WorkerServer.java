@@ -5,6 +5,9 @@ import imagerec.worker.engine.RecognitionEngine;
 import imagerec.worker.grpc.LoadReporter;
 import imagerec.worker.grpc.RecognizerService;
 import imagerec.worker.grpc.StartingService;
+import imagerec.worker.registration.BalancerRegistration;
+import imagerec.v1.LoadReport;
+import java.time.Duration;
 import imagerec.worker.image.ImageDecoder;
 import imagerec.worker.model.ModelLoadException;
 import imagerec.worker.model.ModelRepository;
@@ -50,6 +53,7 @@ public final class WorkerServer implements AutoCloseable {
   private final LoadReporter loadReporter = new LoadReporter(this::queueDepth);
   private final Server server;
   private volatile ModelRepository models;
+  private BalancerRegistration registration;
 
   private WorkerServer(WorkerConfig config, ServerBuilder<?> builder) throws IOException {
     this.config = config;
@@ -113,6 +117,14 @@ public final class WorkerServer implements AutoCloseable {
     }
     services.addService(ServerInterceptors.intercept(serviceFor(models), loadReporter)); // replaces the stand-in
     setServing(true);
+    if (config.registerWith() != null && !config.registerWith().isBlank()) {
+      String advertised = config.advertise() != null && !config.advertise().isBlank()
+          ? config.advertise() : advertisedHost() + ":" + port();
+      registration = new BalancerRegistration(config.registerWith(), advertised,
+          () -> models.all().stream().map(m -> m.config().name()).toList(), this::loadReport, repositoryThread,
+          Duration.ofSeconds(1));
+      registration.start();
+    }
     log.info("worker {} SERVING models {} (default {}) after {} ms", name(),
         models.all().stream().map(m -> m.config().name()).toList(), models.defaultModel(),
         (System.nanoTime() - start) / 1_000_000);
@@ -130,6 +142,14 @@ public final class WorkerServer implements AutoCloseable {
     RecognitionEngine engine = new RecognitionEngine(repository, new ImageDecoder(config.maxPixels()),
         decodePool);
     return new RecognizerService(engine, repository, name());
+  }
+
+  private LoadReport loadReport() {
+    ModelRepository repository = models;
+    int capacity = repository == null ? 0
+        : repository.all().stream().mapToInt(m -> m.predictor().capacity()).sum();
+    return LoadReport.newBuilder().setInFlight(loadReporter.inFlight()).setQueueDepth(queueDepth())
+        .setCapacity(capacity).build();
   }
 
   /** Images waiting for inference, over all models. */
@@ -175,6 +195,9 @@ public final class WorkerServer implements AutoCloseable {
   @Override
   public void close() {
     log.info("worker {} shutting down", name());
+    if (registration != null) {
+      registration.close(); // the balancer stops routing here before the server stops
+    }
     health.enterTerminalState();
     server.shutdown();
     try {

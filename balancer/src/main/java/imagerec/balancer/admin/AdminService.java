@@ -10,6 +10,7 @@ import imagerec.v1.WorkerStatus;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import java.util.Optional;
+import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -18,9 +19,12 @@ public final class AdminService extends BalancerAdminGrpc.BalancerAdminImplBase 
   private static final Logger log = LoggerFactory.getLogger(AdminService.class);
 
   private final WorkerRegistry registry;
+  private final LongSupplier nanoClock;
 
-  public AdminService(WorkerRegistry registry) {
+  /** @param nanoClock the clock ejections and overload marks are kept on (System.nanoTime scale) */
+  public AdminService(WorkerRegistry registry, LongSupplier nanoClock) {
     this.registry = registry;
+    this.nanoClock = nanoClock;
   }
 
   @Override
@@ -56,10 +60,14 @@ public final class AdminService extends BalancerAdminGrpc.BalancerAdminImplBase 
     responses.onCompleted();
   }
 
-  private static WorkerStatus status(WorkerRegistry.Snapshot snapshot, WorkerEndpoint e) {
+  private WorkerStatus status(WorkerRegistry.Snapshot snapshot, WorkerEndpoint e) {
+    long now = nanoClock.getAsLong();
+    boolean ejected = e.isEjected(now);
     WorkerStatus.State state;
     if (snapshot.draining().contains(e)) {
       state = WorkerStatus.State.DRAINING;
+    } else if (ejected && snapshot.healthOf(e) == WorkerRegistry.Health.SERVING) {
+      state = WorkerStatus.State.EJECTED;
     } else {
       state = switch (snapshot.healthOf(e)) {
         case SERVING -> WorkerStatus.State.SERVING;
@@ -75,6 +83,12 @@ public final class AdminService extends BalancerAdminGrpc.BalancerAdminImplBase 
         .setInFlight(e.inFlight())
         .setCompleted(e.completed())
         .setFailures(e.failed())
+        .setEjectedUntilUnixMs(ejected ? System.currentTimeMillis() + (e.ejectedUntilNanos() - now) / 1_000_000 : 0)
+        .setEjections(e.ejections())
+        .setReportedInFlight(e.reportedInFlight())
+        .setReportedQueueDepth(e.reportedQueueDepth())
+        .setOverloaded(e.isOverloaded(now))
+        .addAllModels(e.models())
         .build();
   }
 }

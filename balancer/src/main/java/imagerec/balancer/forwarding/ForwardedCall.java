@@ -1,8 +1,6 @@
 package imagerec.balancer.forwarding;
 
 import imagerec.balancer.registry.WorkerEndpoint;
-import imagerec.balancer.registry.WorkerRegistry;
-import imagerec.balancer.routing.Picker;
 import io.grpc.CallOptions;
 import io.grpc.ClientCall;
 import io.grpc.Deadline;
@@ -11,14 +9,18 @@ import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 /**
- * One request forwarded to a worker as a unary call, retried on another worker when the first
- * fails before answering with UNAVAILABLE (worker gone, starting or draining; connection refused).
+ * One request forwarded to a worker as a unary call, retried on another worker when an attempt
+ * fails before answering with UNAVAILABLE (worker gone, starting or draining; connection refused)
+ * and the retry budget allows it.
  *
  * <p>The picked worker's in-flight count goes up when an attempt starts and down exactly once when
- * it ends. The caller's deadline applies to the whole call, retries included. Callbacks to the
- * {@link Listener} come from gRPC threads, one at a time, and {@link Listener#onClose} exactly once.
+ * it ends; the outcome feeds the outlier detector, a RESOURCE_EXHAUSTED marks the worker as full
+ * for its pushback time, and the load the worker reports in trailers is recorded. The caller's
+ * deadline applies to the whole call, retries included. Callbacks to the {@link Listener} come
+ * from gRPC threads, one at a time, and {@link Listener#onClose} exactly once.
  */
 final class ForwardedCall {
   /** Receives the outcome. */
@@ -28,32 +30,37 @@ final class ForwardedCall {
     void onClose(Status status, Metadata trailers);
   }
 
+  static final Metadata.Key<String> RETRY_PUSHBACK_MS =
+      Metadata.Key.of("grpc-retry-pushback-ms", Metadata.ASCII_STRING_MARSHALLER);
+  static final Metadata.Key<String> WORKER_IN_FLIGHT =
+      Metadata.Key.of("imagerec-in-flight", Metadata.ASCII_STRING_MARSHALLER);
+  static final Metadata.Key<String> WORKER_QUEUE_DEPTH =
+      Metadata.Key.of("imagerec-queue-depth", Metadata.ASCII_STRING_MARSHALLER);
+  private static final long DEFAULT_PUSHBACK_MS = 100;
+  private static final long MAX_PUSHBACK_MS = 2_000;
+
+  private final Forwarder forwarder;
   private final MethodDescriptor<byte[], byte[]> method;
   private final byte[] request;
   private final Metadata headers;
   private final Deadline deadline;
-  private final WorkerRegistry registry;
-  private final Picker picker;
-  private final int maxAttempts;
   private final Listener listener;
   private final List<WorkerEndpoint> tried = new ArrayList<>(2);
   private volatile ClientCall<byte[], byte[]> current;
   private volatile boolean cancelled;
 
-  ForwardedCall(MethodDescriptor<byte[], byte[]> method, byte[] request, Metadata headers,
-                Deadline deadline, WorkerRegistry registry, Picker picker, int maxAttempts,
-                Listener listener) {
+  ForwardedCall(Forwarder forwarder, MethodDescriptor<byte[], byte[]> method, byte[] request, Metadata headers,
+                Deadline deadline, Listener listener) {
+    this.forwarder = forwarder;
     this.method = method;
     this.request = request;
     this.headers = headers;
     this.deadline = deadline;
-    this.registry = registry;
-    this.picker = picker;
-    this.maxAttempts = maxAttempts;
     this.listener = listener;
   }
 
   void start() {
+    forwarder.retryBudget.onCall();
     attempt(null);
   }
 
@@ -72,11 +79,11 @@ final class ForwardedCall {
           + (previousFailure == null ? "" : " after: " + previousFailure.getDescription())), new Metadata());
       return;
     }
-    WorkerEndpoint worker = picker.pick(registry.snapshot().healthy(), tried);
+    WorkerEndpoint worker = forwarder.picker.pick(forwarder.registry.snapshot().healthy(), tried, forwarder.outliers.now());
     if (worker == null) {
       listener.onClose(previousFailure != null ? previousFailure
           : Status.UNAVAILABLE.withDescription("no healthy worker available; check the workers "
-              + "with 'imagerec health' or the balancer's log"), new Metadata());
+              + "with 'imagerec workers' or the balancer's log"), new Metadata());
       return;
     }
     tried.add(worker);
@@ -95,10 +102,13 @@ final class ForwardedCall {
 
       @Override
       public void onClose(Status status, Metadata trailers) {
-        boolean retryable = !responded && !cancelled && status.getCode() == Status.Code.UNAVAILABLE
-            && tried.size() < maxAttempts;
-        worker.callFinished(isWorkerFailure(status));
-        if (retryable) {
+        boolean workerFailure = isWorkerFailure(status) && !cancelled;
+        worker.callFinished(workerFailure);
+        forwarder.outliers.onResult(worker, workerFailure);
+        recordLoad(worker, status, trailers);
+        boolean retry = !responded && !cancelled && status.getCode() == Status.Code.UNAVAILABLE
+            && tried.size() < forwarder.maxAttempts && forwarder.retryBudget.tryRetry();
+        if (retry) {
           attempt(status.augmentDescription("worker " + worker.address()));
         } else {
           listener.onClose(status, trailers);
@@ -113,10 +123,34 @@ final class ForwardedCall {
     }
   }
 
+  private void recordLoad(WorkerEndpoint worker, Status status, Metadata trailers) {
+    Integer inFlight = parse(trailers.get(WORKER_IN_FLIGHT));
+    Integer queueDepth = parse(trailers.get(WORKER_QUEUE_DEPTH));
+    if (inFlight != null && queueDepth != null) {
+      worker.reportLoad(inFlight, queueDepth);
+    }
+    if (status.getCode() == Status.Code.RESOURCE_EXHAUSTED) {
+      Integer pushback = parse(trailers.get(RETRY_PUSHBACK_MS));
+      long ms = pushback == null || pushback < 0 ? DEFAULT_PUSHBACK_MS : Math.min(pushback, MAX_PUSHBACK_MS);
+      worker.markOverloaded(forwarder.outliers.now() + TimeUnit.MILLISECONDS.toNanos(ms));
+    }
+  }
+
+  private static Integer parse(String value) {
+    if (value == null) {
+      return null;
+    }
+    try {
+      return Integer.valueOf(value.strip());
+    } catch (NumberFormatException e) {
+      return null;
+    }
+  }
+
   /** Failures that say something about the worker, not about the request. */
   private static boolean isWorkerFailure(Status status) {
     return switch (status.getCode()) {
-      case UNAVAILABLE, INTERNAL, UNKNOWN, DEADLINE_EXCEEDED -> true;
+      case UNAVAILABLE, INTERNAL, UNKNOWN, DEADLINE_EXCEEDED, DATA_LOSS -> true;
       default -> false;
     };
   }

@@ -1,27 +1,58 @@
 package imagerec.balancer.forwarding;
 
 import imagerec.balancer.registry.WorkerRegistry;
+import imagerec.balancer.routing.OutlierDetector;
 import imagerec.balancer.routing.Picker;
 import io.grpc.Deadline;
 import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
+import java.util.concurrent.atomic.AtomicInteger;
 
-/** Creates {@link ForwardedCall}s with the balancer's registry, picker and retry policy. */
+/**
+ * What every forwarded call shares: the registry, the picker, the retry policy and budget, the
+ * outlier detector, and the balancer's own limit on calls in flight. Thread-safe.
+ */
 final class Forwarder {
-  private final WorkerRegistry registry;
-  private final Picker picker;
-  private final int maxAttempts;
+  final WorkerRegistry registry;
+  final Picker picker;
+  final int maxAttempts;
+  final RetryBudget retryBudget;
+  final OutlierDetector outliers;
+  private final int maxInFlight;
+  private final AtomicInteger inFlight = new AtomicInteger();
 
-  Forwarder(WorkerRegistry registry, Picker picker, int maxAttempts) {
+  Forwarder(WorkerRegistry registry, Picker picker, int maxAttempts, RetryBudget retryBudget,
+            OutlierDetector outliers, int maxInFlight) {
     this.registry = registry;
     this.picker = picker;
     this.maxAttempts = maxAttempts;
+    this.retryBudget = retryBudget;
+    this.outliers = outliers;
+    this.maxInFlight = maxInFlight;
+  }
+
+  /** Takes a place among the balancer's calls in flight; false when it is at its limit. */
+  boolean tryAdmit() {
+    if (inFlight.incrementAndGet() > maxInFlight) {
+      inFlight.decrementAndGet();
+      return false;
+    }
+    return true;
+  }
+
+  /** Gives back a place taken by {@link #tryAdmit()}. */
+  void release() {
+    inFlight.decrementAndGet();
+  }
+
+  /** The limit, for messages. */
+  int maxInFlight() {
+    return maxInFlight;
   }
 
   /** A call forwarding {@code request} to the least-loaded healthy worker once started. */
   ForwardedCall create(MethodDescriptor<byte[], byte[]> method, byte[] request, Metadata headers,
-                        Deadline deadline, ForwardedCall.Listener listener) {
-    return new ForwardedCall(method, request, headers, deadline, registry, picker, maxAttempts,
-        listener);
+                       Deadline deadline, ForwardedCall.Listener listener) {
+    return new ForwardedCall(this, method, request, headers, deadline, listener);
   }
 }

@@ -1,6 +1,7 @@
 package imagerec.balancer.forwarding;
 
 import imagerec.balancer.registry.WorkerRegistry;
+import imagerec.balancer.routing.OutlierDetector;
 import imagerec.balancer.routing.Picker;
 import imagerec.v1.RecognizerGrpc;
 import io.grpc.MethodDescriptor;
@@ -20,11 +21,15 @@ public final class ForwardingService {
 
   /**
    * @param maxAttempts attempts per call (1 = no retry), each on a different worker
+   * @param retryBudgetRatio retries allowed per call on average (0.2 = at most 20% extra load)
+   * @param maxInFlight calls (and stream items) the balancer forwards at once; past it, RESOURCE_EXHAUSTED
    * @param streamWindow items of one client stream at the workers at once
    */
-  public static ServerServiceDefinition create(WorkerRegistry registry, Picker picker, int maxAttempts,
+  public static ServerServiceDefinition create(WorkerRegistry registry, Picker picker, OutlierDetector outliers,
+                                               int maxAttempts, double retryBudgetRatio, int maxInFlight,
                                                int streamWindow) {
-    Forwarder forwarder = new Forwarder(registry, picker, maxAttempts);
+    Forwarder forwarder = new Forwarder(registry, picker, maxAttempts, new RetryBudget(retryBudgetRatio, 10, 100),
+        outliers, maxInFlight);
     ServiceDescriptor generated = RecognizerGrpc.getServiceDescriptor();
     List<MethodDescriptor<byte[], byte[]>> methods = generated.getMethods().stream()
         .map(m -> ByteMarshaller.bytes(m, m.getType())).toList();

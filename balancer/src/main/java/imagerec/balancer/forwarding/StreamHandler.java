@@ -64,6 +64,11 @@ final class StreamHandler implements ServerCallHandler<byte[], byte[]> {
     @Override
     public synchronized void onMessage(byte[] request) {
       String requestId = requestId(request);
+      if (!forwarder.tryAdmit()) {
+        send(errorResponse(requestId, Overload.status(forwarder)));
+        call.request(1);
+        return;
+      }
       ForwardedCall[] self = new ForwardedCall[1];
       self[0] = forwarder.create(workerUnaryMethod, request, headers, deadline, new ForwardedCall.Listener() {
         private boolean responded;
@@ -76,6 +81,7 @@ final class StreamHandler implements ServerCallHandler<byte[], byte[]> {
 
         @Override
         public void onClose(Status status, Metadata trailers) {
+          forwarder.release();
           if (!responded) {
             send(errorResponse(requestId, status.isOk()
                 ? Status.INTERNAL.withDescription("worker sent no result") : status));

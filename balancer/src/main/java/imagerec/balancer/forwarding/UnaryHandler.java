@@ -50,6 +50,10 @@ final class UnaryHandler implements ServerCallHandler<byte[], byte[]> {
           call.close(Status.INVALID_ARGUMENT.withDescription("no request message sent"), new Metadata());
           return;
         }
+        if (!forwarder.tryAdmit()) {
+          call.close(Overload.status(forwarder), Overload.trailers());
+          return;
+        }
         forwarded = forwarder.create(workerMethod, request, headers, deadline, new ForwardedCall.Listener() {
           @Override
           public void onResponse(byte[] response) {
@@ -59,6 +63,7 @@ final class UnaryHandler implements ServerCallHandler<byte[], byte[]> {
 
           @Override
           public void onClose(Status status, Metadata trailers) {
+            forwarder.release();
             call.close(status, trailers);
           }
         });

@@ -1,6 +1,7 @@
 package imagerec.balancer.registry;
 
 import io.grpc.ManagedChannel;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -18,6 +19,15 @@ public final class WorkerEndpoint {
   private final AtomicInteger inFlight = new AtomicInteger();
   private final AtomicLong completed = new AtomicLong();
   private final AtomicLong failed = new AtomicLong();
+  private final AtomicInteger consecutiveFailures = new AtomicInteger();
+  private volatile long ejectedUntilNanos;
+  private volatile boolean ejected;
+  private volatile int ejections;
+  private volatile long overloadedUntilNanos;
+  private volatile boolean overloaded;
+  private volatile int reportedInFlight = -1;
+  private volatile int reportedQueueDepth = -1;
+  private volatile List<String> models = List.of();
 
   /**
    * @param source where the balancer learned of it ("static" for --workers)
@@ -65,6 +75,74 @@ public final class WorkerEndpoint {
     if (workerFailure) {
       failed.incrementAndGet();
     }
+  }
+
+  /** Counts a failure in a row; returns how many there have been. */
+  public int recordFailure() {
+    return consecutiveFailures.incrementAndGet();
+  }
+
+  public void resetFailures() {
+    consecutiveFailures.set(0);
+  }
+
+  /** Leaves the worker out of routing until {@code untilNanos} (System.nanoTime() scale). */
+  public void eject(long untilNanos) {
+    ejectedUntilNanos = untilNanos;
+    ejected = true;
+    ejections++;
+    consecutiveFailures.set(0);
+  }
+
+  /** Whether the worker is ejected at {@code nowNanos}. */
+  public boolean isEjected(long nowNanos) {
+    return ejected && nowNanos - ejectedUntilNanos < 0;
+  }
+
+  /** When the current or last ejection ends (nanoTime scale), valid if {@link #ejections()} > 0. */
+  public long ejectedUntilNanos() {
+    return ejectedUntilNanos;
+  }
+
+  /** How many times the worker was ejected. */
+  public int ejections() {
+    return ejections;
+  }
+
+  /** The worker shed a call (RESOURCE_EXHAUSTED): count it as full until {@code untilNanos}. */
+  public void markOverloaded(long untilNanos) {
+    overloadedUntilNanos = untilNanos;
+    overloaded = true;
+  }
+
+  /** Whether the worker said it was full and that is still recent at {@code nowNanos}. */
+  public boolean isOverloaded(long nowNanos) {
+    return overloaded && nowNanos - overloadedUntilNanos < 0;
+  }
+
+  /** Records the load a worker reported in a call's trailers. */
+  public void reportLoad(int inFlight, int queueDepth) {
+    reportedInFlight = inFlight;
+    reportedQueueDepth = queueDepth;
+  }
+
+  /** Calls in progress on the worker as it last reported them (-1 before any report). */
+  public int reportedInFlight() {
+    return reportedInFlight;
+  }
+
+  /** Images waiting for inference on the worker as it last reported them (-1 before any report). */
+  public int reportedQueueDepth() {
+    return reportedQueueDepth;
+  }
+
+  /** The models the worker said it serves (empty when it did not say). */
+  public List<String> models() {
+    return models;
+  }
+
+  public void setModels(List<String> models) {
+    this.models = List.copyOf(models);
   }
 
   @Override

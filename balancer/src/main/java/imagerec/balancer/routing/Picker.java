@@ -8,6 +8,9 @@ import java.util.random.RandomGenerator;
 
 /**
  * Chooses the worker for a call: the one with the fewest outstanding (balancer-counted) calls.
+ * Ejected workers are left out (unless every candidate is ejected), and a worker that recently
+ * shed a call with RESOURCE_EXHAUSTED counts as full, so a worker that fails fast because it is
+ * overloaded does not attract more calls by finishing them quickly.
  *
  * <p>With few candidates every one is compared (ties broken at random, so equal workers share the
  * load); with more, two are drawn at random and the less loaded wins ("power of two choices"),
@@ -17,6 +20,8 @@ import java.util.random.RandomGenerator;
 public final class Picker {
   /** Up to this many candidates are all compared. */
   static final int FULL_SCAN_LIMIT = 4;
+  /** Load added to a worker that recently said it was full. */
+  static final int OVERLOAD_PENALTY = 1_000_000;
 
   private final RandomGenerator random;
 
@@ -27,13 +32,22 @@ public final class Picker {
   /**
    * Picks among {@code healthy}, skipping {@code excluded} (workers already tried for this call).
    *
+   * @param nowNanos the current time, for ejections and overload marks
    * @return the chosen worker, or null when no candidate is left
    */
-  public WorkerEndpoint pick(List<WorkerEndpoint> healthy, Collection<WorkerEndpoint> excluded) {
+  public WorkerEndpoint pick(List<WorkerEndpoint> healthy, Collection<WorkerEndpoint> excluded, long nowNanos) {
     List<WorkerEndpoint> candidates = healthy;
-    if (!excluded.isEmpty()) {
+    boolean anyEjected = false;
+    for (WorkerEndpoint e : healthy) {
+      anyEjected |= e.isEjected(nowNanos);
+    }
+    if (!excluded.isEmpty() || anyEjected) {
       candidates = new ArrayList<>(healthy);
       candidates.removeAll(excluded);
+      List<WorkerEndpoint> notEjected = candidates.stream().filter(e -> !e.isEjected(nowNanos)).toList();
+      if (!notEjected.isEmpty()) {
+        candidates = notEjected; // fail open: if all are ejected, they are still tried
+      }
     }
     int n = candidates.size();
     if (n == 0) {
@@ -47,7 +61,7 @@ public final class Picker {
       WorkerEndpoint best = null;
       for (int i = 0; i < n; i++) {
         WorkerEndpoint e = candidates.get((offset + i) % n);
-        if (best == null || e.inFlight() < best.inFlight()) {
+        if (best == null || load(e, nowNanos) < load(best, nowNanos)) {
           best = e;
         }
       }
@@ -60,6 +74,10 @@ public final class Picker {
     }
     WorkerEndpoint first = candidates.get(a);
     WorkerEndpoint second = candidates.get(b);
-    return second.inFlight() < first.inFlight() ? second : first;
+    return load(second, nowNanos) < load(first, nowNanos) ? second : first;
+  }
+
+  private static long load(WorkerEndpoint e, long nowNanos) {
+    return e.inFlight() + (e.isOverloaded(nowNanos) ? OVERLOAD_PENALTY : 0L);
   }
 }

@@ -33,9 +33,9 @@ class PickerTest {
 
   @Test
   void noCandidatesGivesNull() {
-    assertNull(picker.pick(List.of(), Set.of()));
+    assertNull(picker.pick(List.of(), Set.of(), 0));
     List<WorkerEndpoint> one = workers(1);
-    assertNull(picker.pick(one, Set.of(one.get(0))));
+    assertNull(picker.pick(one, Set.of(one.get(0)), 0));
   }
 
   @Test
@@ -45,7 +45,7 @@ class PickerTest {
     load(w.get(1), 1);
     load(w.get(2), 3);
     for (int i = 0; i < 50; i++) {
-      assertSame(w.get(1), picker.pick(w, Set.of()));
+      assertSame(w.get(1), picker.pick(w, Set.of(), 0));
     }
   }
 
@@ -54,7 +54,34 @@ class PickerTest {
     List<WorkerEndpoint> w = workers(3);
     load(w.get(0), 2);
     load(w.get(2), 9);
-    assertSame(w.get(0), picker.pick(w, Set.of(w.get(1))));
+    assertSame(w.get(0), picker.pick(w, Set.of(w.get(1)), 0));
+  }
+
+  @Test
+  void ejectedWorkersAreSkippedUnlessAllAreEjected() {
+    List<WorkerEndpoint> w = workers(3);
+    load(w.get(1), 4);
+    load(w.get(2), 4);
+    w.get(0).eject(1_000); // the least loaded, but ejected until t=1000
+    for (int i = 0; i < 20; i++) {
+      assertTrue(picker.pick(w, Set.of(), 500) != w.get(0));
+    }
+    assertSame(w.get(0), picker.pick(w, Set.of(), 1_000), "the ejection is over at t=1000");
+    w.get(1).eject(5_000);
+    w.get(2).eject(5_000);
+    w.get(0).eject(5_000);
+    assertTrue(picker.pick(w, Set.of(), 2_000) != null, "fail open when every worker is ejected");
+  }
+
+  @Test
+  void aWorkerThatShedsCallsCountsAsFull() {
+    List<WorkerEndpoint> w = workers(2);
+    load(w.get(1), 50);
+    w.get(0).markOverloaded(1_000); // idle but answering RESOURCE_EXHAUSTED
+    for (int i = 0; i < 20; i++) {
+      assertSame(w.get(1), picker.pick(w, Set.of(), 10));
+    }
+    assertSame(w.get(0), picker.pick(w, Set.of(), 2_000), "the overload mark expires");
   }
 
   @Test
@@ -62,7 +89,7 @@ class PickerTest {
     List<WorkerEndpoint> w = workers(3);
     Map<WorkerEndpoint, Integer> counts = new HashMap<>();
     for (int i = 0; i < 3000; i++) {
-      counts.merge(picker.pick(w, Set.of()), 1, Integer::sum);
+      counts.merge(picker.pick(w, Set.of(), 0), 1, Integer::sum);
     }
     for (WorkerEndpoint e : w) {
       assertTrue(counts.get(e) > 800, "skewed: " + counts);
@@ -77,7 +104,7 @@ class PickerTest {
     }
     Map<WorkerEndpoint, Integer> counts = new HashMap<>();
     for (int i = 0; i < 10_000; i++) {
-      counts.merge(picker.pick(w, Set.of()), 1, Integer::sum);
+      counts.merge(picker.pick(w, Set.of(), 0), 1, Integer::sum);
     }
     assertNull(counts.get(w.get(9)), "the most loaded of two choices never wins");
     assertTrue(counts.get(w.get(0)) > counts.get(w.get(5)), counts.toString());

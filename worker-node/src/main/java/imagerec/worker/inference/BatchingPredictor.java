@@ -92,6 +92,11 @@ public final class BatchingPredictor implements AutoCloseable {
     return item.result;
   }
 
+  /** Items the queue can hold. */
+  public int capacity() {
+    return config.queueCapacity();
+  }
+
   /** Items waiting for an inference thread. */
   public int queueDepth() {
     return queue.size();

@@ -1,0 +1,138 @@
+package imagerec.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.protobuf.ByteString;
+import imagerec.v1.BalancerAdminGrpc;
+import imagerec.v1.ListWorkersRequest;
+import imagerec.v1.RecognizeRequest;
+import imagerec.v1.RecognizeResponse;
+import imagerec.v1.RecognizerGrpc;
+import imagerec.v1.WorkerStatus;
+import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.StreamObserver;
+import java.nio.file.Files;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.Test;
+
+/** The balancer with real worker processes: self-registration, and a worker killed in the middle of a stream. */
+class BalancerFailureTest {
+
+  private static void await(BooleanSupplier condition, String what) throws InterruptedException {
+    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > until) {
+        throw new AssertionError("timed out waiting until " + what);
+      }
+      Thread.sleep(50);
+    }
+  }
+
+  private static List<WorkerStatus> workers(ManagedChannel channel) {
+    return BalancerAdminGrpc.newBlockingStub(channel).withDeadlineAfter(5, TimeUnit.SECONDS)
+        .listWorkers(ListWorkersRequest.getDefaultInstance()).getWorkersList();
+  }
+
+  @Test
+  void aWorkerStartedWithRegisterWithJoinsAndLeavesOnSigterm() throws Exception {
+    try (ProcessCluster cluster = new ProcessCluster("registration")) {
+      ProcessCluster.Node balancer = cluster.startBalancer();
+      ProcessCluster.Node real = cluster.startWorker("registered-1", "--register-with", balancer.address());
+      ManagedChannel channel = cluster.channelToBalancer();
+      try {
+        await(() -> workers(channel).stream().anyMatch(w -> w.getState() == WorkerStatus.State.SERVING),
+            "the registered worker is SERVING at the balancer");
+        WorkerStatus status = workers(channel).stream().filter(w -> w.getState() == WorkerStatus.State.SERVING)
+            .findFirst().orElseThrow();
+        assertEquals("registered", status.getSource());
+        assertEquals(List.of("fashion-mnist"), status.getModelsList());
+        assertTrue(status.getAddress().endsWith(":" + real.port()), status.getAddress());
+        RecognizeResponse r = RecognizerGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS)
+            .recognize(RecognizeRequest.newBuilder().setImage(ByteString.copyFrom(
+                Files.readAllBytes(EndToEndTest.samples().get(0)))).build());
+        assertEquals("registered-1", r.getWorker());
+
+        assertEquals(143, ProcessCluster.stop(real), "the JVM's exit status after SIGTERM");
+        assertTrue(Files.readString(cluster.logDir().resolve("registered-1.log")).contains("worker registered-1 stopped"),
+            "the shutdown hook ran to the end");
+        await(() -> workers(channel).stream().noneMatch(w -> w.getAddress().endsWith(":" + real.port())),
+            "the worker left the balancer when it stopped");
+        StatusRuntimeException e = org.junit.jupiter.api.Assertions.assertThrows(StatusRuntimeException.class,
+            () -> RecognizerGrpc.newBlockingStub(channel).withDeadlineAfter(5, TimeUnit.SECONDS)
+                .recognize(RecognizeRequest.newBuilder().build()));
+        assertEquals(Status.Code.UNAVAILABLE, e.getStatus().getCode());
+      } finally {
+        channel.shutdownNow();
+      }
+    }
+  }
+
+  @Test
+  void aWorkerKilledDuringAStreamCostsNoItemAndNoHang() throws Exception {
+    try (ProcessCluster cluster = ProcessCluster.start("stream-kill", 3)) {
+      ManagedChannel channel = cluster.channelToBalancer();
+      ByteString image = ByteString.copyFrom(Files.readAllBytes(EndToEndTest.samples().get(0)));
+      int n = 3000;
+      Map<String, RecognizeResponse> results = new ConcurrentHashMap<>();
+      AtomicInteger duplicates = new AtomicInteger();
+      CountDownLatch done = new CountDownLatch(1);
+      Throwable[] failure = new Throwable[1];
+      StreamObserver<RecognizeRequest> requests = RecognizerGrpc.newStub(channel).withDeadlineAfter(120, TimeUnit.SECONDS)
+          .recognizeStream(new StreamObserver<>() {
+            @Override
+            public void onNext(RecognizeResponse r) {
+              if (results.put(r.getRequestId(), r) != null) {
+                duplicates.incrementAndGet();
+              }
+            }
+
+            @Override
+            public void onError(Throwable t) {
+              failure[0] = t;
+              done.countDown();
+            }
+
+            @Override
+            public void onCompleted() {
+              done.countDown();
+            }
+          });
+      Thread killer = new Thread(() -> {
+        try {
+          while (results.size() < n / 3) {
+            Thread.sleep(5);
+          }
+          ProcessCluster.kill(cluster.workers().get(1));
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      });
+      killer.start();
+      for (int i = 0; i < n; i++) {
+        requests.onNext(RecognizeRequest.newBuilder().setRequestId("item-" + i).setImage(image).build());
+      }
+      requests.onCompleted();
+      assertTrue(done.await(120, TimeUnit.SECONDS), "the stream hung after a worker was killed");
+      killer.join(10_000);
+      channel.shutdownNow();
+      assertNull(failure[0], "the stream itself must not fail");
+      assertEquals(0, duplicates.get());
+      assertEquals(n, results.size(), "every item gets exactly one response");
+      long failed = results.values().stream().filter(RecognizeResponse::hasError).count();
+      assertTrue(results.values().stream().filter(RecognizeResponse::hasError)
+          .allMatch(r -> r.getError().getCode() == Status.Code.UNAVAILABLE.value()), "only UNAVAILABLE item errors");
+      assertTrue(failed < 20, failed + " items failed; in-flight items on the killed worker are retried");
+      assertTrue(results.values().stream().anyMatch(r -> r.getWorker().equals("worker-1")), "the victim served before");
+    }
+  }
+}
