@@ -32,6 +32,8 @@ def main():
         "input": {"width": 224, "height": 224, "channels": 3,
                   "mean": [0.485, 0.456, 0.406], "std": [0.229, 0.224, 0.225]},
         "topK": 5,
+        # measured by bin/benchmark-worker on 2 cores: batch 4 is this model's best in process
+        "batching": {"maxBatchSize": 4},
     }
     with open(os.path.join(args.out, "model.json"), "w") as f:
         json.dump(config, f, indent=2)

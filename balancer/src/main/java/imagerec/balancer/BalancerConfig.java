@@ -1,5 +1,6 @@
 package imagerec.balancer;
 
+import imagerec.balancer.routing.Picker;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -13,6 +14,7 @@ import java.util.List;
  * @param workers worker addresses, host:port
  * @param discover DNS names (name:port) whose addresses are all workers, re-resolved periodically
  * @param discoveryInterval how often {@code discover} names are resolved again
+ * @param policy how a worker is chosen
  * @param maxAttempts attempts per call, each on another worker (1 = no retry)
  * @param retryBudgetRatio retries allowed per call on average (0.2 = at most 20% extra load)
  * @param maxInFlight calls the balancer forwards at once; past it, RESOURCE_EXHAUSTED
@@ -25,7 +27,7 @@ import java.util.List;
  * @param shutdownGrace how long in-flight calls may take to finish at shutdown
  */
 public record BalancerConfig(String host, int port, Path portFile, List<String> workers, List<String> discover,
-                             Duration discoveryInterval, int maxAttempts,
+                             Duration discoveryInterval, Picker.Policy policy, int maxAttempts,
                              double retryBudgetRatio, int maxInFlight, int ejectAfterFailures, Duration baseEjection,
                              Duration maxEjection, double maxEjectedShare, int streamWindow, int maxMessageBytes,
                              Duration shutdownGrace) {}

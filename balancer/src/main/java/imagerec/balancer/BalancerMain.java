@@ -1,5 +1,6 @@
 package imagerec.balancer;
 
+import imagerec.balancer.routing.Picker;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -50,6 +51,10 @@ public final class BalancerMain implements Callable<Integer> {
   @Option(names = "--max-attempts", defaultValue = "${env:IMAGEREC_MAX_ATTEMPTS:-3}",
       description = "attempts per call on UNAVAILABLE, each on another worker (default: ${DEFAULT-VALUE})")
   int maxAttempts;
+
+  @Option(names = "--policy", defaultValue = "${env:IMAGEREC_POLICY:-least-outstanding}",
+      description = "least-outstanding, or round-robin (a baseline for benchmarks) (default: ${DEFAULT-VALUE})")
+  String policy;
 
   @Option(names = "--retry-budget", defaultValue = "${env:IMAGEREC_RETRY_BUDGET:-0.2}",
       description = "retries allowed per call on average, 0.2 = at most 20% extra load (default: ${DEFAULT-VALUE})")
@@ -113,8 +118,14 @@ public final class BalancerMain implements Callable<Integer> {
       throw new CommandLine.ParameterException(cmd, "--retry-budget must be >= 0, --max-ejected-percent 0..100, "
           + "--ejection-ms >= 1 and <= --max-ejection-ms");
     }
+    Picker.Policy picking;
+    try {
+      picking = Picker.Policy.valueOf(policy.strip().toUpperCase(java.util.Locale.ROOT).replace('-', '_'));
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(cmd, "--policy must be least-outstanding or round-robin");
+    }
     BalancerConfig config = new BalancerConfig(host, port, portFile, addresses, names,
-        Duration.ofMillis(Math.max(100, discoveryIntervalMs)), maxAttempts, retryBudget, maxInFlight,
+        Duration.ofMillis(Math.max(100, discoveryIntervalMs)), picking, maxAttempts, retryBudget, maxInFlight,
         ejectAfterFailures, Duration.ofMillis(ejectionMs), Duration.ofMillis(maxEjectionMs), maxEjectedPercent / 100.0,
         streamWindow, maxMessageBytes, Duration.ofMillis(shutdownGraceMs));
     log.info("starting balancer with {}", config);

@@ -75,7 +75,7 @@ public final class BalancerServer implements AutoCloseable, Membership {
     this.server = builder
         // forwarding never blocks: callbacks run on the transport's threads, as in any proxy
         .directExecutor()
-        .addService(ForwardingService.create(registry, new Picker(() -> ThreadLocalRandom.current().nextLong()),
+        .addService(ForwardingService.create(registry, new Picker(() -> ThreadLocalRandom.current().nextLong(), config.policy()),
             outliers, config.maxAttempts(), config.retryBudgetRatio(), config.maxInFlight(), config.streamWindow()))
         .addService(new AdminService(registry, outliers::now))
         .addService(new RegistrationService(this, registry))

@@ -43,7 +43,7 @@ import org.junit.jupiter.api.Test;
 
 /** The balancer with in-process fake workers: routing, health, retries, deadlines, streams. */
 class BalancerServerTest {
-  private static final int MAX_IN_FLIGHT = 4;
+  private static final int MAX_IN_FLIGHT = 20; // above the stream window (16)
   private final List<FakeWorker> workers = new ArrayList<>();
   private BalancerServer balancer;
   private ManagedChannel channel;
@@ -59,7 +59,8 @@ class BalancerServerTest {
     }
     String balancerName = prefix + "-balancer";
     balancer = BalancerServer.start(
-        new BalancerConfig("localhost", 0, null, names, List.of(), Duration.ofSeconds(5), 3, 0.2, MAX_IN_FLIGHT, 3, Duration.ofSeconds(30),
+        new BalancerConfig("localhost", 0, null, names, List.of(), Duration.ofSeconds(5),
+            imagerec.balancer.routing.Picker.Policy.LEAST_OUTSTANDING, 3, 0.2, MAX_IN_FLIGHT, 3, Duration.ofSeconds(30),
             Duration.ofMinutes(5), 0.5, 16, 4 << 20, Duration.ofSeconds(1)),
         InProcessServerBuilder.forName(balancerName),
         address -> InProcessChannelBuilder.forName(address).build());

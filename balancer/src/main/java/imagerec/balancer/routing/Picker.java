@@ -4,6 +4,7 @@ import imagerec.balancer.registry.WorkerEndpoint;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.random.RandomGenerator;
 
 /**
@@ -23,10 +24,25 @@ public final class Picker {
   /** Load added to a worker that recently said it was full. */
   static final int OVERLOAD_PENALTY = 1_000_000;
 
+  /** How a worker is chosen among the candidates. */
+  public enum Policy {
+    /** The fewest outstanding calls (the default). */
+    LEAST_OUTSTANDING,
+    /** Each in turn, whatever its load: a baseline for benchmarks. */
+    ROUND_ROBIN
+  }
+
   private final RandomGenerator random;
+  private final Policy policy;
+  private final AtomicLong turn = new AtomicLong();
 
   public Picker(RandomGenerator random) {
+    this(random, Policy.LEAST_OUTSTANDING);
+  }
+
+  public Picker(RandomGenerator random, Policy policy) {
     this.random = random;
+    this.policy = policy;
   }
 
   /**
@@ -55,6 +71,9 @@ public final class Picker {
     }
     if (n == 1) {
       return candidates.get(0);
+    }
+    if (policy == Policy.ROUND_ROBIN) {
+      return candidates.get((int) Math.floorMod(turn.getAndIncrement(), (long) n));
     }
     if (n <= FULL_SCAN_LIMIT) {
       int offset = random.nextInt(n);

@@ -85,6 +85,18 @@ class PickerTest {
   }
 
   @Test
+  void roundRobinTakesEachInTurnWhateverTheLoad() {
+    Picker rr = new Picker(new Random(1), Picker.Policy.ROUND_ROBIN);
+    List<WorkerEndpoint> w = workers(3);
+    load(w.get(0), 100);
+    List<WorkerEndpoint> picked = new java.util.ArrayList<>();
+    for (int i = 0; i < 6; i++) {
+      picked.add(rr.pick(w, Set.of(), 0));
+    }
+    assertEquals(List.of(w.get(0), w.get(1), w.get(2), w.get(0), w.get(1), w.get(2)), picked);
+  }
+
+  @Test
   void equallyLoadedWorkersShareTheCalls() {
     List<WorkerEndpoint> w = workers(3);
     Map<WorkerEndpoint, Integer> counts = new HashMap<>();

@@ -22,10 +22,12 @@ import io.grpc.Deadline;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
+import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -39,17 +41,34 @@ public final class RecognizerService extends RecognizerGrpc.RecognizerImplBase {
   private final RecognitionEngine engine;
   private final ModelRepository models;
   private final String workerName;
+  private final Duration addedLatency;
+  private final ScheduledExecutorService delayer;
 
   public RecognizerService(RecognitionEngine engine, ModelRepository models, String workerName) {
+    this(engine, models, workerName, Duration.ZERO, null);
+  }
+
+  /**
+   * @param addedLatency held before each unary answer, to make a slow worker for benchmarks and
+   *     tests (zero in production)
+   * @param delayer runs the delayed answers (needed when {@code addedLatency} is not zero)
+   */
+  public RecognizerService(RecognitionEngine engine, ModelRepository models, String workerName,
+                           Duration addedLatency, ScheduledExecutorService delayer) {
     this.engine = engine;
     this.models = models;
     this.workerName = workerName;
+    this.addedLatency = addedLatency;
+    this.delayer = delayer;
   }
 
   @Override
   public void recognize(RecognizeRequest request, StreamObserver<RecognizeResponse> responses) {
-    CompletableFuture<Recognition> result = submit(request);
-    Context.current().addListener(context -> result.cancel(false), Runnable::run);
+    CompletableFuture<Recognition> submitted = submit(request);
+    Context.current().addListener(context -> submitted.cancel(false), Runnable::run);
+    CompletableFuture<Recognition> result = addedLatency.isZero() ? submitted
+        : submitted.whenCompleteAsync((r, e) -> { }, CompletableFuture.delayedExecutor(
+            addedLatency.toNanos(), TimeUnit.NANOSECONDS, delayer));
     result.whenComplete((recognition, failure) -> {
       if (failure != null) {
         responses.onError(StatusMapper.toException(failure));
