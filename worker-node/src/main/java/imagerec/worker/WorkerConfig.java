@@ -23,10 +23,10 @@ import java.time.Duration;
  * @param pollInterval how often the model repository is rescanned for changes (zero: never)
  * @param registerWith a balancer to register with (host:port), or null
  * @param advertise the address the balancer should dial (null: host:port as bound)
- * @param addedLatency held before every unary answer: a slow worker for benchmarks (zero normally)
+ * @param slowdown unary answers take this many times as long: a slow worker for benchmarks (1 normally)
  */
 public record WorkerConfig(String host, int port, Path portFile, String name, Path modelsDir,
                            String defaultModel, BatchingConfig batching, int intraOpThreads,
                            int decodeThreads, int decodeQueue, long maxPixels, int maxMessageBytes,
                            Duration shutdownGrace, Duration pollInterval, String registerWith, String advertise,
-                           Duration addedLatency) {}
+                           double slowdown) {}

@@ -97,9 +97,9 @@ public final class WorkerMain implements Callable<Integer> {
       description = "the address a balancer should dial (default: this host's name and the bound port)")
   String advertise;
 
-  @Option(names = "--added-latency-ms", defaultValue = "0", hidden = true,
-      description = "hold every unary answer this long: a slow worker for benchmarks")
-  long addedLatencyMs;
+  @Option(names = "--slowdown", defaultValue = "1", hidden = true,
+      description = "unary answers take this many times as long as they need: a slow worker for benchmarks")
+  double slowdown;
 
   @Option(names = "--check", description = "load and warm the models, report them, and exit (0 when all load)")
   boolean check;
@@ -121,7 +121,7 @@ public final class WorkerMain implements Callable<Integer> {
             Duration.ofMillis(maxBatchDelayMs), queueCapacity),
         intraOpThreads, decodeThreads > 0 ? decodeThreads : cores, 1024, maxPixels, maxMessageBytes,
         Duration.ofMillis(shutdownGraceMs), Duration.ofMillis(Math.max(0, pollIntervalMs)), registerWith, advertise,
-        Duration.ofMillis(Math.max(0, addedLatencyMs)));
+        Math.max(1, slowdown));
     log.info("starting worker with {}", config);
     configureEngine(config.intraOpThreads());
     if (check) {

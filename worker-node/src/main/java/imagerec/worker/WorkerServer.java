@@ -141,7 +141,7 @@ public final class WorkerServer implements AutoCloseable {
   private RecognizerService serviceFor(ModelRepository repository) {
     RecognitionEngine engine = new RecognitionEngine(repository, new ImageDecoder(config.maxPixels()),
         decodePool);
-    return new RecognizerService(engine, repository, name(), config.addedLatency(), repositoryThread);
+    return new RecognizerService(engine, repository, name(), config.slowdown(), repositoryThread);
   }
 
   private LoadReport loadReport() {

@@ -22,7 +22,6 @@ import io.grpc.Deadline;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
-import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -41,34 +40,44 @@ public final class RecognizerService extends RecognizerGrpc.RecognizerImplBase {
   private final RecognitionEngine engine;
   private final ModelRepository models;
   private final String workerName;
-  private final Duration addedLatency;
+  private final double slowdown;
   private final ScheduledExecutorService delayer;
 
   public RecognizerService(RecognitionEngine engine, ModelRepository models, String workerName) {
-    this(engine, models, workerName, Duration.ZERO, null);
+    this(engine, models, workerName, 1, null);
   }
 
   /**
-   * @param addedLatency held before each unary answer, to make a slow worker for benchmarks and
-   *     tests (zero in production)
-   * @param delayer runs the delayed answers (needed when {@code addedLatency} is not zero)
+   * @param slowdown each unary answer is held until the call has taken this many times as long as
+   *     it needed, to make a slow worker for benchmarks and tests (1 in production)
+   * @param delayer runs the held answers (needed when {@code slowdown} is above 1)
    */
   public RecognizerService(RecognitionEngine engine, ModelRepository models, String workerName,
-                           Duration addedLatency, ScheduledExecutorService delayer) {
+                           double slowdown, ScheduledExecutorService delayer) {
     this.engine = engine;
     this.models = models;
     this.workerName = workerName;
-    this.addedLatency = addedLatency;
+    this.slowdown = slowdown;
     this.delayer = delayer;
   }
 
   @Override
   public void recognize(RecognizeRequest request, StreamObserver<RecognizeResponse> responses) {
+    long start = System.nanoTime();
     CompletableFuture<Recognition> submitted = submit(request);
     Context.current().addListener(context -> submitted.cancel(false), Runnable::run);
-    CompletableFuture<Recognition> result = addedLatency.isZero() ? submitted
-        : submitted.whenCompleteAsync((r, e) -> { }, CompletableFuture.delayedExecutor(
-            addedLatency.toNanos(), TimeUnit.NANOSECONDS, delayer));
+    CompletableFuture<Recognition> result = slowdown <= 1 ? submitted : submitted.handle((r, e) -> {
+      CompletableFuture<Recognition> held = new CompletableFuture<>();
+      long hold = (long) ((System.nanoTime() - start) * (slowdown - 1));
+      delayer.schedule(() -> {
+        if (e != null) {
+          held.completeExceptionally(e);
+        } else {
+          held.complete(r);
+        }
+      }, hold, TimeUnit.NANOSECONDS);
+      return held;
+    }).thenCompose(f -> f);
     result.whenComplete((recognition, failure) -> {
       if (failure != null) {
         responses.onError(StatusMapper.toException(failure));
