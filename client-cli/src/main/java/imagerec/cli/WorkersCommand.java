@@ -23,7 +23,6 @@ import picocli.CommandLine.Spec;
 /** {@code imagerec workers}: the balancer's view of its workers; {@code drain} and {@code undrain}. */
 @Command(name = "workers", mixinStandardHelpOptions = true, sortOptions = false,
     description = "Show the balancer's workers: state, calls in flight, completed, failures.",
-    subcommands = {WorkersCommand.Drain.class, WorkersCommand.Undrain.class},
     footer = {"", "Examples:", "  imagerec workers", "  imagerec workers --watch 1s",
         "  imagerec workers drain 10.0.0.7:50061", "", ExitCodes.HELP})
 final class WorkersCommand implements Callable<Integer> {
@@ -90,39 +89,19 @@ final class WorkersCommand implements Callable<Integer> {
   /** {@code imagerec workers drain ADDRESS}. */
   @Command(name = "drain", mixinStandardHelpOptions = true,
       description = "Take a worker out of rotation: no new calls; calls in flight finish.")
-  static final class Drain implements Callable<Integer> {
-    @Spec
-    CommandSpec spec;
-
-    @Mixin
-    TargetOptions target;
-
-    @Parameters(paramLabel = "ADDRESS", description = "the worker's address as 'imagerec workers' shows it")
-    String address;
-
-    @Override
-    public Integer call() throws Exception {
-      return setDraining(spec, target, address, true);
-    }
+  int drain(@Mixin TargetOptions options,
+            @Parameters(paramLabel = "ADDRESS", description = "the worker's address as 'imagerec workers' shows it")
+            String address) throws InterruptedException {
+    return setDraining(spec.subcommands().get("drain").getCommandSpec(), options, address, true);
   }
 
   /** {@code imagerec workers undrain ADDRESS}. */
   @Command(name = "undrain", mixinStandardHelpOptions = true,
       description = "Put a drained worker back into rotation (once it is healthy).")
-  static final class Undrain implements Callable<Integer> {
-    @Spec
-    CommandSpec spec;
-
-    @Mixin
-    TargetOptions target;
-
-    @Parameters(paramLabel = "ADDRESS", description = "the worker's address as 'imagerec workers' shows it")
-    String address;
-
-    @Override
-    public Integer call() throws Exception {
-      return setDraining(spec, target, address, false);
-    }
+  int undrain(@Mixin TargetOptions options,
+              @Parameters(paramLabel = "ADDRESS", description = "the worker's address as 'imagerec workers' shows it")
+              String address) throws InterruptedException {
+    return setDraining(spec.subcommands().get("undrain").getCommandSpec(), options, address, false);
   }
 
   private static int setDraining(CommandSpec spec, TargetOptions target, String address, boolean drain)
