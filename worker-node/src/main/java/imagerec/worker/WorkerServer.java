@@ -5,6 +5,7 @@ import imagerec.worker.engine.RecognitionEngine;
 import imagerec.worker.grpc.LoadReporter;
 import imagerec.worker.grpc.RecognizerService;
 import imagerec.worker.grpc.StartingService;
+import imagerec.worker.grpc.ClientParseErrors;
 import imagerec.worker.registration.BalancerRegistration;
 import imagerec.v1.LoadReport;
 import java.time.Duration;
@@ -115,7 +116,8 @@ public final class WorkerServer implements AutoCloseable {
       long every = config.pollInterval().toMillis();
       repositoryThread.scheduleWithFixedDelay(this::refreshModels, every, every, TimeUnit.MILLISECONDS);
     }
-    services.addService(ServerInterceptors.intercept(serviceFor(models), loadReporter)); // replaces the stand-in
+    services.addService(ServerInterceptors.intercept( // replaces the stand-in
+        ClientParseErrors.wrap(serviceFor(models).bindService()), loadReporter));
     setServing(true);
     if (config.registerWith() != null && !config.registerWith().isBlank()) {
       String advertised = config.advertise() != null && !config.advertise().isBlank()

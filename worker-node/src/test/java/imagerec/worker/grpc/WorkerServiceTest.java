@@ -119,6 +119,31 @@ class WorkerServiceTest {
   }
 
   @Test
+  void aMalformedRequestMessageIsInvalidArgumentNotInternal() throws Exception {
+    io.grpc.MethodDescriptor.Marshaller<byte[]> bytes = new io.grpc.MethodDescriptor.Marshaller<>() {
+      @Override
+      public java.io.InputStream stream(byte[] value) {
+        return new java.io.ByteArrayInputStream(value);
+      }
+
+      @Override
+      public byte[] parse(java.io.InputStream stream) {
+        try {
+          return stream.readAllBytes();
+        } catch (java.io.IOException e) {
+          throw new java.io.UncheckedIOException(e);
+        }
+      }
+    };
+    io.grpc.MethodDescriptor<byte[], byte[]> raw = RecognizerGrpc.getRecognizeMethod().toBuilder(bytes, bytes).build();
+    StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> io.grpc.stub.ClientCalls.blockingUnaryCall(
+        channel, raw, io.grpc.CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS), new byte[] {(byte) 0xff, 0x01, 0x02}));
+    assertEquals(Status.Code.INVALID_ARGUMENT, e.getStatus().getCode(), e.getStatus().toString());
+    assertEquals("Bag", stub.recognize(RecognizeRequest.newBuilder().setImage(sample("bag", 0)).build())
+        .getClassifications(0).getLabel(), "the next request succeeds");
+  }
+
+  @Test
   void streamAnswersEveryItemAndABadItemDoesNotEndIt() throws Exception {
     Map<String, RecognizeResponse> results = new HashMap<>();
     CountDownLatch done = new CountDownLatch(1);

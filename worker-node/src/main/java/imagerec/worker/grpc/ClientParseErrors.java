@@ -1,0 +1,175 @@
+package imagerec.worker.grpc;
+
+import io.grpc.Attributes;
+import io.grpc.Metadata;
+import io.grpc.MethodDescriptor;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerMethodDefinition;
+import io.grpc.ServerServiceDefinition;
+import io.grpc.ServiceDescriptor;
+import io.grpc.Status;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+
+/**
+ * Makes a malformed request message the client's mistake. grpc-java parses request messages on the
+ * transport and fails a call whose message does not parse with UNKNOWN ("Application error
+ * processing RPC"), which DESIGN.md forbids for client mistakes; here the transport hands over raw
+ * bytes, and they are parsed in the call, where a failure closes it with INVALID_ARGUMENT.
+ */
+public final class ClientParseErrors {
+  private static final MethodDescriptor.Marshaller<byte[]> BYTES = new MethodDescriptor.Marshaller<>() {
+    @Override
+    public InputStream stream(byte[] value) {
+      return new ByteArrayInputStream(value);
+    }
+
+    @Override
+    public byte[] parse(InputStream stream) {
+      try {
+        return stream.readAllBytes();
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+  };
+
+  private ClientParseErrors() {}
+
+  /** {@code service}, with every request parsed inside the call. */
+  public static ServerServiceDefinition wrap(ServerServiceDefinition service) {
+    ServiceDescriptor original = service.getServiceDescriptor();
+    ServiceDescriptor.Builder descriptor = ServiceDescriptor.newBuilder(original.getName())
+        .setSchemaDescriptor(original.getSchemaDescriptor());
+    java.util.List<ServerMethodDefinition<byte[], ?>> methods = new java.util.ArrayList<>();
+    for (ServerMethodDefinition<?, ?> method : service.getMethods()) {
+      ServerMethodDefinition<byte[], ?> wrapped = wrap(method);
+      methods.add(wrapped);
+      descriptor.addMethod(wrapped.getMethodDescriptor());
+    }
+    ServerServiceDefinition.Builder builder = ServerServiceDefinition.builder(descriptor.build());
+    methods.forEach(builder::addMethod);
+    return builder.build();
+  }
+
+  private static <ReqT, RespT> ServerMethodDefinition<byte[], RespT> wrap(ServerMethodDefinition<ReqT, RespT> definition) {
+    MethodDescriptor<ReqT, RespT> method = definition.getMethodDescriptor();
+    MethodDescriptor<byte[], RespT> raw = method.toBuilder(BYTES, method.getResponseMarshaller()).build();
+    ServerCallHandler<ReqT, RespT> handler = definition.getServerCallHandler();
+    ServerCallHandler<byte[], RespT> parsing = (call, headers) -> {
+      ServerCall.Listener<ReqT> listener = handler.startCall(new TypedCall<>(call, method), headers);
+      return new ServerCall.Listener<>() {
+        private boolean failed;
+
+        @Override
+        public void onMessage(byte[] message) {
+          if (failed) {
+            return;
+          }
+          ReqT request;
+          try {
+            request = method.parseRequest(new ByteArrayInputStream(message));
+          } catch (RuntimeException e) {
+            failed = true;
+            call.close(Status.INVALID_ARGUMENT.withDescription("malformed request: not a valid "
+                + method.getFullMethodName() + " message"), new Metadata());
+            return;
+          }
+          listener.onMessage(request);
+        }
+
+        @Override
+        public void onHalfClose() {
+          if (!failed) {
+            listener.onHalfClose();
+          }
+        }
+
+        @Override
+        public void onCancel() {
+          listener.onCancel();
+        }
+
+        @Override
+        public void onComplete() {
+          listener.onComplete();
+        }
+
+        @Override
+        public void onReady() {
+          listener.onReady();
+        }
+      };
+    };
+    return ServerMethodDefinition.create(raw, parsing);
+  }
+
+  /** The call as the typed handler sees it: everything delegates; only the descriptor differs. */
+  private static final class TypedCall<ReqT, RespT> extends ServerCall<ReqT, RespT> {
+    private final ServerCall<byte[], RespT> call;
+    private final MethodDescriptor<ReqT, RespT> method;
+
+    TypedCall(ServerCall<byte[], RespT> call, MethodDescriptor<ReqT, RespT> method) {
+      this.call = call;
+      this.method = method;
+    }
+
+    @Override
+    public void request(int numMessages) {
+      call.request(numMessages);
+    }
+
+    @Override
+    public void sendHeaders(Metadata headers) {
+      call.sendHeaders(headers);
+    }
+
+    @Override
+    public void sendMessage(RespT message) {
+      call.sendMessage(message);
+    }
+
+    @Override
+    public boolean isReady() {
+      return call.isReady();
+    }
+
+    @Override
+    public void close(Status status, Metadata trailers) {
+      call.close(status, trailers);
+    }
+
+    @Override
+    public boolean isCancelled() {
+      return call.isCancelled();
+    }
+
+    @Override
+    public void setMessageCompression(boolean enabled) {
+      call.setMessageCompression(enabled);
+    }
+
+    @Override
+    public void setCompression(String compressor) {
+      call.setCompression(compressor);
+    }
+
+    @Override
+    public Attributes getAttributes() {
+      return call.getAttributes();
+    }
+
+    @Override
+    public String getAuthority() {
+      return call.getAuthority();
+    }
+
+    @Override
+    public MethodDescriptor<ReqT, RespT> getMethodDescriptor() {
+      return method;
+    }
+  }
+}
