@@ -1,5 +1,6 @@
 package imagerec.worker.grpc;
 
+import imagerec.grpc.ByteMarshaller;
 import io.grpc.Attributes;
 import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
@@ -10,9 +11,6 @@ import io.grpc.ServerServiceDefinition;
 import io.grpc.ServiceDescriptor;
 import io.grpc.Status;
 import java.io.ByteArrayInputStream;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 
 /**
  * Makes a malformed request message the client's mistake. grpc-java parses request messages on the
@@ -21,22 +19,6 @@ import java.io.UncheckedIOException;
  * bytes, and they are parsed in the call, where a failure closes it with INVALID_ARGUMENT.
  */
 public final class ClientParseErrors {
-  private static final MethodDescriptor.Marshaller<byte[]> BYTES = new MethodDescriptor.Marshaller<>() {
-    @Override
-    public InputStream stream(byte[] value) {
-      return new ByteArrayInputStream(value);
-    }
-
-    @Override
-    public byte[] parse(InputStream stream) {
-      try {
-        return stream.readAllBytes();
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
-    }
-  };
-
   private ClientParseErrors() {}
 
   /** {@code service}, with every request parsed inside the call. */
@@ -57,7 +39,7 @@ public final class ClientParseErrors {
 
   private static <ReqT, RespT> ServerMethodDefinition<byte[], RespT> wrap(ServerMethodDefinition<ReqT, RespT> definition) {
     MethodDescriptor<ReqT, RespT> method = definition.getMethodDescriptor();
-    MethodDescriptor<byte[], RespT> raw = method.toBuilder(BYTES, method.getResponseMarshaller()).build();
+    MethodDescriptor<byte[], RespT> raw = method.toBuilder(ByteMarshaller.INSTANCE, method.getResponseMarshaller()).build();
     ServerCallHandler<ReqT, RespT> handler = definition.getServerCallHandler();
     ServerCallHandler<byte[], RespT> parsing = (call, headers) -> {
       ServerCall.Listener<ReqT> listener = handler.startCall(new TypedCall<>(call, method), headers);

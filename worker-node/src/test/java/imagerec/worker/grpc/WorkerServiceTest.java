@@ -120,22 +120,8 @@ class WorkerServiceTest {
 
   @Test
   void aMalformedRequestMessageIsInvalidArgumentNotInternal() throws Exception {
-    io.grpc.MethodDescriptor.Marshaller<byte[]> bytes = new io.grpc.MethodDescriptor.Marshaller<>() {
-      @Override
-      public java.io.InputStream stream(byte[] value) {
-        return new java.io.ByteArrayInputStream(value);
-      }
-
-      @Override
-      public byte[] parse(java.io.InputStream stream) {
-        try {
-          return stream.readAllBytes();
-        } catch (java.io.IOException e) {
-          throw new java.io.UncheckedIOException(e);
-        }
-      }
-    };
-    io.grpc.MethodDescriptor<byte[], byte[]> raw = RecognizerGrpc.getRecognizeMethod().toBuilder(bytes, bytes).build();
+    io.grpc.MethodDescriptor<byte[], byte[]> raw = imagerec.grpc.ByteMarshaller.bytes(RecognizerGrpc.getRecognizeMethod(),
+        io.grpc.MethodDescriptor.MethodType.UNARY);
     StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> io.grpc.stub.ClientCalls.blockingUnaryCall(
         channel, raw, io.grpc.CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS), new byte[] {(byte) 0xff, 0x01, 0x02}));
     assertEquals(Status.Code.INVALID_ARGUMENT, e.getStatus().getCode(), e.getStatus().toString());
