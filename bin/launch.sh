@@ -7,7 +7,7 @@ launch() {
   local module="$1" main="$2"
   shift 2
   local jar
-  jar=$(ls "$IMAGEREC_HOME/$module"/target/imagerec-"$module"-*.jar 2>/dev/null | grep -v -- '-tests.jar' | head -n 1)
+  jar=$(ls "$IMAGEREC_HOME/$module"/target/imagerec-"$module"-*.jar 2>/dev/null | grep -v -- "-tests.jar" | head -n 1 || true)
   if [ -z "$jar" ] || [ ! -d "$IMAGEREC_HOME/$module/target/lib" ]; then
     echo "$(basename "$0"): not built yet; run: (cd $IMAGEREC_HOME && mvn -q -DskipTests package)" >&2
     exit 2
