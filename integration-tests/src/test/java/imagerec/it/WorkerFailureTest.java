@@ -20,12 +20,26 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 
-/** A worker process killed under load: the balancer routes around it and no call fails. */
+/** A worker process killed (SIGKILL) or stopped (SIGTERM) under load: the balancer routes around it and no call fails. */
 class WorkerFailureTest {
 
   @Test
   void killingAWorkerUnderLoadLosesNoCallAndTrafficGoesOnToTheOthers() throws Exception {
-    try (ProcessCluster cluster = ProcessCluster.start("worker-failure", 3)) {
+    underLoadWhile("worker-failure", ProcessCluster::kill);
+  }
+
+  @Test
+  void stoppingAWorkerGracefullyUnderLoadLosesNoCall() throws Exception {
+    underLoadWhile("worker-sigterm", node -> ProcessCluster.stop(node));
+  }
+
+  /** What is done to worker-1 while four threads send unary calls through the balancer. */
+  private interface Fault {
+    void apply(ProcessCluster.Node worker) throws InterruptedException;
+  }
+
+  private static void underLoadWhile(String name, Fault fault) throws Exception {
+    try (ProcessCluster cluster = ProcessCluster.start(name, 3)) {
       ManagedChannel channel = cluster.channelToBalancer();
       RecognizerGrpc.RecognizerBlockingStub stub = RecognizerGrpc.newBlockingStub(channel);
       RecognizeRequest request = RecognizeRequest.newBuilder()
@@ -53,7 +67,7 @@ class WorkerFailureTest {
       }
       Thread.sleep(2000);
       ProcessCluster.Node victim = cluster.workers().get(1);
-      ProcessCluster.kill(victim);
+      fault.apply(victim);
       killed.set(true);
       Thread.sleep(3000);
       running.set(false);
@@ -61,7 +75,7 @@ class WorkerFailureTest {
       assertTrue(load.awaitTermination(30, TimeUnit.SECONDS));
       channel.shutdownNow();
 
-      assertEquals(0, failures.get(), "calls failed when a worker was killed");
+      assertEquals(0, failures.get(), "calls failed when a worker was stopped");
       assertEquals(3, before.size(), "all three workers served before the kill: " + before);
       assertEquals(List.of("worker-0", "worker-2"), after.keySet().stream().sorted().toList(),
           "after the kill only the survivors may answer: " + after);
