@@ -102,7 +102,6 @@ public final class RecognizerService extends RecognizerGrpc.RecognizerImplBase {
   private final class StreamHandler implements StreamObserver<RecognizeRequest> {
     private final ServerCallStreamObserver<RecognizeResponse> call;
     private final Set<CompletableFuture<Recognition>> outstanding = new HashSet<>();
-    private int pending;
     private boolean halfClosed;
     private boolean done;
 
@@ -112,19 +111,17 @@ public final class RecognizerService extends RecognizerGrpc.RecognizerImplBase {
 
     @Override
     public void onNext(RecognizeRequest request) {
-      synchronized (this) {
-        pending++;
-      }
       CompletableFuture<Recognition> result = submit(request);
       synchronized (this) {
-        outstanding.add(result); // before whenComplete below, which removes it
+        // before whenComplete below, which removes it; onCompleted cannot run in between, as gRPC
+        // delivers a stream's requests one at a time
+        outstanding.add(result);
       }
       result.whenComplete((recognition, failure) -> {
         RecognizeResponse response = failure == null
             ? toResponse(request.getRequestId(), recognition)
             : errorResponse(request.getRequestId(), StatusMapper.toException(failure));
         synchronized (this) {
-          pending--;
           outstanding.remove(result);
           if (done) {
             return;
@@ -159,7 +156,7 @@ public final class RecognizerService extends RecognizerGrpc.RecognizerImplBase {
     }
 
     private void finishIfDone() {
-      if (halfClosed && pending == 0 && !done) {
+      if (halfClosed && outstanding.isEmpty() && !done) {
         done = true;
         call.onCompleted();
       }
