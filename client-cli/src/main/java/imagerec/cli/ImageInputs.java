@@ -1,5 +1,6 @@
 package imagerec.cli;
 
+import imagerec.cli.dataset.ImageFolderDataset;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -9,7 +10,6 @@ import java.nio.file.Path;
 import java.nio.file.PathMatcher;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
 import java.util.stream.Stream;
 
 /**
@@ -18,7 +18,6 @@ import java.util.stream.Stream;
  * for one image on standard input.
  */
 final class ImageInputs {
-  static final Set<String> EXTENSIONS = Set.of("png", "jpg", "jpeg", "bmp", "gif", "webp", "tif", "tiff");
   static final String STDIN = "-";
 
   private ImageInputs() {}
@@ -56,17 +55,11 @@ final class ImageInputs {
 
   private static List<String> imagesUnder(Path dir) {
     try (Stream<Path> files = Files.walk(dir)) {
-      return files.filter(Files::isRegularFile).filter(ImageInputs::hasImageExtension).sorted()
+      return files.filter(Files::isRegularFile).filter(ImageFolderDataset::hasImageExtension).sorted()
           .map(Path::toString).toList();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-  }
-
-  private static boolean hasImageExtension(Path p) {
-    String name = p.getFileName().toString();
-    int dot = name.lastIndexOf('.');
-    return dot > 0 && EXTENSIONS.contains(name.substring(dot + 1).toLowerCase());
   }
 
   private static List<String> glob(String pattern) {

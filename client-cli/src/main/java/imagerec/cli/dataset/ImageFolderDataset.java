@@ -9,7 +9,8 @@ import java.util.stream.Stream;
 
 /** A tree {@code root/<label>/<image file>}: each image's true label is its folder's name. */
 public final class ImageFolderDataset implements LabelledDataset {
-  private static final Set<String> EXTENSIONS = Set.of("png", "jpg", "jpeg", "bmp", "gif");
+  /** File extensions taken for images, here and by {@code imagerec recognize} on folders. */
+  private static final Set<String> EXTENSIONS = Set.of("png", "jpg", "jpeg", "bmp", "gif", "webp", "tif", "tiff");
 
   private final Path root;
   private final List<Path> files;
@@ -23,17 +24,20 @@ public final class ImageFolderDataset implements LabelledDataset {
     try (Stream<Path> walk = Files.walk(root, 2)) {
       List<Path> files = walk.filter(Files::isRegularFile)
           .filter(p -> root.relativize(p).getNameCount() == 2)
-          .filter(p -> {
-            String name = p.getFileName().toString();
-            int dot = name.lastIndexOf('.');
-            return dot > 0 && EXTENSIONS.contains(name.substring(dot + 1).toLowerCase());
-          })
+          .filter(ImageFolderDataset::hasImageExtension)
           .sorted().toList();
       if (files.isEmpty()) {
         throw new IOException(root + " has neither IDX files nor <label>/<image> folders");
       }
       return new ImageFolderDataset(root, files);
     }
+  }
+
+  /** Whether {@code file}'s name ends in an image format's extension. */
+  public static boolean hasImageExtension(Path file) {
+    String name = file.getFileName().toString();
+    int dot = name.lastIndexOf('.');
+    return dot > 0 && EXTENSIONS.contains(name.substring(dot + 1).toLowerCase());
   }
 
   @Override
