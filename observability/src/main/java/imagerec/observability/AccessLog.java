@@ -40,6 +40,11 @@ public final class AccessLog {
         .addKeyValue("method", method)
         .addKeyValue("request_id", requestId)
         .addKeyValue("status", status.name())
-        .addKeyValue("latency_ms", Math.round(ms * 1000) / 1000.0);
+        .addKeyValue("latency_ms", millis(nanos));
+  }
+
+  /** Nanoseconds as milliseconds to the microsecond, for the values of a line. */
+  public static double millis(long nanos) {
+    return Math.round(nanos / 1e3) / 1e3;
   }
 }

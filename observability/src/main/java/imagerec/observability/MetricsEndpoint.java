@@ -27,6 +27,21 @@ public final class MetricsEndpoint implements AutoCloseable {
     this.thread = thread;
   }
 
+  /**
+   * Starts serving {@code metrics} as {@code config} says (and writes the bound port to its port
+   * file); null when the config turns the endpoint off.
+   */
+  public static MetricsEndpoint start(ProcessMetrics metrics, MetricsConfig config) throws IOException {
+    if (!config.enabled()) {
+      return null;
+    }
+    MetricsEndpoint endpoint = start(metrics, config.host(), config.port());
+    if (config.portFile() != null) {
+      java.nio.file.Files.writeString(config.portFile(), Integer.toString(endpoint.port()), StandardCharsets.UTF_8);
+    }
+    return endpoint;
+  }
+
   /** Starts serving {@code metrics} on {@code host:port} (port 0 picks a free one). */
   public static MetricsEndpoint start(ProcessMetrics metrics, String host, int port) throws IOException {
     HttpServer server = HttpServer.create(new InetSocketAddress(host, port), 16);

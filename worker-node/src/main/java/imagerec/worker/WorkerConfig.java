@@ -1,5 +1,6 @@
 package imagerec.worker;
 
+import imagerec.observability.MetricsConfig;
 import imagerec.worker.inference.BatchingConfig;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -24,9 +25,11 @@ import java.time.Duration;
  * @param registerWith a balancer to register with (host:port), or null
  * @param advertise the address the balancer should dial (null: host:port as bound)
  * @param slowdown unary answers take this many times as long: a slow worker for benchmarks (1 normally)
+ * @param metrics where Prometheus metrics are served
+ * @param accessLog whether every request is logged
  */
 public record WorkerConfig(String host, int port, Path portFile, String name, Path modelsDir,
                            String defaultModel, BatchingConfig batching, int intraOpThreads,
                            int decodeThreads, int decodeQueue, long maxPixels, int maxMessageBytes,
                            Duration shutdownGrace, Duration pollInterval, String registerWith, String advertise,
-                           double slowdown) {}
+                           double slowdown, MetricsConfig metrics, boolean accessLog) {}

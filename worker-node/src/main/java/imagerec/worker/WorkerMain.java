@@ -1,5 +1,7 @@
 package imagerec.worker;
 
+import imagerec.observability.LogFormat;
+import imagerec.observability.MetricsConfig;
 import imagerec.worker.inference.BatchingConfig;
 import imagerec.worker.model.ModelLoadException;
 import imagerec.worker.model.ModelRepository;
@@ -101,12 +103,34 @@ public final class WorkerMain implements Callable<Integer> {
       description = "unary answers take this many times as long as they need: a slow worker for benchmarks")
   double slowdown;
 
+  @Option(names = "--metrics-port", defaultValue = "${env:IMAGEREC_METRICS_PORT:-9091}",
+      description = "HTTP port of the Prometheus endpoint /metrics; 0 picks a free one, -1 turns it off (default: ${DEFAULT-VALUE})")
+  int metricsPort;
+
+  @Option(names = "--metrics-host", defaultValue = "${env:IMAGEREC_METRICS_HOST:-0.0.0.0}",
+      description = "address the metrics endpoint binds (default: ${DEFAULT-VALUE})")
+  String metricsHost;
+
+  @Option(names = "--metrics-port-file", description = "write the bound metrics port to this file")
+  Path metricsPortFile;
+
+  @Option(names = "--access-log", defaultValue = "${env:IMAGEREC_ACCESS_LOG:-false}", fallbackValue = "true",
+      arity = "0..1", description = "log one line per image answered (default: ${DEFAULT-VALUE})")
+  boolean accessLog;
+
   @Option(names = "--check", description = "load and warm the models, report them, and exit (0 when all load)")
   boolean check;
 
   @Override
   public Integer call() throws Exception {
     int cores = Runtime.getRuntime().availableProcessors();
+    String badLogFormat = LogFormat.check(System.getenv(LogFormat.VARIABLE));
+    if (badLogFormat != null) {
+      throw new CommandLine.ParameterException(new CommandLine(this), badLogFormat);
+    }
+    if (metricsPort < -1 || metricsPort > 65535) {
+      throw new CommandLine.ParameterException(new CommandLine(this), "--metrics-port must be -1 (off) or 0..65535");
+    }
     if (!Files.isDirectory(models)) {
       throw new CommandLine.ParameterException(new CommandLine(this),
           "model repository " + models + " is not a folder (set --models)");
@@ -121,7 +145,7 @@ public final class WorkerMain implements Callable<Integer> {
             Duration.ofMillis(maxBatchDelayMs), queueCapacity),
         intraOpThreads, decodeThreads > 0 ? decodeThreads : cores, 1024, maxPixels, maxMessageBytes,
         Duration.ofMillis(shutdownGraceMs), Duration.ofMillis(Math.max(0, pollIntervalMs)), registerWith, advertise,
-        Math.max(1, slowdown));
+        Math.max(1, slowdown), new MetricsConfig(metricsHost, metricsPort, metricsPortFile), accessLog);
     log.info("starting worker with {}", config);
     configureEngine(config.intraOpThreads());
     if (check) {

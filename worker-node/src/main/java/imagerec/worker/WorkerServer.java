@@ -1,6 +1,12 @@
 package imagerec.worker;
 
+import imagerec.observability.AccessLog;
+import imagerec.observability.MetricsEndpoint;
+import imagerec.observability.ProcessMetrics;
+import imagerec.observability.Tracing;
 import imagerec.v1.RecognizerGrpc;
+import imagerec.worker.metrics.WorkerMetrics;
+import io.grpc.ServerInterceptor;
 import imagerec.worker.engine.RecognitionEngine;
 import imagerec.worker.grpc.LoadReporter;
 import imagerec.worker.grpc.RecognizerService;
@@ -52,12 +58,19 @@ public final class WorkerServer implements AutoCloseable {
   private final ScheduledExecutorService repositoryThread;
   private final MutableHandlerRegistry services = new MutableHandlerRegistry();
   private final LoadReporter loadReporter = new LoadReporter(this::queueDepth);
+  private final ProcessMetrics processMetrics = new ProcessMetrics("worker");
+  private final WorkerMetrics metrics = new WorkerMetrics(processMetrics.registry(), loadReporter::inFlight);
+  private final Tracing tracing;
+  private final AccessLog accessLog = new AccessLog();
+  private final MetricsEndpoint metricsEndpoint;
   private final Server server;
   private volatile ModelRepository models;
   private BalancerRegistration registration;
 
-  private WorkerServer(WorkerConfig config, ServerBuilder<?> builder) throws IOException {
+  private WorkerServer(WorkerConfig config, ServerBuilder<?> builder, Tracing tracing) throws IOException {
     this.config = config;
+    this.tracing = tracing;
+    AccessLog.enable(config.accessLog());
     AtomicInteger threadIds = new AtomicInteger();
     this.decodePool = new ThreadPoolExecutor(config.decodeThreads(), config.decodeThreads(), 0,
         TimeUnit.MILLISECONDS, new ArrayBlockingQueue<>(config.decodeQueue()), r -> {
@@ -73,7 +86,12 @@ public final class WorkerServer implements AutoCloseable {
     setServing(false);
     services.addService(StartingService.of(RecognizerGrpc.getServiceDescriptor(),
         "worker is starting: models are loading; try another worker or retry shortly"));
+    ServerInterceptor traced = tracing.serverInterceptor();
+    if (traced != null) {
+      builder.intercept(traced);
+    }
     this.server = builder
+        .intercept(processMetrics.grpcServerInterceptor())
         // handlers never block (decoding and inference run on their own pools), so they run on the
         // transport's threads: no hand-off to an executor for every call
         .directExecutor()
@@ -82,6 +100,7 @@ public final class WorkerServer implements AutoCloseable {
         .fallbackHandlerRegistry(services)
         .build()
         .start();
+    this.metricsEndpoint = MetricsEndpoint.start(processMetrics, config.metrics());
   }
 
   /** Starts listening, then loads the models; returns once it is SERVING. */
@@ -95,7 +114,13 @@ public final class WorkerServer implements AutoCloseable {
   /** As {@link #start(WorkerConfig)} on a given transport (tests use in-process ones). */
   public static WorkerServer start(WorkerConfig config, ServerBuilder<?> builder)
       throws IOException, ModelLoadException {
-    WorkerServer worker = new WorkerServer(config, builder);
+    return start(config, builder, Tracing.fromEnvironment("imagerec-worker"));
+  }
+
+  /** As {@link #start(WorkerConfig, ServerBuilder)} with given tracing, which the worker then owns. */
+  public static WorkerServer start(WorkerConfig config, ServerBuilder<?> builder, Tracing tracing)
+      throws IOException, ModelLoadException {
+    WorkerServer worker = new WorkerServer(config, builder, tracing);
     try {
       worker.loadModels();
     } catch (ModelLoadException | RuntimeException e) {
@@ -112,6 +137,7 @@ public final class WorkerServer implements AutoCloseable {
     }
     long start = System.nanoTime();
     models = ModelRepository.load(config.modelsDir(), config.defaultModel(), config.batching(), repositoryThread);
+    declareModels();
     if (!config.pollInterval().isZero()) {
       long every = config.pollInterval().toMillis();
       repositoryThread.scheduleWithFixedDelay(this::refreshModels, every, every, TimeUnit.MILLISECONDS);
@@ -135,15 +161,31 @@ public final class WorkerServer implements AutoCloseable {
   private void refreshModels() {
     try {
       models.refresh();
+      declareModels();
     } catch (RuntimeException e) {
       log.error("model repository refresh failed", e);
     }
   }
 
+  private void declareModels() {
+    ModelRepository repository = models;
+    metrics.modelsLoaded(repository.all().stream().map(m -> m.config().name()).toList(),
+        name -> repository.all().stream().filter(m -> m.config().name().equals(name))
+            .mapToInt(m -> m.predictor().queueDepth()).sum(),
+        name -> repository.all().stream().filter(m -> m.config().name().equals(name))
+            .mapToInt(m -> m.predictor().capacity()).sum());
+  }
+
   private RecognizerService serviceFor(ModelRepository repository) {
     RecognitionEngine engine = new RecognitionEngine(repository, new ImageDecoder(config.maxPixels()),
         decodePool);
-    return new RecognizerService(engine, repository, name(), config.slowdown(), repositoryThread);
+    return new RecognizerService(engine, repository, name(), config.slowdown(), repositoryThread, metrics,
+        tracing, accessLog);
+  }
+
+  /** The bound metrics port, or -1 when metrics are not served. */
+  public int metricsPort() {
+    return metricsEndpoint == null ? -1 : metricsEndpoint.port();
   }
 
   private LoadReport loadReport() {
@@ -217,6 +259,11 @@ public final class WorkerServer implements AutoCloseable {
       models.close();
     }
     decodePool.shutdownNow();
+    if (metricsEndpoint != null) {
+      metricsEndpoint.close();
+    }
+    processMetrics.close();
+    tracing.close(); // flushes spans still buffered
     log.info("worker {} stopped", name());
   }
 }

@@ -11,12 +11,16 @@ import imagerec.v1.RecognizeRequest;
 import imagerec.v1.RecognizeResponse;
 import imagerec.v1.RecognizerGrpc;
 import imagerec.v1.Timings;
+import imagerec.observability.AccessLog;
+import imagerec.observability.Tracing;
 import imagerec.worker.engine.Recognition;
 import imagerec.worker.engine.RecognitionEngine;
 import imagerec.worker.model.ModelConfig;
 import imagerec.worker.model.ModelRepository;
 import imagerec.worker.model.ServedModel;
+import imagerec.worker.metrics.WorkerMetrics;
 import imagerec.worker.model.UnknownModelException;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.grpc.Context;
 import io.grpc.Deadline;
 import io.grpc.StatusRuntimeException;
@@ -42,28 +46,36 @@ public final class RecognizerService extends RecognizerGrpc.RecognizerImplBase {
   private final String workerName;
   private final double slowdown;
   private final ScheduledExecutorService delayer;
+  private final RecognitionObserver observer;
 
+  /** A service recording metrics into a registry of its own, without tracing or access log (for tests). */
   public RecognizerService(RecognitionEngine engine, ModelRepository models, String workerName) {
-    this(engine, models, workerName, 1, null);
+    this(engine, models, workerName, 1, null,
+        new WorkerMetrics(new SimpleMeterRegistry(), () -> 0), Tracing.disabled(), new AccessLog());
   }
 
   /**
    * @param slowdown each unary answer is held until the call has taken this many times as long as
    *     it needed, to make a slow worker for benchmarks and tests (1 in production)
    * @param delayer runs the held answers (needed when {@code slowdown} is above 1)
+   * @param metrics, tracing, accessLog what is recorded about each image
    */
   public RecognizerService(RecognitionEngine engine, ModelRepository models, String workerName,
-                           double slowdown, ScheduledExecutorService delayer) {
+                           double slowdown, ScheduledExecutorService delayer, WorkerMetrics metrics,
+                           Tracing tracing, AccessLog accessLog) {
     this.engine = engine;
     this.models = models;
     this.workerName = workerName;
     this.slowdown = slowdown;
     this.delayer = delayer;
+    this.observer = new RecognitionObserver(metrics, tracing, accessLog, workerName, models.defaultModel());
   }
 
   @Override
   public void recognize(RecognizeRequest request, StreamObserver<RecognizeResponse> responses) {
     long start = System.nanoTime();
+    RecognitionObserver.Observation observation =
+        observer.start("Recognize", request.getRequestId(), request.getModel());
     CompletableFuture<Recognition> submitted = submit(request);
     Context.current().addListener(context -> submitted.cancel(false), Runnable::run);
     CompletableFuture<Recognition> result = slowdown <= 1 ? submitted : submitted.handle((r, e) -> {
@@ -80,8 +92,11 @@ public final class RecognizerService extends RecognizerGrpc.RecognizerImplBase {
     }).thenCompose(f -> f);
     result.whenComplete((recognition, failure) -> {
       if (failure != null) {
-        responses.onError(StatusMapper.toException(failure));
+        StatusRuntimeException e = StatusMapper.toException(failure);
+        observation.failed(e.getStatus());
+        responses.onError(e);
       } else {
+        observation.succeeded(recognition);
         responses.onNext(toResponse(request.getRequestId(), recognition));
         responses.onCompleted();
       }
@@ -111,6 +126,8 @@ public final class RecognizerService extends RecognizerGrpc.RecognizerImplBase {
 
     @Override
     public void onNext(RecognizeRequest request) {
+      RecognitionObserver.Observation observation =
+          observer.start("RecognizeStream", request.getRequestId(), request.getModel());
       CompletableFuture<Recognition> result = submit(request);
       synchronized (this) {
         // before whenComplete below, which removes it; onCompleted cannot run in between, as gRPC
@@ -118,9 +135,15 @@ public final class RecognizerService extends RecognizerGrpc.RecognizerImplBase {
         outstanding.add(result);
       }
       result.whenComplete((recognition, failure) -> {
-        RecognizeResponse response = failure == null
-            ? toResponse(request.getRequestId(), recognition)
-            : errorResponse(request.getRequestId(), StatusMapper.toException(failure));
+        RecognizeResponse response;
+        if (failure == null) {
+          observation.succeeded(recognition);
+          response = toResponse(request.getRequestId(), recognition);
+        } else {
+          StatusRuntimeException e = StatusMapper.toException(failure);
+          observation.failed(e.getStatus());
+          response = errorResponse(request.getRequestId(), e);
+        }
         synchronized (this) {
           outstanding.remove(result);
           if (done) {

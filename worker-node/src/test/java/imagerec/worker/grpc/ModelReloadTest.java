@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import com.google.protobuf.ByteString;
+import imagerec.observability.MetricsConfig;
 import imagerec.v1.GetModelRequest;
 import imagerec.v1.ListModelsRequest;
 import imagerec.v1.RecognizeRequest;
@@ -58,7 +59,7 @@ class ModelReloadTest {
     String name = InProcessServerBuilder.generateName();
     WorkerConfig config = new WorkerConfig("localhost", 0, null, "reload-worker", repo, null,
         new BatchingConfig(1, 4, Duration.ZERO, 16), 1, 1, 16, 1 << 20, 1 << 20, Duration.ofSeconds(2),
-        Duration.ofMillis(100), null, null, 1);
+        Duration.ofMillis(100), null, null, 1, MetricsConfig.OFF, false);
     System.setProperty("ai.djl.offline", "true");
     try (WorkerServer worker = WorkerServer.start(config, InProcessServerBuilder.forName(name))) {
       ManagedChannel channel = InProcessChannelBuilder.forName(name).build();

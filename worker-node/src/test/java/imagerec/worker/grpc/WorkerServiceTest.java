@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.ByteString;
+import imagerec.observability.MetricsConfig;
 import imagerec.v1.GetModelRequest;
 import imagerec.v1.ListModelsRequest;
 import imagerec.v1.ListModelsResponse;
@@ -47,7 +48,7 @@ class WorkerServiceTest {
     String name = InProcessServerBuilder.generateName();
     WorkerConfig config = new WorkerConfig("localhost", 0, null, "test-worker", ROOT.resolve("models"), null,
         new BatchingConfig(2, 8, Duration.ZERO, 64), 1, 2, 64, 4096L * 4096, 16 << 20, Duration.ofSeconds(5),
-        Duration.ZERO, null, null, 1);
+        Duration.ZERO, null, null, 1, new MetricsConfig("127.0.0.1", 0, null), true);
     System.setProperty("ai.djl.offline", "true");
     worker = WorkerServer.start(config, InProcessServerBuilder.forName(name));
     channel = InProcessChannelBuilder.forName(name).build();
@@ -180,5 +181,50 @@ class WorkerServiceTest {
     StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> stub.recognize(request));
     assertEquals(code, e.getStatus().getCode(), e.getStatus().toString());
     assertFalse(e.getStatus().getDescription().isBlank());
+  }
+
+  @Test
+  void metricsCountImagesByModelAndStatusAndTimeEachStage() throws Exception {
+    String before = scrape();
+    stub.recognize(RecognizeRequest.newBuilder().setImage(sample("bag", 0)).build());
+    stub.recognize(RecognizeRequest.newBuilder().setImage(sample("coat", 0)).setModel("fashion-mnist").build());
+    assertCode(Status.Code.NOT_FOUND, RecognizeRequest.newBuilder().setImage(sample("bag", 0)).setModel("made-up").build());
+    assertCode(Status.Code.INVALID_ARGUMENT, RecognizeRequest.newBuilder().setImage(ByteString.copyFromUtf8("x")).build());
+    String after = scrape();
+
+    String ok = "imagerec_worker_recognitions_total{model=\"fashion-mnist\",process=\"worker\",status=\"OK\"}";
+    assertEquals(2, value(after, ok) - value(before, ok), 1e-9);
+    String unknown = "imagerec_worker_recognitions_total{model=\"unknown\",process=\"worker\",status=\"NOT_FOUND\"}";
+    assertEquals(1, value(after, unknown) - value(before, unknown), 1e-9, "unknown model names share one series");
+    String invalid = "imagerec_worker_recognitions_total{model=\"fashion-mnist\",process=\"worker\",status=\"INVALID_ARGUMENT\"}";
+    assertEquals(1, value(after, invalid) - value(before, invalid), 1e-9);
+    for (String stage : new String[] {"decode", "queue", "inference", "total"}) {
+      String count = "imagerec_worker_recognition_duration_seconds_count{model=\"fashion-mnist\",process=\"worker\",stage=\""
+          + stage + "\"}";
+      assertEquals(2, value(after, count) - value(before, count), 1e-9, stage);
+    }
+    assertTrue(after.contains("imagerec_worker_batch_size_bucket{model=\"fashion-mnist\",process=\"worker\",le=\"1.0\"}"));
+    assertEquals(0, value(after, "imagerec_worker_queue_depth{model=\"fashion-mnist\",process=\"worker\"}"));
+    assertEquals(64, value(after, "imagerec_worker_queue_capacity{model=\"fashion-mnist\",process=\"worker\"}"));
+    assertTrue(after.contains("grpc_server_processing_duration_seconds_count{method=\"Recognize\""), "gRPC calls");
+    assertFalse(after.contains("made-up"));
+  }
+
+  private static String scrape() throws Exception {
+    java.net.http.HttpResponse<String> response = java.net.http.HttpClient.newHttpClient().send(
+        java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + worker.metricsPort() + "/metrics"))
+            .build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+    assertEquals(200, response.statusCode());
+    return response.body();
+  }
+
+  /** The value of one series in a scrape, 0 when it is absent. */
+  private static double value(String scrape, String series) {
+    for (String line : scrape.split("\n")) {
+      if (line.startsWith(series + " ")) {
+        return Double.parseDouble(line.substring(series.length() + 1).strip());
+      }
+    }
+    return 0;
   }
 }
