@@ -1,6 +1,8 @@
 package imagerec.balancer;
 
+import imagerec.balancer.http.HttpConfig;
 import imagerec.balancer.routing.Picker;
+import imagerec.observability.MetricsConfig;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -25,9 +27,12 @@ import java.util.List;
  * @param streamWindow items of one client stream at the workers at once
  * @param maxMessageBytes largest message accepted or forwarded
  * @param shutdownGrace how long in-flight calls may take to finish at shutdown
+ * @param metrics where Prometheus metrics are served
+ * @param accessLog whether every forwarded call is logged
+ * @param http the HTTP upload endpoint ({@link HttpConfig#OFF} for none)
  */
 public record BalancerConfig(String host, int port, Path portFile, List<String> workers, List<String> discover,
                              Duration discoveryInterval, Picker.Policy policy, int maxAttempts,
                              double retryBudgetRatio, int maxInFlight, int ejectAfterFailures, Duration baseEjection,
                              Duration maxEjection, double maxEjectedShare, int streamWindow, int maxMessageBytes,
-                             Duration shutdownGrace) {}
+                             Duration shutdownGrace, MetricsConfig metrics, boolean accessLog, HttpConfig http) {}

@@ -1,6 +1,9 @@
 package imagerec.balancer;
 
+import imagerec.balancer.http.HttpConfig;
 import imagerec.balancer.routing.Picker;
+import imagerec.observability.LogFormat;
+import imagerec.observability.MetricsConfig;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -92,6 +95,41 @@ public final class BalancerMain implements Callable<Integer> {
       description = "time in-flight calls get to finish at shutdown (default: ${DEFAULT-VALUE})")
   long shutdownGraceMs;
 
+  @Option(names = "--metrics-port", defaultValue = "${env:IMAGEREC_METRICS_PORT:-9090}",
+      description = "HTTP port of the Prometheus endpoint /metrics; 0 picks a free one, -1 turns it off (default: ${DEFAULT-VALUE})")
+  int metricsPort;
+
+  @Option(names = "--metrics-host", defaultValue = "${env:IMAGEREC_METRICS_HOST:-0.0.0.0}",
+      description = "address the metrics endpoint binds (default: ${DEFAULT-VALUE})")
+  String metricsHost;
+
+  @Option(names = "--metrics-port-file", description = "write the bound metrics port to this file")
+  Path metricsPortFile;
+
+  @Option(names = "--http-port", defaultValue = "${env:IMAGEREC_HTTP_PORT:--1}",
+      description = "port of the HTTP upload endpoint (POST /image, POST /v1/recognize); 0 picks a free one, "
+          + "-1 turns it off (default: ${DEFAULT-VALUE})")
+  int httpPort;
+
+  @Option(names = "--http-host", defaultValue = "${env:IMAGEREC_HTTP_HOST:-0.0.0.0}",
+      description = "address the HTTP endpoint binds (default: ${DEFAULT-VALUE})")
+  String httpHost;
+
+  @Option(names = "--http-timeout-ms", defaultValue = "${env:IMAGEREC_HTTP_TIMEOUT_MS:-30000}",
+      description = "deadline of an HTTP upload's recognition (default: ${DEFAULT-VALUE})")
+  long httpTimeoutMs;
+
+  @Option(names = "--http-threads", defaultValue = "${env:IMAGEREC_HTTP_THREADS:-32}",
+      description = "HTTP uploads handled at once (default: ${DEFAULT-VALUE})")
+  int httpThreads;
+
+  @Option(names = "--http-port-file", description = "write the bound HTTP port to this file")
+  Path httpPortFile;
+
+  @Option(names = "--access-log", defaultValue = "${env:IMAGEREC_ACCESS_LOG:-false}", fallbackValue = "true",
+      arity = "0..1", description = "log one line per forwarded call or stream item (default: ${DEFAULT-VALUE})")
+  boolean accessLog;
+
   @Override
   public Integer call() throws Exception {
     List<String> addresses = clean(workers);
@@ -118,6 +156,16 @@ public final class BalancerMain implements Callable<Integer> {
       throw new CommandLine.ParameterException(cmd, "--retry-budget must be >= 0, --max-ejected-percent 0..100, "
           + "--ejection-ms >= 1 and <= --max-ejection-ms");
     }
+    String badLogFormat = LogFormat.check(System.getenv(LogFormat.VARIABLE));
+    if (badLogFormat != null) {
+      throw new CommandLine.ParameterException(cmd, badLogFormat);
+    }
+    if (metricsPort < -1 || metricsPort > 65535 || httpPort < -1 || httpPort > 65535) {
+      throw new CommandLine.ParameterException(cmd, "--metrics-port and --http-port must be -1 (off) or 0..65535");
+    }
+    if (httpTimeoutMs < 1 || httpThreads < 1) {
+      throw new CommandLine.ParameterException(cmd, "--http-timeout-ms and --http-threads must be at least 1");
+    }
     Picker.Policy picking;
     try {
       picking = Picker.Policy.valueOf(policy.strip().toUpperCase(java.util.Locale.ROOT).replace('-', '_'));
@@ -127,7 +175,9 @@ public final class BalancerMain implements Callable<Integer> {
     BalancerConfig config = new BalancerConfig(host, port, portFile, addresses, names,
         Duration.ofMillis(Math.max(100, discoveryIntervalMs)), picking, maxAttempts, retryBudget, maxInFlight,
         ejectAfterFailures, Duration.ofMillis(ejectionMs), Duration.ofMillis(maxEjectionMs), maxEjectedPercent / 100.0,
-        streamWindow, maxMessageBytes, Duration.ofMillis(shutdownGraceMs));
+        streamWindow, maxMessageBytes, Duration.ofMillis(shutdownGraceMs),
+        new MetricsConfig(metricsHost, metricsPort, metricsPortFile), accessLog,
+        new HttpConfig(httpHost, httpPort, Duration.ofMillis(httpTimeoutMs), httpThreads, httpPortFile));
     log.info("starting balancer with {}", config);
     BalancerServer balancer = BalancerServer.start(config);
     Runtime.getRuntime().addShutdownHook(new Thread(balancer::close, "shutdown"));

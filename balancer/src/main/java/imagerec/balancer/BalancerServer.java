@@ -6,14 +6,24 @@ import imagerec.balancer.discovery.Membership;
 import imagerec.balancer.discovery.RegistrationService;
 import imagerec.balancer.forwarding.ForwardingService;
 import imagerec.balancer.health.HealthWatcher;
+import imagerec.balancer.http.HttpGateway;
+import imagerec.balancer.metrics.BalancerMetrics;
 import imagerec.balancer.registry.WorkerEndpoint;
 import imagerec.balancer.registry.WorkerRegistry;
 import imagerec.balancer.routing.OutlierDetector;
 import imagerec.balancer.routing.Picker;
+import imagerec.observability.AccessLog;
+import imagerec.observability.MetricsEndpoint;
+import imagerec.observability.ProcessMetrics;
+import imagerec.observability.Tracing;
 import imagerec.v1.RecognizerGrpc;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
 import io.grpc.ServerBuilder;
+import io.grpc.ServerInterceptor;
+import io.grpc.ServerServiceDefinition;
+import io.grpc.inprocess.InProcessChannelBuilder;
+import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
@@ -50,11 +60,20 @@ public final class BalancerServer implements AutoCloseable, Membership {
   private final HealthWatcher watcher;
   private final OutlierDetector outliers;
   private final Function<String, ManagedChannel> channels;
+  private final ProcessMetrics processMetrics = new ProcessMetrics("balancer");
+  private final Tracing tracing;
+  private final MetricsEndpoint metricsEndpoint;
   private final Server server;
+  private final Server httpServer;
+  private final ManagedChannel httpChannel;
+  private final HttpGateway http;
 
   private BalancerServer(BalancerConfig config, ServerBuilder<?> builder,
-                         Function<String, ManagedChannel> channels) throws IOException {
+                         Function<String, ManagedChannel> channels, Tracing tracing) throws IOException {
     this.config = config;
+    this.tracing = tracing;
+    AccessLog.enable(config.accessLog());
+    BalancerMetrics metrics = new BalancerMetrics(processMetrics.registry(), registry);
     this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "balancer-scheduler");
       t.setDaemon(true);
@@ -72,25 +91,48 @@ public final class BalancerServer implements AutoCloseable, Membership {
     for (String address : config.workers()) {
       add(address, "static");
     }
-    this.server = builder
+    ServerServiceDefinition recognizer = ForwardingService.create(registry,
+        new Picker(() -> ThreadLocalRandom.current().nextLong(), config.policy()), outliers, config.maxAttempts(),
+        config.retryBudgetRatio(), config.maxInFlight(), config.streamWindow(), metrics, tracing, new AccessLog());
+    this.server = withObservability(builder)
         // forwarding never blocks: callbacks run on the transport's threads, as in any proxy
         .directExecutor()
-        .addService(ForwardingService.create(registry, new Picker(() -> ThreadLocalRandom.current().nextLong(), config.policy()),
-            outliers, config.maxAttempts(), config.retryBudgetRatio(), config.maxInFlight(), config.streamWindow()))
+        .addService(recognizer)
         .addService(new AdminService(registry, outliers::now))
         .addService(new RegistrationService(this, registry))
         .addService(health.getHealthService())
         .addService(ProtoReflectionServiceV1.newInstance())
         .build()
         .start();
+    if (config.http().enabled()) {
+      // the HTTP endpoint calls the same service in process: routed, limited and measured alike
+      String name = "balancer-http-" + System.identityHashCode(this);
+      this.httpServer = withObservability(InProcessServerBuilder.forName(name)).directExecutor()
+          .addService(recognizer).build().start();
+      this.httpChannel = InProcessChannelBuilder.forName(name).directExecutor().build();
+      this.http = HttpGateway.start(config.http(), httpChannel, config.maxMessageBytes());
+    } else {
+      this.httpServer = null;
+      this.httpChannel = null;
+      this.http = null;
+    }
     log.info("balancer listening on port {}, forwarding to {}{}", server.getPort(), config.workers(),
         config.discover().isEmpty() ? "" : " and the addresses of " + config.discover());
     if (!config.discover().isEmpty()) {
       new DnsDiscovery(config.discover(), DnsDiscovery.SYSTEM, this).start(scheduler, config.discoveryInterval());
     }
+    this.metricsEndpoint = MetricsEndpoint.start(processMetrics, config.metrics());
     if (config.portFile() != null) {
       Files.writeString(config.portFile(), Integer.toString(server.getPort()), StandardCharsets.UTF_8);
     }
+  }
+
+  private ServerBuilder<?> withObservability(ServerBuilder<?> builder) {
+    ServerInterceptor traced = tracing.serverInterceptor();
+    if (traced != null) {
+      builder.intercept(traced);
+    }
+    return builder.intercept(processMetrics.grpcServerInterceptor());
   }
 
   /** Starts a balancer on Netty with plaintext channels to the workers. */
@@ -108,7 +150,13 @@ public final class BalancerServer implements AutoCloseable, Membership {
   /** As {@link #start(BalancerConfig)} with given transports (tests use in-process ones). */
   public static BalancerServer start(BalancerConfig config, ServerBuilder<?> builder,
                                      Function<String, ManagedChannel> channels) throws IOException {
-    return new BalancerServer(config, builder, channels);
+    return start(config, builder, channels, Tracing.fromEnvironment("imagerec-balancer"));
+  }
+
+  /** As above with given tracing, which the balancer then owns (tests pass an in-memory exporter). */
+  public static BalancerServer start(BalancerConfig config, ServerBuilder<?> builder,
+                                     Function<String, ManagedChannel> channels, Tracing tracing) throws IOException {
+    return new BalancerServer(config, builder, channels, tracing);
   }
 
   /** {@inheritDoc} Opens a channel to the worker and starts watching its health. */
@@ -138,6 +186,16 @@ public final class BalancerServer implements AutoCloseable, Membership {
     return server.getPort();
   }
 
+  /** The bound HTTP upload port, or -1 when it is not served. */
+  public int httpPort() {
+    return http == null ? -1 : http.port();
+  }
+
+  /** The bound metrics port, or -1 when metrics are not served. */
+  public int metricsPort() {
+    return metricsEndpoint == null ? -1 : metricsEndpoint.port();
+  }
+
   public WorkerRegistry registry() {
     return registry;
   }
@@ -150,6 +208,11 @@ public final class BalancerServer implements AutoCloseable, Membership {
   public void close() {
     log.info("balancer shutting down");
     health.enterTerminalState();
+    if (http != null) {
+      http.close();
+      httpChannel.shutdownNow();
+      httpServer.shutdownNow();
+    }
     server.shutdown();
     try {
       if (!server.awaitTermination(config.shutdownGrace().toMillis(), TimeUnit.MILLISECONDS)) {
@@ -165,6 +228,11 @@ public final class BalancerServer implements AutoCloseable, Membership {
     for (WorkerEndpoint endpoint : registry.snapshot().all()) {
       endpoint.channel().shutdownNow();
     }
+    if (metricsEndpoint != null) {
+      metricsEndpoint.close();
+    }
+    processMetrics.close();
+    tracing.close();
     log.info("balancer stopped");
   }
 }

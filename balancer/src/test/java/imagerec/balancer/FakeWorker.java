@@ -29,6 +29,7 @@ final class FakeWorker implements AutoCloseable {
   final AtomicInteger cancelled = new AtomicInteger();
   final CountDownLatch release = new CountDownLatch(1);
   volatile Status failWith;
+  volatile io.grpc.Metadata lastHeaders;
   private Server server;
 
   FakeWorker(String name) throws IOException {
@@ -38,7 +39,14 @@ final class FakeWorker implements AutoCloseable {
 
   void start() throws IOException {
     server = InProcessServerBuilder.forName(name)
-        .addService(new Service())
+        .addService(io.grpc.ServerInterceptors.intercept(new Service(), new io.grpc.ServerInterceptor() {
+          @Override
+          public <ReqT, RespT> io.grpc.ServerCall.Listener<ReqT> interceptCall(io.grpc.ServerCall<ReqT, RespT> call,
+              io.grpc.Metadata headers, io.grpc.ServerCallHandler<ReqT, RespT> next) {
+            lastHeaders = headers;
+            return next.startCall(call, headers);
+          }
+        }))
         .addService(health.getHealthService())
         .build().start();
     setServing(true);

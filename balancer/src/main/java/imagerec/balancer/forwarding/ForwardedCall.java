@@ -1,12 +1,15 @@
 package imagerec.balancer.forwarding;
 
 import imagerec.balancer.registry.WorkerEndpoint;
+import imagerec.observability.Tracing;
 import io.grpc.CallOptions;
 import io.grpc.ClientCall;
 import io.grpc.Deadline;
 import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
 import io.grpc.Status;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.context.Context;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -46,6 +49,8 @@ final class ForwardedCall {
   private final Deadline deadline;
   private final Listener listener;
   private final List<WorkerEndpoint> tried = new ArrayList<>(2);
+  private final Context traceParent;
+  private final long startNanos = System.nanoTime();
   private volatile ClientCall<byte[], byte[]> current;
   private volatile boolean cancelled;
 
@@ -57,11 +62,26 @@ final class ForwardedCall {
     this.headers = headers;
     this.deadline = deadline;
     this.listener = listener;
+    this.traceParent = forwarder.tracing.enabled() ? Context.current() : null; // the server call's span
   }
 
   void start() {
     forwarder.retryBudget.onCall();
     attempt(null);
+  }
+
+  /** Ends the call: the listener hears it, and the access log when it is on. */
+  private void finish(Status status, Metadata trailers) {
+    if (forwarder.accessLog.enabled()) {
+      String requestId = "Recognize".equals(method.getBareMethodName()) ? RequestIds.of(request) : "";
+      forwarder.accessLog.entry(method.getBareMethodName(), requestId, status.getCode(),
+              System.nanoTime() - startNanos)
+          .addKeyValue("worker", tried.isEmpty() ? "" : tried.get(tried.size() - 1).address())
+          .addKeyValue("attempts", tried.size())
+          .addKeyValue("error", status.isOk() ? null : status.getDescription())
+          .log();
+    }
+    listener.onClose(status, trailers);
   }
 
   /** Cancels the worker call (the client went away); the listener then gets CANCELLED. */
@@ -75,19 +95,29 @@ final class ForwardedCall {
 
   private void attempt(Status previousFailure) {
     if (deadline != null && deadline.isExpired()) {
-      listener.onClose(Status.DEADLINE_EXCEEDED.withDescription("deadline passed in the balancer"
+      finish(Status.DEADLINE_EXCEEDED.withDescription("deadline passed in the balancer"
           + (previousFailure == null ? "" : " after: " + previousFailure.getDescription())), new Metadata());
       return;
     }
     WorkerEndpoint worker = forwarder.picker.pick(forwarder.registry.snapshot().healthy(), tried, forwarder.outliers.now());
     if (worker == null) {
-      listener.onClose(previousFailure != null ? previousFailure
+      finish(previousFailure != null ? previousFailure
           : Status.UNAVAILABLE.withDescription("no healthy worker available; check the workers "
               + "with 'imagerec workers' or the balancer's log"), new Metadata());
       return;
     }
     tried.add(worker);
     worker.callStarted();
+    long attemptStart = System.nanoTime();
+    Metadata attemptHeaders = headers;
+    Span span = Span.getInvalid();
+    if (traceParent != null) {
+      attemptHeaders = new Metadata(); // the caller's headers, with this attempt's span as the parent
+      attemptHeaders.merge(headers);
+      span = forwarder.tracing.startClientSpan(method.getFullMethodName(), worker.address(), traceParent,
+          attemptHeaders);
+    }
+    Span attemptSpan = span;
     CallOptions options = deadline == null ? CallOptions.DEFAULT : CallOptions.DEFAULT.withDeadline(deadline);
     ClientCall<byte[], byte[]> call = worker.channel().newCall(method, options);
     current = call;
@@ -106,15 +136,18 @@ final class ForwardedCall {
         worker.callFinished(workerFailure);
         forwarder.outliers.onResult(worker, workerFailure);
         recordLoad(worker, status, trailers);
+        forwarder.observer.attemptEnded(worker, status.getCode(), System.nanoTime() - attemptStart);
+        Tracing.endClientSpan(attemptSpan, status);
         boolean retry = !responded && !cancelled && status.getCode() == Status.Code.UNAVAILABLE
             && tried.size() < forwarder.maxAttempts && forwarder.retryBudget.tryRetry();
         if (retry) {
+          forwarder.observer.retried(status.getCode());
           attempt(status.augmentDescription("worker " + worker.address()));
         } else {
-          listener.onClose(status, trailers);
+          finish(status, trailers);
         }
       }
-    }, headers);
+    }, attemptHeaders);
     call.request(1);
     call.sendMessage(request);
     call.halfClose();

@@ -1,6 +1,8 @@
 package imagerec.balancer.forwarding;
 
 import imagerec.balancer.registry.WorkerRegistry;
+import imagerec.observability.AccessLog;
+import imagerec.observability.Tracing;
 import imagerec.balancer.routing.OutlierDetector;
 import imagerec.balancer.routing.Picker;
 import io.grpc.Deadline;
@@ -18,26 +20,39 @@ final class Forwarder {
   final int maxAttempts;
   final RetryBudget retryBudget;
   final OutlierDetector outliers;
+  final ForwardingObserver observer;
+  final Tracing tracing;
+  final AccessLog accessLog;
   private final int maxInFlight;
   private final AtomicInteger inFlight = new AtomicInteger();
 
   Forwarder(WorkerRegistry registry, Picker picker, int maxAttempts, RetryBudget retryBudget,
-            OutlierDetector outliers, int maxInFlight) {
+            OutlierDetector outliers, int maxInFlight, ForwardingObserver observer, Tracing tracing,
+            AccessLog accessLog) {
     this.registry = registry;
     this.picker = picker;
     this.maxAttempts = maxAttempts;
     this.retryBudget = retryBudget;
     this.outliers = outliers;
     this.maxInFlight = maxInFlight;
+    this.observer = observer;
+    this.tracing = tracing;
+    this.accessLog = accessLog;
   }
 
   /** Takes a place among the balancer's calls in flight; false when it is at its limit. */
   boolean tryAdmit() {
     if (inFlight.incrementAndGet() > maxInFlight) {
       inFlight.decrementAndGet();
+      observer.rejected();
       return false;
     }
     return true;
+  }
+
+  /** Calls in flight now. */
+  int inFlight() {
+    return inFlight.get();
   }
 
   /** Gives back a place taken by {@link #tryAdmit()}. */

@@ -4,6 +4,8 @@ import imagerec.balancer.registry.WorkerRegistry;
 import imagerec.balancer.routing.OutlierDetector;
 import imagerec.balancer.routing.Picker;
 import imagerec.grpc.ByteMarshaller;
+import imagerec.observability.AccessLog;
+import imagerec.observability.Tracing;
 import imagerec.v1.RecognizerGrpc;
 import io.grpc.MethodDescriptor.MethodType;
 import io.grpc.MethodDescriptor;
@@ -25,12 +27,14 @@ public final class ForwardingService {
    * @param retryBudgetRatio retries allowed per call on average (0.2 = at most 20% extra load)
    * @param maxInFlight calls (and stream items) the balancer forwards at once; past it, RESOURCE_EXHAUSTED
    * @param streamWindow items of one client stream at the workers at once
+   * @param observer, tracing, accessLog what is recorded about each forwarded call
    */
   public static ServerServiceDefinition create(WorkerRegistry registry, Picker picker, OutlierDetector outliers,
                                                int maxAttempts, double retryBudgetRatio, int maxInFlight,
-                                               int streamWindow) {
+                                               int streamWindow, ForwardingObserver observer, Tracing tracing,
+                                               AccessLog accessLog) {
     Forwarder forwarder = new Forwarder(registry, picker, maxAttempts, new RetryBudget(retryBudgetRatio, 10, 100),
-        outliers, maxInFlight);
+        outliers, maxInFlight, observer, tracing, accessLog);
     ServiceDescriptor generated = RecognizerGrpc.getServiceDescriptor();
     List<MethodDescriptor<byte[], byte[]>> methods = generated.getMethods().stream()
         .map(m -> ByteMarshaller.bytes(m, m.getType())).toList();

@@ -1,0 +1,22 @@
+package imagerec.balancer.http;
+
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * The balancer's optional HTTP upload endpoint.
+ *
+ * @param host address to bind
+ * @param port its port; 0 picks a free one, -1 serves none
+ * @param timeout deadline of each recognition unless the request asks for less ({@code timeout_ms})
+ * @param threads requests handled at once; more wait in the server's queue
+ * @param portFile where to write the bound port (null for none)
+ */
+public record HttpConfig(String host, int port, Duration timeout, int threads, Path portFile) {
+  /** No HTTP endpoint. */
+  public static final HttpConfig OFF = new HttpConfig("127.0.0.1", -1, Duration.ofSeconds(30), 1, null);
+
+  public boolean enabled() {
+    return port >= 0;
+  }
+}

@@ -1,0 +1,253 @@
+package imagerec.balancer.http;
+
+import com.google.gson.Gson;
+import com.google.gson.JsonObject;
+import com.google.protobuf.ByteString;
+import com.google.protobuf.util.JsonFormat;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import imagerec.v1.RecognizeRequest;
+import imagerec.v1.RecognizeResponse;
+import imagerec.v1.RecognizerGrpc;
+import io.grpc.Channel;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * HTTP uploads for clients without gRPC (the upload form of the design this project grew from), served by the balancer next to its gRPC port:
+ * <ul>
+ *   <li>{@code POST /image}: a {@code multipart/form-data} form with the image in the field
+ *       {@code image} (as {@code curl -F image=@shirt.png http://host:8080/image}), and optionally the
+ *       fields {@code model} and {@code top_k};
+ *   <li>{@code POST /v1/recognize}: the image as the raw body, with {@code model}, {@code top_k} and
+ *       {@code request_id} as query parameters.
+ * </ul>
+ * Both accept {@code timeout_ms} (a query parameter) and answer with the {@code RecognizeResponse}
+ * as JSON (proto field names). Every request becomes one {@code Recognize} call on the balancer's
+ * own service, so it is routed, retried, limited, measured and traced like any gRPC call; errors
+ * come back as {@code {"error": {"code": 400, "status": "INVALID_ARGUMENT", "message": ...}}}
+ * with the matching HTTP status.
+ *
+ * <p>Each request holds one of a fixed number of threads while it runs; requests beyond those wait
+ * in a bounded queue (1024), and past that their connection is closed unanswered.
+ */
+public final class HttpGateway implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(HttpGateway.class);
+  private static final Gson GSON = new Gson();
+  private static final JsonFormat.Printer JSON = JsonFormat.printer().preservingProtoFieldNames();
+
+  private final HttpServer server;
+  private final ThreadPoolExecutor threads;
+  private final RecognizerGrpc.RecognizerBlockingStub stub;
+  private final HttpConfig config;
+  private final int maxBodyBytes;
+
+  private HttpGateway(HttpConfig config, Channel recognizer, int maxBodyBytes) throws IOException {
+    this.config = config;
+    this.maxBodyBytes = maxBodyBytes;
+    this.stub = RecognizerGrpc.newBlockingStub(recognizer);
+    AtomicInteger ids = new AtomicInteger();
+    this.threads = new ThreadPoolExecutor(config.threads(), config.threads(), 0, TimeUnit.MILLISECONDS,
+        new ArrayBlockingQueue<>(1024), r -> {
+          Thread t = new Thread(r, "http-" + ids.getAndIncrement());
+          t.setDaemon(true);
+          return t;
+        }, (task, pool) -> {
+          throw new java.util.concurrent.RejectedExecutionException("HTTP queue full");
+        });
+    this.server = HttpServer.create(new InetSocketAddress(config.host(), config.port()), 128);
+    server.setExecutor(threads);
+    server.createContext("/image", exchange -> serve(exchange, true));
+    server.createContext("/v1/recognize", exchange -> serve(exchange, false));
+    server.createContext("/", exchange -> {
+      try (exchange) {
+        error(exchange, 404, "NOT_FOUND", "no such path; POST an image to /image (multipart field 'image') "
+            + "or to /v1/recognize (raw body)");
+      }
+    });
+    server.start();
+    if (config.portFile() != null) {
+      java.nio.file.Files.writeString(config.portFile(), Integer.toString(port()), StandardCharsets.UTF_8);
+    }
+    log.info("HTTP uploads at http://{}:{}/image and /v1/recognize", config.host(), port());
+  }
+
+  /**
+   * Starts the endpoint; {@code recognizer} is a channel to the balancer's own Recognizer service.
+   *
+   * @param maxBodyBytes largest upload accepted (the gRPC message limit)
+   */
+  public static HttpGateway start(HttpConfig config, Channel recognizer, int maxBodyBytes) throws IOException {
+    return new HttpGateway(config, recognizer, maxBodyBytes);
+  }
+
+  public int port() {
+    return server.getAddress().getPort();
+  }
+
+  private void serve(HttpExchange exchange, boolean multipart) {
+    try (exchange) {
+      String path = exchange.getRequestURI().getPath();
+      if (!path.equals(multipart ? "/image" : "/v1/recognize")) {
+        error(exchange, 404, "NOT_FOUND", "no such path: " + path);
+        return;
+      }
+      if (!exchange.getRequestMethod().equals("POST")) {
+        exchange.getResponseHeaders().set("Allow", "POST");
+        error(exchange, 405, "METHOD_NOT_ALLOWED", "use POST with the image");
+        return;
+      }
+      Map<String, String> query = query(exchange.getRequestURI().getRawQuery());
+      RecognizeRequest.Builder request = RecognizeRequest.newBuilder();
+      if (multipart) {
+        if (!MultipartForm.isMultipart(exchange.getRequestHeaders().getFirst("Content-Type"))) {
+          error(exchange, 415, "UNSUPPORTED_MEDIA_TYPE",
+              "send a multipart/form-data form with the image in the field 'image' (curl -F image=@file)");
+          return;
+        }
+        MultipartForm form;
+        try {
+          form = MultipartForm.read(exchange, maxBodyBytes);
+        } catch (MultipartForm.BadFormException e) {
+          if (e.tooLarge) {
+            tooLarge(exchange);
+          } else {
+            error(exchange, 400, "INVALID_ARGUMENT", e.getMessage());
+          }
+          return;
+        }
+        byte[] image = form.bytes("image");
+        if (image == null) {
+          error(exchange, 400, "INVALID_ARGUMENT", "the form has no field 'image'");
+          return;
+        }
+        request.setImage(ByteString.copyFrom(image));
+        putIfPresent(query, "model", form.text("model"));
+        putIfPresent(query, "top_k", form.text("top_k"));
+        putIfPresent(query, "request_id", form.text("request_id"));
+      } else {
+        byte[] body = readBody(exchange.getRequestBody());
+        if (body == null) {
+          tooLarge(exchange);
+          return;
+        }
+        request.setImage(ByteString.copyFrom(body));
+      }
+      long timeoutMs = config.timeout().toMillis();
+      try {
+        request.setModel(query.getOrDefault("model", ""));
+        request.setRequestId(query.getOrDefault("request_id", ""));
+        if (query.containsKey("top_k")) {
+          request.setTopK(Integer.parseInt(query.get("top_k").strip()));
+        }
+        if (query.containsKey("timeout_ms")) {
+          timeoutMs = Math.min(timeoutMs, Long.parseLong(query.get("timeout_ms").strip()));
+        }
+      } catch (NumberFormatException e) {
+        error(exchange, 400, "INVALID_ARGUMENT", "top_k and timeout_ms must be whole numbers");
+        return;
+      }
+      if (timeoutMs <= 0) {
+        error(exchange, 400, "INVALID_ARGUMENT", "timeout_ms must be positive");
+        return;
+      }
+      RecognizeResponse response;
+      try {
+        response = stub.withDeadlineAfter(timeoutMs, TimeUnit.MILLISECONDS).recognize(request.build());
+      } catch (StatusRuntimeException e) {
+        Status status = e.getStatus();
+        if (status.getCode() == Status.Code.RESOURCE_EXHAUSTED) {
+          exchange.getResponseHeaders().set("Retry-After", "1");
+        }
+        error(exchange, HttpStatuses.of(status.getCode()), status.getCode().name(),
+            status.getDescription() == null ? status.getCode().name() : status.getDescription());
+        return;
+      }
+      send(exchange, 200, JSON.print(response) + "\n");
+    } catch (IOException | RuntimeException e) {
+      log.warn("HTTP request failed: {}", e.toString());
+    }
+  }
+
+  /**
+   * Answers 413. The rest of the body is read and dropped first, up to once more the limit, so the
+   * client gets to read the answer; a larger upload has its connection closed after the answer.
+   */
+  private void tooLarge(HttpExchange exchange) throws IOException {
+    // read, not skip: the JDK's request stream does not bound skip() by the body's length
+    InputStream in = exchange.getRequestBody();
+    byte[] sink = new byte[64 * 1024];
+    long budget = 2L * maxBodyBytes;
+    int n;
+    while (budget > 0 && (n = in.read(sink, 0, (int) Math.min(sink.length, budget))) > 0) {
+      budget -= n;
+    }
+    exchange.getResponseHeaders().set("Connection", "close");
+    error(exchange, 413, "PAYLOAD_TOO_LARGE", "upload larger than the limit of " + maxBodyBytes + " bytes");
+  }
+
+  /** The body, or null when it is larger than the limit (the rest is not read). */
+  private byte[] readBody(InputStream in) throws IOException {
+    byte[] body = in.readNBytes(maxBodyBytes + 1);
+    return body.length > maxBodyBytes ? null : body;
+  }
+
+  private static void putIfPresent(Map<String, String> map, String key, String value) {
+    if (value != null) {
+      map.put(key, value);
+    }
+  }
+
+  private static Map<String, String> query(String raw) {
+    Map<String, String> params = new HashMap<>();
+    if (raw == null || raw.isEmpty()) {
+      return params;
+    }
+    for (String pair : raw.split("&")) {
+      int eq = pair.indexOf('=');
+      String key = URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
+      String value = eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
+      params.putIfAbsent(key, value);
+    }
+    return params;
+  }
+
+  private static void error(HttpExchange exchange, int code, String status, String message) throws IOException {
+    JsonObject error = new JsonObject();
+    error.addProperty("code", code);
+    error.addProperty("status", status);
+    error.addProperty("message", message);
+    JsonObject body = new JsonObject();
+    body.add("error", error);
+    send(exchange, code, GSON.toJson(body) + "\n");
+  }
+
+  private static void send(HttpExchange exchange, int code, String json) throws IOException {
+    byte[] body = json.getBytes(StandardCharsets.UTF_8);
+    exchange.getResponseHeaders().set("Content-Type", "application/json; charset=utf-8");
+    exchange.sendResponseHeaders(code, body.length);
+    try (OutputStream out = exchange.getResponseBody()) {
+      out.write(body);
+    }
+  }
+
+  @Override
+  public void close() {
+    server.stop(1);
+    threads.shutdownNow();
+  }
+}

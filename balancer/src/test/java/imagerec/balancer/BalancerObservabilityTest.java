@@ -1,0 +1,251 @@
+package imagerec.balancer;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import imagerec.balancer.http.HttpConfig;
+import imagerec.balancer.routing.Picker;
+import imagerec.observability.MetricsConfig;
+import imagerec.observability.Tracing;
+import imagerec.v1.RecognizeRequest;
+import imagerec.v1.RecognizerGrpc;
+import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.inprocess.InProcessChannelBuilder;
+import io.grpc.inprocess.InProcessServerBuilder;
+import io.grpc.stub.MetadataUtils;
+import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.api.trace.propagation.W3CTraceContextPropagator;
+import io.opentelemetry.context.propagation.ContextPropagators;
+import io.opentelemetry.sdk.OpenTelemetrySdk;
+import io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter;
+import io.opentelemetry.sdk.trace.SdkTracerProvider;
+import io.opentelemetry.sdk.trace.data.SpanData;
+import io.opentelemetry.sdk.trace.export.SimpleSpanProcessor;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The balancer's metrics endpoint, tracing and HTTP upload endpoint, on real loopback ports, in
+ * front of in-process fake workers.
+ */
+class BalancerObservabilityTest {
+  private static final String TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736";
+  private static final int MAX_BODY = 64 * 1024;
+
+  private final List<FakeWorker> workers = new ArrayList<>();
+  private final InMemorySpanExporter spans = InMemorySpanExporter.create();
+  private final HttpClient http = HttpClient.newHttpClient();
+  private BalancerServer balancer;
+  private ManagedChannel channel;
+  private RecognizerGrpc.RecognizerBlockingStub stub;
+
+  @BeforeEach
+  void start() throws Exception {
+    String prefix = InProcessServerBuilder.generateName();
+    List<String> names = new ArrayList<>();
+    for (int i = 0; i < 2; i++) {
+      workers.add(new FakeWorker(prefix + "-w" + i));
+      names.add(prefix + "-w" + i);
+    }
+    OpenTelemetrySdk sdk = OpenTelemetrySdk.builder()
+        .setTracerProvider(SdkTracerProvider.builder().addSpanProcessor(SimpleSpanProcessor.create(spans)).build())
+        .setPropagators(ContextPropagators.create(W3CTraceContextPropagator.getInstance()))
+        .build();
+    balancer = BalancerServer.start(
+        new BalancerConfig("localhost", 0, null, names, List.of(), Duration.ofSeconds(5),
+            Picker.Policy.LEAST_OUTSTANDING, 3, 1.0, 100, 3, Duration.ofSeconds(30), Duration.ofMinutes(5), 0.5, 16,
+            MAX_BODY, Duration.ofSeconds(1), new MetricsConfig("127.0.0.1", 0, null), true,
+            new HttpConfig("127.0.0.1", 0, Duration.ofSeconds(5), 4, null)),
+        InProcessServerBuilder.forName(prefix + "-balancer"),
+        address -> InProcessChannelBuilder.forName(address).build(),
+        new Tracing(sdk, true));
+    channel = InProcessChannelBuilder.forName(prefix + "-balancer").build();
+    stub = RecognizerGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS);
+    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (balancer.registry().snapshot().healthy().size() < 2 && System.nanoTime() < until) {
+      Thread.sleep(10);
+    }
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    channel.shutdownNow();
+    balancer.close();
+    for (FakeWorker w : workers) {
+      w.close();
+    }
+  }
+
+  @Test
+  void metricsShowCallsPerWorkerRetriesHealthAndTheWorkersLeavingRemovesTheirSeries() throws Exception {
+    for (int i = 0; i < 4; i++) {
+      stub.recognize(RecognizeRequest.getDefaultInstance());
+    }
+    assertThrows(StatusRuntimeException.class,
+        () -> stub.recognize(RecognizeRequest.newBuilder().setModel("fail:INVALID_ARGUMENT").build()));
+    FakeWorker failing = workers.get(0);
+    failing.failWith = Status.UNAVAILABLE.withDescription("going away");
+    for (int i = 0; i < 4; i++) {
+      stub.recognize(RecognizeRequest.getDefaultInstance()); // retried on the other worker when routed to w0
+    }
+    failing.setServing(false);
+    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (balancer.registry().snapshot().healthy().size() != 1 && System.nanoTime() < until) {
+      Thread.sleep(10);
+    }
+
+    String m = scrape();
+    String w0 = failing.name;
+    String w1 = workers.get(1).name;
+    double ok = value(m, "imagerec_balancer_forwarded_total{process=\"balancer\",status=\"OK\",worker=\"" + w0 + "\"}")
+        + value(m, "imagerec_balancer_forwarded_total{process=\"balancer\",status=\"OK\",worker=\"" + w1 + "\"}");
+    assertEquals(8, ok, 1e-9, m);
+    double invalid = value(m, "imagerec_balancer_forwarded_total{process=\"balancer\",status=\"INVALID_ARGUMENT\",worker=\"" + w0 + "\"}")
+        + value(m, "imagerec_balancer_forwarded_total{process=\"balancer\",status=\"INVALID_ARGUMENT\",worker=\"" + w1 + "\"}");
+    assertEquals(1, invalid, 1e-9);
+    double unavailable = value(m, "imagerec_balancer_forwarded_total{process=\"balancer\",status=\"UNAVAILABLE\",worker=\"" + w0 + "\"}");
+    assertEquals(unavailable, value(m, "imagerec_balancer_retries_total{process=\"balancer\",reason=\"UNAVAILABLE\"}"), 1e-9,
+        "every UNAVAILABLE from w0 was retried");
+    assertEquals(1, value(m, "imagerec_balancer_health_changes_total{process=\"balancer\",state=\"NOT_SERVING\",worker=\"" + w0 + "\"}"));
+    assertEquals(0, value(m, "imagerec_balancer_worker_up{process=\"balancer\",worker=\"" + w0 + "\"}"));
+    assertEquals(1, value(m, "imagerec_balancer_worker_up{process=\"balancer\",worker=\"" + w1 + "\"}"));
+    assertEquals(0, value(m, "imagerec_balancer_worker_in_flight{process=\"balancer\",worker=\"" + w1 + "\"}"));
+    assertEquals(1, value(m, "imagerec_balancer_workers{process=\"balancer\",state=\"SERVING\"}"));
+    assertTrue(m.contains("imagerec_balancer_forward_duration_seconds_bucket{process=\"balancer\",worker=\"" + w1 + "\",le=\"0.001\"}"));
+    assertTrue(m.contains("grpc_server_processing_duration_seconds_count{method=\"Recognize\""));
+    assertTrue(m.contains("jvm_threads_live_threads{"));
+
+    balancer.remove(w0, "static");
+    assertFalse(scrape().contains("worker=\"" + w0 + "\""), "a removed worker's series go with it");
+  }
+
+  @Test
+  void theCallersTraceContinuesThroughTheBalancerToTheWorker() {
+    Metadata headers = new Metadata();
+    headers.put(Metadata.Key.of("traceparent", Metadata.ASCII_STRING_MARSHALLER), "00-" + TRACE_ID + "-00f067aa0ba902b7-01");
+    stub.withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers))
+        .recognize(RecognizeRequest.newBuilder().setRequestId("traced").build());
+
+    List<SpanData> finished = spans.getFinishedSpanItems();
+    SpanData server = finished.stream().filter(s -> s.getKind() == SpanKind.SERVER).findFirst().orElseThrow();
+    SpanData client = finished.stream().filter(s -> s.getKind() == SpanKind.CLIENT).findFirst().orElseThrow();
+    assertEquals(TRACE_ID, server.getTraceId());
+    assertEquals("00f067aa0ba902b7", server.getParentSpanId());
+    assertEquals(TRACE_ID, client.getTraceId());
+    assertEquals(server.getSpanId(), client.getParentSpanId());
+
+    String atWorker = workers.stream().map(w -> w.lastHeaders).filter(h -> h != null)
+        .map(h -> h.get(Metadata.Key.of("traceparent", Metadata.ASCII_STRING_MARSHALLER))).findFirst().orElseThrow();
+    assertTrue(atWorker.startsWith("00-" + TRACE_ID + "-" + client.getSpanId() + "-"),
+        "the worker sees the balancer's client span as its parent: " + atWorker);
+  }
+
+  @Test
+  void httpUploadAsMultipartFormOrRawBodyAnswersJson() throws Exception {
+    HttpResponse<String> form = http.send(multipart("/image", "image", "shirt.png", new byte[] {1, 2, 3}, "top_k", "2"),
+        HttpResponse.BodyHandlers.ofString());
+    assertEquals(200, form.statusCode(), form.body());
+    assertTrue(form.headers().firstValue("Content-Type").orElse("").startsWith("application/json"));
+    JsonObject answer = JsonParser.parseString(form.body()).getAsJsonObject();
+    assertTrue(answer.get("worker").getAsString().startsWith(workers.get(0).name.substring(0, 10)));
+    assertEquals(1, answer.getAsJsonArray("classifications").size());
+
+    HttpResponse<String> raw = http.send(HttpRequest.newBuilder(uri("/v1/recognize?request_id=r-1&model=fake"))
+        .header("Content-Type", "image/png").POST(HttpRequest.BodyPublishers.ofByteArray(new byte[] {4, 5})).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertEquals(200, raw.statusCode(), raw.body());
+    assertEquals("r-1", JsonParser.parseString(raw.body()).getAsJsonObject().get("request_id").getAsString());
+  }
+
+  @Test
+  void httpErrorsComeAsJsonWithTheMatchingStatus() throws Exception {
+    assertError(400, "INVALID_ARGUMENT", post("/v1/recognize?model=fail:INVALID_ARGUMENT", new byte[] {1}));
+    assertError(404, "NOT_FOUND", post("/v1/recognize?model=fail:NOT_FOUND", new byte[] {1}));
+    HttpResponse<String> shed = post("/v1/recognize?model=fail:RESOURCE_EXHAUSTED", new byte[] {1});
+    assertError(429, "RESOURCE_EXHAUSTED", shed);
+    assertEquals("1", shed.headers().firstValue("Retry-After").orElse(""));
+    assertError(400, "INVALID_ARGUMENT", post("/v1/recognize?top_k=many", new byte[] {1}));
+    assertError(413, "PAYLOAD_TOO_LARGE", post("/v1/recognize", new byte[MAX_BODY + 1]));
+    assertError(413, "PAYLOAD_TOO_LARGE", http.send(multipart("/image", "image", "big.png", new byte[MAX_BODY + 1], "x", "y"),
+        HttpResponse.BodyHandlers.ofString()));
+    assertError(400, "INVALID_ARGUMENT", http.send(multipart("/image", "picture", "a.png", new byte[] {1}, "x", "y"),
+        HttpResponse.BodyHandlers.ofString()));
+    assertError(415, "UNSUPPORTED_MEDIA_TYPE", post("/image", new byte[] {1}));
+    assertError(405, "METHOD_NOT_ALLOWED", http.send(HttpRequest.newBuilder(uri("/image")).GET().build(),
+        HttpResponse.BodyHandlers.ofString()));
+    assertError(404, "NOT_FOUND", post("/upload", new byte[] {1}));
+    for (FakeWorker w : workers) {
+      w.setServing(false);
+    }
+    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (!balancer.registry().snapshot().healthy().isEmpty() && System.nanoTime() < until) {
+      Thread.sleep(10);
+    }
+    assertError(503, "UNAVAILABLE", post("/v1/recognize", new byte[] {1}));
+  }
+
+  private HttpResponse<String> post(String path, byte[] body) throws Exception {
+    return http.send(HttpRequest.newBuilder(uri(path)).header("Content-Type", "application/octet-stream")
+        .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  private static void assertError(int code, String status, HttpResponse<String> response) {
+    assertEquals(code, response.statusCode(), response.body());
+    JsonObject error = JsonParser.parseString(response.body()).getAsJsonObject().getAsJsonObject("error");
+    assertEquals(code, error.get("code").getAsInt());
+    assertEquals(status, error.get("status").getAsString());
+    assertFalse(error.get("message").getAsString().isBlank());
+  }
+
+  private HttpRequest multipart(String path, String field, String filename, byte[] content, String textField,
+                                String textValue) {
+    String boundary = "----imagerec-test-boundary";
+    java.io.ByteArrayOutputStream body = new java.io.ByteArrayOutputStream();
+    body.writeBytes(("--" + boundary + "\r\nContent-Disposition: form-data; name=\"" + textField + "\"\r\n\r\n"
+        + textValue + "\r\n").getBytes(StandardCharsets.UTF_8));
+    body.writeBytes(("--" + boundary + "\r\nContent-Disposition: form-data; name=\"" + field + "\"; filename=\""
+        + filename + "\"\r\nContent-Type: image/png\r\n\r\n").getBytes(StandardCharsets.UTF_8));
+    body.writeBytes(content);
+    body.writeBytes(("\r\n--" + boundary + "--\r\n").getBytes(StandardCharsets.UTF_8));
+    return HttpRequest.newBuilder(uri(path)).header("Content-Type", "multipart/form-data; boundary=" + boundary)
+        .POST(HttpRequest.BodyPublishers.ofByteArray(body.toByteArray())).build();
+  }
+
+  private URI uri(String path) {
+    return URI.create("http://127.0.0.1:" + balancer.httpPort() + path);
+  }
+
+  private String scrape() throws Exception {
+    HttpResponse<String> response = http.send(HttpRequest.newBuilder(
+        URI.create("http://127.0.0.1:" + balancer.metricsPort() + "/metrics")).build(), HttpResponse.BodyHandlers.ofString());
+    assertEquals(200, response.statusCode());
+    return response.body();
+  }
+
+  private static double value(String scrape, String series) {
+    for (String line : scrape.split("\n")) {
+      if (line.startsWith(series + " ")) {
+        return Double.parseDouble(line.substring(series.length() + 1).strip());
+      }
+    }
+    return 0;
+  }
+}
