@@ -2,7 +2,7 @@ package imagerec.balancer;
 
 import imagerec.balancer.http.HttpConfig;
 import imagerec.balancer.routing.Picker;
-import imagerec.observability.LogFormat;
+import imagerec.observability.Logging;
 import imagerec.observability.MetricsConfig;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -156,7 +156,7 @@ public final class BalancerMain implements Callable<Integer> {
       throw new CommandLine.ParameterException(cmd, "--retry-budget must be >= 0, --max-ejected-percent 0..100, "
           + "--ejection-ms >= 1 and <= --max-ejection-ms");
     }
-    String badLogFormat = LogFormat.check(System.getenv(LogFormat.VARIABLE));
+    String badLogFormat = Logging.checkFormat(System.getenv(Logging.FORMAT_VARIABLE));
     if (badLogFormat != null) {
       throw new CommandLine.ParameterException(cmd, badLogFormat);
     }
@@ -190,6 +190,7 @@ public final class BalancerMain implements Callable<Integer> {
   }
 
   public static void main(String[] args) {
+    Logging.bridgeJavaUtilLogging();
     int code = new CommandLine(new BalancerMain()).execute(args);
     if (code != 0) {
       System.exit(code);

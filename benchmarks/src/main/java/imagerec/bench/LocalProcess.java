@@ -35,7 +35,7 @@ final class LocalProcess implements AutoCloseable {
     Path portFile = logDir.resolve(name + ".port");
     Files.deleteIfExists(portFile);
     List<String> command = new ArrayList<>(List.of(launcher.toString(),
-        "--host", "127.0.0.1", "--port", "0", "--port-file", portFile.toString()));
+        "--host", "127.0.0.1", "--port", "0", "--port-file", portFile.toString(), "--metrics-port", "-1"));
     command.addAll(args);
     Process process = new ProcessBuilder(command).redirectErrorStream(true)
         .redirectOutput(logDir.resolve(name + ".log").toFile()).start();

@@ -10,7 +10,9 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.StringJoiner;
 import java.util.concurrent.TimeUnit;
 
@@ -23,8 +25,8 @@ final class ProcessCluster implements AutoCloseable {
   static final Path ROOT = Path.of(System.getProperty("imagerec.root", "..")).toAbsolutePath().normalize();
   static final String RECOGNIZER = "imagerec.v1.Recognizer";
 
-  /** A started process and the port it listens on. */
-  record Node(String name, Process process, int port) {
+  /** A started process, the gRPC port it listens on and its metrics port. */
+  record Node(String name, Process process, int port, int metricsPort) {
     String address() {
       return "localhost:" + port;
     }
@@ -33,6 +35,7 @@ final class ProcessCluster implements AutoCloseable {
   private final Path dir;
   private final List<Node> workers = new ArrayList<>();
   private final List<Process> processes = new ArrayList<>();
+  private final Map<String, String> env = new HashMap<>();
   private Node balancer;
 
   ProcessCluster(String testName) throws IOException {
@@ -61,7 +64,17 @@ final class ProcessCluster implements AutoCloseable {
 
   /** Starts {@code n} workers and a balancer over them, and waits until the balancer is SERVING. */
   static ProcessCluster start(String testName, int n) throws Exception {
+    return start(testName, n, Map.of());
+  }
+
+  /**
+   * As {@link #start(String, int)}, with {@code env} added to every process's environment and
+   * {@code balancerArgs} to the balancer's options.
+   */
+  static ProcessCluster start(String testName, int n, Map<String, String> env, String... balancerArgs)
+      throws Exception {
     ProcessCluster cluster = new ProcessCluster(testName);
+    cluster.env.putAll(env);
     try {
       for (int i = 0; i < n; i++) {
         cluster.workers.add(cluster.launch("worker-" + i, "imagerec.worker.WorkerMain",
@@ -72,8 +85,12 @@ final class ProcessCluster implements AutoCloseable {
       }
       StringJoiner addresses = new StringJoiner(",");
       cluster.workers.forEach(w -> addresses.add(w.address()));
-      cluster.balancer = cluster.launch("balancer", "imagerec.balancer.BalancerMain",
-          "--workers", addresses.toString(), "--host", "127.0.0.1");
+      List<String> args = new ArrayList<>(List.of("--workers", addresses.toString(), "--host", "127.0.0.1"));
+      args.addAll(List.of(balancerArgs));
+      if (args.contains("--http-port")) {
+        args.addAll(List.of("--http-host", "127.0.0.1", "--http-port-file", cluster.dir.resolve("balancer.http-port").toString()));
+      }
+      cluster.balancer = cluster.launch("balancer", "imagerec.balancer.BalancerMain", args.toArray(String[]::new));
       awaitServing(cluster.balancer, 30);
       return cluster;
     } catch (Exception | Error e) {
@@ -96,16 +113,19 @@ final class ProcessCluster implements AutoCloseable {
 
   private Node launch(String name, String mainClass, String... args) throws Exception {
     Path portFile = dir.resolve(name + ".port");
+    Path metricsPortFile = dir.resolve(name + ".metrics-port");
     List<String> command = new ArrayList<>(List.of(
         Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-Xmx512m", "-XX:+UseSerialGC", "-Dai.djl.offline=true",
         "-cp", System.getProperty("java.class.path"), mainClass,
-        "--port", "0", "--port-file", portFile.toString()));
+        "--port", "0", "--port-file", portFile.toString(),
+        "--metrics-host", "127.0.0.1", "--metrics-port", "0", "--metrics-port-file", metricsPortFile.toString()));
     command.addAll(List.of(args));
-    Process process = new ProcessBuilder(command)
+    ProcessBuilder builder = new ProcessBuilder(command)
         .redirectErrorStream(true)
-        .redirectOutput(dir.resolve(name + ".log").toFile())
-        .start();
+        .redirectOutput(dir.resolve(name + ".log").toFile());
+    builder.environment().putAll(env);
+    Process process = builder.start();
     processes.add(process);
     long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
     while (!Files.exists(portFile) || Files.readString(portFile).isBlank()) {
@@ -117,7 +137,8 @@ final class ProcessCluster implements AutoCloseable {
       }
       Thread.sleep(50);
     }
-    return new Node(name, process, Integer.parseInt(Files.readString(portFile).strip()));
+    return new Node(name, process, Integer.parseInt(Files.readString(portFile).strip()),
+        Integer.parseInt(Files.readString(metricsPortFile).strip()));
   }
 
   /** Waits until {@code node}'s Recognizer health is SERVING. */
@@ -162,6 +183,11 @@ final class ProcessCluster implements AutoCloseable {
       node.process().waitFor(10, TimeUnit.SECONDS);
     }
     return node.process().exitValue();
+  }
+
+  /** The balancer's HTTP upload port (started with {@code --http-port 0}). */
+  int httpPort() throws IOException {
+    return Integer.parseInt(Files.readString(dir.resolve("balancer.http-port")).strip());
   }
 
   Path logDir() {

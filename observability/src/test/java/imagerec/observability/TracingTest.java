@@ -154,10 +154,10 @@ class TracingTest {
 
   @Test
   void logFormatAcceptsTextAndJsonOnly() {
-    assertNull(LogFormat.check(null));
-    assertNull(LogFormat.check("json"));
-    assertNull(LogFormat.check("text"));
-    assertTrue(LogFormat.check("JSON").contains("IMAGEREC_LOG_FORMAT"));
-    assertTrue(LogFormat.check("xml").contains("'xml'"));
+    assertNull(Logging.checkFormat(null));
+    assertNull(Logging.checkFormat("json"));
+    assertNull(Logging.checkFormat("text"));
+    assertTrue(Logging.checkFormat("JSON").contains("IMAGEREC_LOG_FORMAT"));
+    assertTrue(Logging.checkFormat("xml").contains("'xml'"));
   }
 }

@@ -1,6 +1,6 @@
 package imagerec.worker;
 
-import imagerec.observability.LogFormat;
+import imagerec.observability.Logging;
 import imagerec.observability.MetricsConfig;
 import imagerec.worker.inference.BatchingConfig;
 import imagerec.worker.model.ModelLoadException;
@@ -124,7 +124,7 @@ public final class WorkerMain implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     int cores = Runtime.getRuntime().availableProcessors();
-    String badLogFormat = LogFormat.check(System.getenv(LogFormat.VARIABLE));
+    String badLogFormat = Logging.checkFormat(System.getenv(Logging.FORMAT_VARIABLE));
     if (badLogFormat != null) {
       throw new CommandLine.ParameterException(new CommandLine(this), badLogFormat);
     }
@@ -180,6 +180,7 @@ public final class WorkerMain implements Callable<Integer> {
   }
 
   public static void main(String[] args) {
+    Logging.bridgeJavaUtilLogging();
     int code = new CommandLine(new WorkerMain()).execute(args);
     if (code != 0) {
       System.exit(code);

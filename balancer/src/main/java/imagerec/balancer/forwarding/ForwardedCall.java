@@ -13,6 +13,7 @@ import io.opentelemetry.context.Context;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.slf4j.spi.LoggingEventBuilder;
 
 /**
  * One request forwarded to a worker as a unary call, retried on another worker when an attempt
@@ -74,12 +75,17 @@ final class ForwardedCall {
   private void finish(Status status, Metadata trailers) {
     if (forwarder.accessLog.enabled()) {
       String requestId = "Recognize".equals(method.getBareMethodName()) ? RequestIds.of(request) : "";
-      forwarder.accessLog.entry(method.getBareMethodName(), requestId, status.getCode(),
+      LoggingEventBuilder line = forwarder.accessLog.entry(method.getBareMethodName(), requestId, status.getCode(),
               System.nanoTime() - startNanos)
           .addKeyValue("worker", tried.isEmpty() ? "" : tried.get(tried.size() - 1).address())
-          .addKeyValue("attempts", tried.size())
-          .addKeyValue("error", status.isOk() ? null : status.getDescription())
-          .log();
+          .addKeyValue("attempts", tried.size());
+      if (!status.isOk()) {
+        line.addKeyValue("error", status.getDescription());
+      }
+      if (traceParent != null) {
+        line.addKeyValue("trace_id", Span.fromContext(traceParent).getSpanContext().getTraceId());
+      }
+      line.log();
     }
     listener.onClose(status, trailers);
   }

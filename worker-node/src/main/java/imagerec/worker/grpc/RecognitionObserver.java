@@ -10,6 +10,7 @@ import io.opentelemetry.api.trace.StatusCode;
 import io.opentelemetry.api.trace.Tracer;
 import io.opentelemetry.context.Context;
 import java.util.concurrent.TimeUnit;
+import org.slf4j.spi.LoggingEventBuilder;
 
 /**
  * What the worker records about each image it answers: metrics always, a span (with child spans
@@ -68,14 +69,14 @@ final class RecognitionObserver {
         span.end();
       }
       if (accessLog.enabled()) {
-        accessLog.entry(method, requestId, Status.Code.OK, System.nanoTime() - startNanos)
+        withTraceId(accessLog.entry(method, requestId, Status.Code.OK, System.nanoTime() - startNanos)
             .addKeyValue("model", r.model())
             .addKeyValue("version", r.modelVersion())
             .addKeyValue("worker", workerName)
             .addKeyValue("batch_size", r.batchSize())
             .addKeyValue("decode_ms", AccessLog.millis(r.decodeNanos()))
             .addKeyValue("queue_ms", AccessLog.millis(r.queueNanos()))
-            .addKeyValue("inference_ms", AccessLog.millis(r.inferenceNanos()))
+            .addKeyValue("inference_ms", AccessLog.millis(r.inferenceNanos())))
             .log();
       }
     }
@@ -88,12 +89,16 @@ final class RecognitionObserver {
         span.end();
       }
       if (accessLog.enabled()) {
-        accessLog.entry(method, requestId, status.getCode(), System.nanoTime() - startNanos)
+        withTraceId(accessLog.entry(method, requestId, status.getCode(), System.nanoTime() - startNanos)
             .addKeyValue("model", model)
             .addKeyValue("worker", workerName)
-            .addKeyValue("error", status.getDescription())
+            .addKeyValue("error", status.getDescription()))
             .log();
       }
+    }
+
+    private LoggingEventBuilder withTraceId(LoggingEventBuilder line) {
+      return span == null ? line : line.addKeyValue("trace_id", span.getSpanContext().getTraceId());
     }
 
     /** Decode, then queue, then inference, laid end to end up to now. */
