@@ -178,6 +178,12 @@ public final class BalancerMain implements Callable<Integer> {
         streamWindow, maxMessageBytes, Duration.ofMillis(shutdownGraceMs),
         new MetricsConfig(metricsHost, metricsPort, metricsPortFile), accessLog,
         new HttpConfig(httpHost, httpPort, Duration.ofMillis(httpTimeoutMs), httpThreads, httpPortFile));
+    if (!names.isEmpty()) {
+      // the JVM caches DNS answers for 30 s by default; keep them no longer than one discovery round,
+      // so a scaled-up service's new addresses are seen at the next round
+      java.security.Security.setProperty("networkaddress.cache.ttl",
+          Long.toString(Math.max(1, config.discoveryInterval().toSeconds())));
+    }
     log.info("starting balancer with {}", config);
     BalancerServer balancer = BalancerServer.start(config);
     Runtime.getRuntime().addShutdownHook(new Thread(balancer::close, "shutdown"));
