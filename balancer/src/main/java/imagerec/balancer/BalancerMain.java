@@ -119,8 +119,8 @@ public final class BalancerMain implements Callable<Integer> {
       description = "deadline of an HTTP upload's recognition (default: ${DEFAULT-VALUE})")
   long httpTimeoutMs;
 
-  @Option(names = "--http-threads", defaultValue = "${env:IMAGEREC_HTTP_THREADS:-32}",
-      description = "HTTP uploads handled at once (default: ${DEFAULT-VALUE})")
+  @Option(names = "--http-threads", defaultValue = "${env:IMAGEREC_HTTP_THREADS:-16}",
+      description = "HTTP uploads handled at once; each may hold a few copies of an image of up to --max-message-bytes (default: ${DEFAULT-VALUE})")
   int httpThreads;
 
   @Option(names = "--http-port-file", description = "write the bound HTTP port to this file")

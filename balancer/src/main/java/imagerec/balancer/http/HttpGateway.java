@@ -2,7 +2,7 @@ package imagerec.balancer.http;
 
 import com.google.gson.Gson;
 import com.google.gson.JsonObject;
-import com.google.protobuf.ByteString;
+import com.google.protobuf.UnsafeByteOperations;
 import com.google.protobuf.util.JsonFormat;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
@@ -135,7 +135,7 @@ public final class HttpGateway implements AutoCloseable {
           error(exchange, 400, "INVALID_ARGUMENT", "the form has no field 'image'");
           return;
         }
-        request.setImage(ByteString.copyFrom(image));
+        request.setImage(UnsafeByteOperations.unsafeWrap(image)); // ours alone: no copy
         putIfPresent(query, "model", form.text("model"));
         putIfPresent(query, "top_k", form.text("top_k"));
         putIfPresent(query, "request_id", form.text("request_id"));
@@ -145,7 +145,7 @@ public final class HttpGateway implements AutoCloseable {
           tooLarge(exchange);
           return;
         }
-        request.setImage(ByteString.copyFrom(body));
+        request.setImage(UnsafeByteOperations.unsafeWrap(body));
       }
       long timeoutMs = config.timeout().toMillis();
       try {
