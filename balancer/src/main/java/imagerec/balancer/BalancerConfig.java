@@ -30,9 +30,12 @@ import java.util.List;
  * @param metrics where Prometheus metrics are served
  * @param accessLog whether every forwarded call is logged
  * @param http the HTTP upload endpoint ({@link HttpConfig#OFF} for none)
+ * @param security TLS and tokens, toward clients and toward workers
+ * @param reflection whether server reflection is served
  */
 public record BalancerConfig(String host, int port, Path portFile, List<String> workers, List<String> discover,
                              Duration discoveryInterval, Picker.Policy policy, int maxAttempts,
                              double retryBudgetRatio, int maxInFlight, int ejectAfterFailures, Duration baseEjection,
                              Duration maxEjection, double maxEjectedShare, int streamWindow, int maxMessageBytes,
-                             Duration shutdownGrace, MetricsConfig metrics, boolean accessLog, HttpConfig http) {}
+                             Duration shutdownGrace, MetricsConfig metrics, boolean accessLog, HttpConfig http,
+                             SecurityConfig security, boolean reflection) {}

@@ -4,6 +4,7 @@ import imagerec.balancer.http.HttpConfig;
 import imagerec.balancer.routing.Picker;
 import imagerec.observability.Logging;
 import imagerec.observability.MetricsConfig;
+import imagerec.security.TlsConfig;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -130,6 +131,50 @@ public final class BalancerMain implements Callable<Integer> {
       arity = "0..1", description = "log one line per forwarded call or stream item (default: ${DEFAULT-VALUE})")
   boolean accessLog;
 
+  @Option(names = "--tls-cert", defaultValue = "${env:IMAGEREC_TLS_CERT}", paramLabel = "PEM",
+      description = "serve TLS with this certificate chain (with --tls-key); read again every minute")
+  Path tlsCert;
+
+  @Option(names = "--tls-key", defaultValue = "${env:IMAGEREC_TLS_KEY}", paramLabel = "PEM",
+      description = "the private key of --tls-cert (PKCS#8 PEM)")
+  Path tlsKey;
+
+  @Option(names = "--tls-client-ca", defaultValue = "${env:IMAGEREC_TLS_CLIENT_CA}", paramLabel = "PEM",
+      description = "mutual TLS: only clients with a certificate signed by this CA may connect")
+  Path tlsClientCa;
+
+  @Option(names = "--token", defaultValue = "${env:IMAGEREC_TOKEN}", paramLabel = "TOKEN",
+      description = "Recognizer calls and HTTP uploads must carry 'authorization: Bearer TOKEN'")
+  String token;
+
+  @Option(names = "--admin-token", defaultValue = "${env:IMAGEREC_ADMIN_TOKEN}", paramLabel = "TOKEN",
+      description = "BalancerAdmin and WorkerRegistration calls must carry this token (default: --token's)")
+  String adminToken;
+
+  @Option(names = "--worker-tls", defaultValue = "${env:IMAGEREC_WORKER_TLS:-false}", fallbackValue = "true", arity = "0..1",
+      description = "connect to the workers with TLS (implied by --worker-ca)")
+  boolean workerTls;
+
+  @Option(names = "--worker-ca", defaultValue = "${env:IMAGEREC_WORKER_CA}", paramLabel = "PEM",
+      description = "trust workers' certificates signed by this CA (default: the system's CAs)")
+  Path workerCa;
+
+  @Option(names = "--worker-cert", defaultValue = "${env:IMAGEREC_WORKER_CERT}", paramLabel = "PEM",
+      description = "client certificate for workers that require mutual TLS (with --worker-key)")
+  Path workerCert;
+
+  @Option(names = "--worker-key", defaultValue = "${env:IMAGEREC_WORKER_KEY}", paramLabel = "PEM",
+      description = "the private key of --worker-cert (PKCS#8 PEM)")
+  Path workerKey;
+
+  @Option(names = "--worker-token", defaultValue = "${env:IMAGEREC_WORKER_TOKEN}", paramLabel = "TOKEN",
+      description = "send 'authorization: Bearer TOKEN' to the workers (their --token)")
+  String workerToken;
+
+  @Option(names = "--reflection", defaultValue = "${env:IMAGEREC_REFLECTION:-true}", negatable = true, fallbackValue = "true",
+      description = "serve gRPC server reflection (default: ${DEFAULT-VALUE})")
+  boolean reflection;
+
   @Override
   public Integer call() throws Exception {
     List<String> addresses = clean(workers);
@@ -166,6 +211,22 @@ public final class BalancerMain implements Callable<Integer> {
     if (httpTimeoutMs < 1 || httpThreads < 1) {
       throw new CommandLine.ParameterException(cmd, "--http-timeout-ms and --http-threads must be at least 1");
     }
+    TlsConfig serverTls = new TlsConfig(tlsCert, tlsKey, tlsClientCa);
+    TlsConfig workerSide = new TlsConfig(workerCert, workerKey, workerCa);
+    String badTls = serverTls.problem("--tls-cert", "--tls-key", "--tls-client-ca");
+    if (badTls == null) {
+      badTls = workerSide.problem("--worker-cert", "--worker-key", "--worker-ca");
+    }
+    if (badTls == null && tlsClientCa != null && tlsCert == null) {
+      badTls = "--tls-client-ca needs --tls-cert and --tls-key";
+    }
+    if (badTls != null) {
+      throw new CommandLine.ParameterException(cmd, badTls);
+    }
+    String publicToken = blankToNull(token);
+    SecurityConfig security = new SecurityConfig(serverTls, publicToken,
+        blankToNull(adminToken) != null ? blankToNull(adminToken) : publicToken,
+        workerTls || workerCa != null || workerCert != null, workerSide, blankToNull(workerToken));
     Picker.Policy picking;
     try {
       picking = Picker.Policy.valueOf(policy.strip().toUpperCase(java.util.Locale.ROOT).replace('-', '_'));
@@ -177,7 +238,8 @@ public final class BalancerMain implements Callable<Integer> {
         ejectAfterFailures, Duration.ofMillis(ejectionMs), Duration.ofMillis(maxEjectionMs), maxEjectedPercent / 100.0,
         streamWindow, maxMessageBytes, Duration.ofMillis(shutdownGraceMs),
         new MetricsConfig(metricsHost, metricsPort, metricsPortFile), accessLog,
-        new HttpConfig(httpHost, httpPort, Duration.ofMillis(httpTimeoutMs), httpThreads, httpPortFile));
+        new HttpConfig(httpHost, httpPort, Duration.ofMillis(httpTimeoutMs), httpThreads, httpPortFile),
+        security, reflection);
     if (!names.isEmpty()) {
       // the JVM caches DNS answers for 30 s by default; keep them no longer than one discovery round,
       // so a scaled-up service's new addresses are seen at the next round
@@ -189,6 +251,10 @@ public final class BalancerMain implements Callable<Integer> {
     Runtime.getRuntime().addShutdownHook(new Thread(balancer::close, "shutdown"));
     balancer.awaitTermination();
     return 0;
+  }
+
+  private static String blankToNull(String value) {
+    return value == null || value.isBlank() ? null : value.strip();
   }
 
   private static List<String> clean(List<String> values) {

@@ -16,6 +16,12 @@ import imagerec.observability.AccessLog;
 import imagerec.observability.MetricsEndpoint;
 import imagerec.observability.ProcessMetrics;
 import imagerec.observability.Tracing;
+import imagerec.security.BearerToken;
+import imagerec.security.Tls;
+import imagerec.security.TokenAuthenticator;
+import io.grpc.ChannelCredentials;
+import io.grpc.ServerInterceptors;
+import java.security.GeneralSecurityException;
 import imagerec.v1.RecognizerGrpc;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
@@ -67,6 +73,7 @@ public final class BalancerServer implements AutoCloseable, Membership {
   private final Server httpServer;
   private final ManagedChannel httpChannel;
   private final HttpGateway http;
+  private Tls tls; // set by start(config); reloads the certificate files
 
   private BalancerServer(BalancerConfig config, ServerBuilder<?> builder,
                          Function<String, ManagedChannel> channels, Tracing tracing) throws IOException {
@@ -93,15 +100,29 @@ public final class BalancerServer implements AutoCloseable, Membership {
     }
     ServerServiceDefinition recognizer = ForwardingService.create(registry,
         new Picker(() -> ThreadLocalRandom.current().nextLong(), config.policy()), outliers, config.maxAttempts(),
-        config.retryBudgetRatio(), config.maxInFlight(), config.streamWindow(), metrics, tracing, new AccessLog());
+        config.retryBudgetRatio(), config.maxInFlight(), config.streamWindow(), metrics, tracing, new AccessLog(),
+        config.security().workerToken() == null ? null : new BearerToken(config.security().workerToken()));
+    SecurityConfig security = config.security();
+    if (security.token() != null) {
+      recognizer = ServerInterceptors.intercept(recognizer, new TokenAuthenticator(security.token(), "the Recognizer service"));
+    }
+    ServerServiceDefinition admin = new AdminService(registry, outliers::now).bindService();
+    ServerServiceDefinition registration = new RegistrationService(this, registry).bindService();
+    if (security.adminToken() != null) {
+      TokenAuthenticator adminAuth = new TokenAuthenticator(security.adminToken(), "the balancer's admin services");
+      admin = ServerInterceptors.intercept(admin, adminAuth);
+      registration = ServerInterceptors.intercept(registration, adminAuth);
+    }
+    if (config.reflection()) {
+      builder.addService(ProtoReflectionServiceV1.newInstance());
+    }
     this.server = withObservability(builder)
         // forwarding never blocks: callbacks run on the transport's threads, as in any proxy
         .directExecutor()
         .addService(recognizer)
-        .addService(new AdminService(registry, outliers::now))
-        .addService(new RegistrationService(this, registry))
+        .addService(admin)
+        .addService(registration)
         .addService(health.getHealthService())
-        .addService(ProtoReflectionServiceV1.newInstance())
         .build()
         .start();
     if (config.http().enabled()) {
@@ -135,16 +156,26 @@ public final class BalancerServer implements AutoCloseable, Membership {
     return builder.intercept(processMetrics.grpcServerInterceptor());
   }
 
-  /** Starts a balancer on Netty with plaintext channels to the workers. */
+  /** Starts a balancer on Netty, with TLS toward clients and workers as its config says. */
   public static BalancerServer start(BalancerConfig config) throws IOException {
-    NettyServerBuilder builder = NettyServerBuilder
-        .forAddress(new InetSocketAddress(config.host(), config.port()))
-        .maxInboundMessageSize(config.maxMessageBytes());
-    return start(config, builder, address -> NettyChannelBuilder.forTarget(address)
-        .usePlaintext()
+    Tls tls = new Tls(Duration.ofMinutes(1));
+    NettyServerBuilder builder;
+    ChannelCredentials toWorkers;
+    try {
+      builder = NettyServerBuilder.forAddress(new InetSocketAddress(config.host(), config.port()),
+          tls.server(config.security().server()));
+      toWorkers = tls.channel(config.security().workerTls(), config.security().worker());
+    } catch (GeneralSecurityException e) {
+      tls.close();
+      throw new IOException("cannot use the TLS files: " + e.getMessage(), e);
+    }
+    builder.maxInboundMessageSize(config.maxMessageBytes());
+    BalancerServer balancer = start(config, builder, address -> NettyChannelBuilder.forTarget(address, toWorkers)
         .directExecutor()
         .maxInboundMessageSize(config.maxMessageBytes())
         .build());
+    balancer.tls = tls;
+    return balancer;
   }
 
   /** As {@link #start(BalancerConfig)} with given transports (tests use in-process ones). */
@@ -233,6 +264,9 @@ public final class BalancerServer implements AutoCloseable, Membership {
     }
     processMetrics.close();
     tracing.close();
+    if (tls != null) {
+      tls.close();
+    }
     log.info("balancer stopped");
   }
 }

@@ -73,7 +73,7 @@ class BalancerObservabilityTest {
         new BalancerConfig("localhost", 0, null, names, List.of(), Duration.ofSeconds(5),
             Picker.Policy.LEAST_OUTSTANDING, 3, 1.0, 100, 3, Duration.ofSeconds(30), Duration.ofMinutes(5), 0.5, 16,
             MAX_BODY, Duration.ofSeconds(1), new MetricsConfig("127.0.0.1", 0, null), true,
-            new HttpConfig("127.0.0.1", 0, Duration.ofSeconds(5), 4, null)),
+            new HttpConfig("127.0.0.1", 0, Duration.ofSeconds(5), 4, null), SecurityConfig.NONE, true),
         InProcessServerBuilder.forName(prefix + "-balancer"),
         address -> InProcessChannelBuilder.forName(address).build(),
         new Tracing(sdk, true));

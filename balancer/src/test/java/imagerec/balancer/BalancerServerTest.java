@@ -62,7 +62,7 @@ class BalancerServerTest {
         new BalancerConfig("localhost", 0, null, names, List.of(), Duration.ofSeconds(5),
             imagerec.balancer.routing.Picker.Policy.LEAST_OUTSTANDING, 3, 0.2, MAX_IN_FLIGHT, 3, Duration.ofSeconds(30),
             Duration.ofMinutes(5), 0.5, 16, 4 << 20, Duration.ofSeconds(1), imagerec.observability.MetricsConfig.OFF,
-            false, imagerec.balancer.http.HttpConfig.OFF),
+            false, imagerec.balancer.http.HttpConfig.OFF, SecurityConfig.NONE, true),
         InProcessServerBuilder.forName(balancerName),
         address -> InProcessChannelBuilder.forName(address).build());
     channel = InProcessChannelBuilder.forName(balancerName).build();

@@ -1,5 +1,8 @@
 package imagerec.it;
 
+import io.grpc.ChannelCredentials;
+import io.grpc.Grpc;
+import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.StatusRuntimeException;
@@ -73,15 +76,27 @@ final class ProcessCluster implements AutoCloseable {
    */
   static ProcessCluster start(String testName, int n, Map<String, String> env, String... balancerArgs)
       throws Exception {
-    ProcessCluster cluster = new ProcessCluster(testName);
+    return start(new ProcessCluster(testName), n, env, List.of(), InsecureChannelCredentials.create(),
+        InsecureChannelCredentials.create(), balancerArgs);
+  }
+
+  /**
+   * The general form: {@code workerArgs} added to every worker's options, and the credentials the
+   * cluster's health checks use toward workers and toward the balancer (for TLS set-ups).
+   */
+  static ProcessCluster start(ProcessCluster cluster, int n, Map<String, String> env, List<String> workerArgs,
+                              ChannelCredentials toWorkers, ChannelCredentials toBalancer, String... balancerArgs)
+      throws Exception {
     cluster.env.putAll(env);
     try {
       for (int i = 0; i < n; i++) {
-        cluster.workers.add(cluster.launch("worker-" + i, "imagerec.worker.WorkerMain",
+        List<String> args = new ArrayList<>(List.of(
             "--models", ROOT.resolve("models").toString(), "--name", "worker-" + i, "--host", "127.0.0.1"));
+        args.addAll(workerArgs);
+        cluster.workers.add(cluster.launch("worker-" + i, "imagerec.worker.WorkerMain", args.toArray(String[]::new)));
       }
       for (Node worker : cluster.workers) {
-        awaitServing(worker, 120);
+        awaitServing(worker, 120, toWorkers);
       }
       StringJoiner addresses = new StringJoiner(",");
       cluster.workers.forEach(w -> addresses.add(w.address()));
@@ -91,7 +106,7 @@ final class ProcessCluster implements AutoCloseable {
         args.addAll(List.of("--http-host", "127.0.0.1", "--http-port-file", cluster.dir.resolve("balancer.http-port").toString()));
       }
       cluster.balancer = cluster.launch("balancer", "imagerec.balancer.BalancerMain", args.toArray(String[]::new));
-      awaitServing(cluster.balancer, 30);
+      awaitServing(cluster.balancer, 30, toBalancer);
       return cluster;
     } catch (Exception | Error e) {
       cluster.close();
@@ -143,7 +158,12 @@ final class ProcessCluster implements AutoCloseable {
 
   /** Waits until {@code node}'s Recognizer health is SERVING. */
   static void awaitServing(Node node, int seconds) throws InterruptedException {
-    ManagedChannel channel = ManagedChannelBuilder.forTarget(node.address()).usePlaintext().build();
+    awaitServing(node, seconds, InsecureChannelCredentials.create());
+  }
+
+  /** As {@link #awaitServing(Node, int)}, connecting with {@code credentials}. */
+  static void awaitServing(Node node, int seconds, ChannelCredentials credentials) throws InterruptedException {
+    ManagedChannel channel = Grpc.newChannelBuilder(node.address(), credentials).build();
     try {
       long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
       while (true) {

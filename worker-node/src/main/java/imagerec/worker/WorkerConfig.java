@@ -1,6 +1,7 @@
 package imagerec.worker;
 
 import imagerec.observability.MetricsConfig;
+import imagerec.security.TlsConfig;
 import imagerec.worker.inference.BatchingConfig;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -27,9 +28,24 @@ import java.time.Duration;
  * @param slowdown unary answers take this many times as long: a slow worker for benchmarks (1 normally)
  * @param metrics where Prometheus metrics are served
  * @param accessLog whether every request is logged
+ * @param tls the server's certificate, and the CA its clients must be signed by for mutual TLS
+ * @param token the bearer token every Recognizer call must carry (null: none)
+ * @param reflection whether server reflection is served
  */
 public record WorkerConfig(String host, int port, Path portFile, String name, Path modelsDir,
                            String defaultModel, BatchingConfig batching, int intraOpThreads,
                            int decodeThreads, int decodeQueue, long maxPixels, int maxMessageBytes,
                            Duration shutdownGrace, Duration pollInterval, String registerWith, String advertise,
-                           double slowdown, MetricsConfig metrics, boolean accessLog) {}
+                           double slowdown, MetricsConfig metrics, boolean accessLog,
+                           TlsConfig tls, String token, boolean reflection) {
+  @Override
+  public String toString() { // the token is a secret: never in the log
+    return "WorkerConfig[host=" + host + ", port=" + port + ", name=" + name + ", modelsDir=" + modelsDir
+        + ", defaultModel=" + defaultModel + ", batching=" + batching + ", intraOpThreads=" + intraOpThreads
+        + ", decodeThreads=" + decodeThreads + ", decodeQueue=" + decodeQueue + ", maxPixels=" + maxPixels
+        + ", maxMessageBytes=" + maxMessageBytes + ", shutdownGrace=" + shutdownGrace + ", pollInterval="
+        + pollInterval + ", registerWith=" + registerWith + ", advertise=" + advertise + ", slowdown=" + slowdown
+        + ", metrics=" + metrics + ", accessLog=" + accessLog + ", tls=" + tls + ", token="
+        + (token == null ? "none" : "(hidden)") + ", reflection=" + reflection + "]";
+  }
+}

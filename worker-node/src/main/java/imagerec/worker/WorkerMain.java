@@ -2,6 +2,7 @@ package imagerec.worker;
 
 import imagerec.observability.Logging;
 import imagerec.observability.MetricsConfig;
+import imagerec.security.TlsConfig;
 import imagerec.worker.inference.BatchingConfig;
 import imagerec.worker.model.ModelLoadException;
 import imagerec.worker.model.ModelRepository;
@@ -118,6 +119,26 @@ public final class WorkerMain implements Callable<Integer> {
       arity = "0..1", description = "log one line per image answered (default: ${DEFAULT-VALUE})")
   boolean accessLog;
 
+  @Option(names = "--tls-cert", defaultValue = "${env:IMAGEREC_TLS_CERT}", paramLabel = "PEM",
+      description = "serve TLS with this certificate chain (with --tls-key); read again every minute")
+  Path tlsCert;
+
+  @Option(names = "--tls-key", defaultValue = "${env:IMAGEREC_TLS_KEY}", paramLabel = "PEM",
+      description = "the private key of --tls-cert (PKCS#8 PEM)")
+  Path tlsKey;
+
+  @Option(names = "--tls-client-ca", defaultValue = "${env:IMAGEREC_TLS_CLIENT_CA}", paramLabel = "PEM",
+      description = "mutual TLS: only clients with a certificate signed by this CA may connect")
+  Path tlsClientCa;
+
+  @Option(names = "--token", defaultValue = "${env:IMAGEREC_TOKEN}", paramLabel = "TOKEN",
+      description = "Recognizer calls must carry 'authorization: Bearer TOKEN' (health and reflection stay open)")
+  String token;
+
+  @Option(names = "--reflection", defaultValue = "${env:IMAGEREC_REFLECTION:-true}", negatable = true, fallbackValue = "true",
+      description = "serve gRPC server reflection (default: ${DEFAULT-VALUE})")
+  boolean reflection;
+
   @Option(names = "--check", description = "load and warm the models, report them, and exit (0 when all load)")
   boolean check;
 
@@ -127,6 +148,14 @@ public final class WorkerMain implements Callable<Integer> {
     String badLogFormat = Logging.checkFormat(System.getenv(Logging.FORMAT_VARIABLE));
     if (badLogFormat != null) {
       throw new CommandLine.ParameterException(new CommandLine(this), badLogFormat);
+    }
+    TlsConfig tls = new TlsConfig(tlsCert, tlsKey, tlsClientCa);
+    String badTls = tls.problem("--tls-cert", "--tls-key", "--tls-client-ca");
+    if (badTls == null && tlsClientCa != null && tlsCert == null) {
+      badTls = "--tls-client-ca needs --tls-cert and --tls-key";
+    }
+    if (badTls != null) {
+      throw new CommandLine.ParameterException(new CommandLine(this), badTls);
     }
     if (metricsPort < -1 || metricsPort > 65535) {
       throw new CommandLine.ParameterException(new CommandLine(this), "--metrics-port must be -1 (off) or 0..65535");
@@ -145,7 +174,8 @@ public final class WorkerMain implements Callable<Integer> {
             Duration.ofMillis(maxBatchDelayMs), queueCapacity),
         intraOpThreads, decodeThreads > 0 ? decodeThreads : cores, 1024, maxPixels, maxMessageBytes,
         Duration.ofMillis(shutdownGraceMs), Duration.ofMillis(Math.max(0, pollIntervalMs)), registerWith, advertise,
-        Math.max(1, slowdown), new MetricsConfig(metricsHost, metricsPort, metricsPortFile), accessLog);
+        Math.max(1, slowdown), new MetricsConfig(metricsHost, metricsPort, metricsPortFile), accessLog,
+        tls, token == null || token.isBlank() ? null : token, reflection);
     log.info("starting worker with {}", config);
     configureEngine(config.intraOpThreads());
     if (check) {

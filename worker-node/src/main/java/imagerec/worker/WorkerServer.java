@@ -4,6 +4,10 @@ import imagerec.observability.AccessLog;
 import imagerec.observability.MetricsEndpoint;
 import imagerec.observability.ProcessMetrics;
 import imagerec.observability.Tracing;
+import imagerec.security.Tls;
+import imagerec.security.TokenAuthenticator;
+import io.grpc.ServerServiceDefinition;
+import java.security.GeneralSecurityException;
 import imagerec.v1.RecognizerGrpc;
 import imagerec.worker.metrics.WorkerMetrics;
 import io.grpc.ServerInterceptor;
@@ -66,6 +70,7 @@ public final class WorkerServer implements AutoCloseable {
   private final Server server;
   private volatile ModelRepository models;
   private BalancerRegistration registration;
+  private Tls tls; // set by start(config); reloads the certificate files
 
   private WorkerServer(WorkerConfig config, ServerBuilder<?> builder, Tracing tracing) throws IOException {
     this.config = config;
@@ -90,13 +95,15 @@ public final class WorkerServer implements AutoCloseable {
     if (traced != null) {
       builder.intercept(traced);
     }
+    if (config.reflection()) {
+      builder.addService(ProtoReflectionServiceV1.newInstance());
+    }
     this.server = builder
         .intercept(processMetrics.grpcServerInterceptor())
         // handlers never block (decoding and inference run on their own pools), so they run on the
         // transport's threads: no hand-off to an executor for every call
         .directExecutor()
         .addService(health.getHealthService())
-        .addService(ProtoReflectionServiceV1.newInstance())
         .fallbackHandlerRegistry(services)
         .build()
         .start();
@@ -105,10 +112,19 @@ public final class WorkerServer implements AutoCloseable {
 
   /** Starts listening, then loads the models; returns once it is SERVING. */
   public static WorkerServer start(WorkerConfig config) throws IOException, ModelLoadException {
-    NettyServerBuilder builder = NettyServerBuilder
-        .forAddress(new InetSocketAddress(config.host(), config.port()))
-        .maxInboundMessageSize(config.maxMessageBytes());
-    return start(config, builder);
+    Tls tls = new Tls(Duration.ofMinutes(1));
+    NettyServerBuilder builder;
+    try {
+      builder = NettyServerBuilder.forAddress(new InetSocketAddress(config.host(), config.port()),
+          tls.server(config.tls()));
+    } catch (GeneralSecurityException e) {
+      tls.close();
+      throw new IOException("cannot use the TLS files " + config.tls() + ": " + e.getMessage(), e);
+    }
+    builder.maxInboundMessageSize(config.maxMessageBytes());
+    WorkerServer worker = start(config, builder);
+    worker.tls = tls;
+    return worker;
   }
 
   /** As {@link #start(WorkerConfig)} on a given transport (tests use in-process ones). */
@@ -142,8 +158,13 @@ public final class WorkerServer implements AutoCloseable {
       long every = config.pollInterval().toMillis();
       repositoryThread.scheduleWithFixedDelay(this::refreshModels, every, every, TimeUnit.MILLISECONDS);
     }
-    services.addService(ServerInterceptors.intercept( // replaces the stand-in
-        ClientParseErrors.wrap(serviceFor(models).bindService()), loadReporter));
+    ServerServiceDefinition recognizer = ServerInterceptors.intercept(
+        ClientParseErrors.wrap(serviceFor(models).bindService()), loadReporter);
+    if (config.token() != null && !config.token().isBlank()) { // checked first, before anything counts the call
+      recognizer = ServerInterceptors.intercept(recognizer,
+          new TokenAuthenticator(config.token(), "the worker's Recognizer service"));
+    }
+    services.addService(recognizer); // replaces the stand-in
     setServing(true);
     if (config.registerWith() != null && !config.registerWith().isBlank()) {
       String advertised = config.advertise() != null && !config.advertise().isBlank()
@@ -264,6 +285,9 @@ public final class WorkerServer implements AutoCloseable {
     }
     processMetrics.close();
     tracing.close(); // flushes spans still buffered
+    if (tls != null) {
+      tls.close();
+    }
     log.info("worker {} stopped", name());
   }
 }

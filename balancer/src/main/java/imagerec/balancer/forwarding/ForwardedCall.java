@@ -124,7 +124,7 @@ final class ForwardedCall {
           attemptHeaders);
     }
     Span attemptSpan = span;
-    CallOptions options = deadline == null ? CallOptions.DEFAULT : CallOptions.DEFAULT.withDeadline(deadline);
+    CallOptions options = deadline == null ? forwarder.callOptions : forwarder.callOptions.withDeadline(deadline);
     ClientCall<byte[], byte[]> call = worker.channel().newCall(method, options);
     current = call;
     call.start(new ClientCall.Listener<>() {

@@ -5,6 +5,8 @@ import imagerec.observability.AccessLog;
 import imagerec.observability.Tracing;
 import imagerec.balancer.routing.OutlierDetector;
 import imagerec.balancer.routing.Picker;
+import io.grpc.CallCredentials;
+import io.grpc.CallOptions;
 import io.grpc.Deadline;
 import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
@@ -23,12 +25,14 @@ final class Forwarder {
   final ForwardingObserver observer;
   final Tracing tracing;
   final AccessLog accessLog;
+  /** Options of every call to a worker: the balancer's own token for the workers, if any. */
+  final CallOptions callOptions;
   private final int maxInFlight;
   private final AtomicInteger inFlight = new AtomicInteger();
 
   Forwarder(WorkerRegistry registry, Picker picker, int maxAttempts, RetryBudget retryBudget,
             OutlierDetector outliers, int maxInFlight, ForwardingObserver observer, Tracing tracing,
-            AccessLog accessLog) {
+            AccessLog accessLog, CallCredentials workerCredentials) {
     this.registry = registry;
     this.picker = picker;
     this.maxAttempts = maxAttempts;
@@ -38,6 +42,8 @@ final class Forwarder {
     this.observer = observer;
     this.tracing = tracing;
     this.accessLog = accessLog;
+    this.callOptions = workerCredentials == null ? CallOptions.DEFAULT
+        : CallOptions.DEFAULT.withCallCredentials(workerCredentials);
   }
 
   /** Takes a place among the balancer's calls in flight; false when it is at its limit. */

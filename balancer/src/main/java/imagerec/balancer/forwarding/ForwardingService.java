@@ -7,6 +7,7 @@ import imagerec.grpc.ByteMarshaller;
 import imagerec.observability.AccessLog;
 import imagerec.observability.Tracing;
 import imagerec.v1.RecognizerGrpc;
+import io.grpc.CallCredentials;
 import io.grpc.MethodDescriptor.MethodType;
 import io.grpc.MethodDescriptor;
 import io.grpc.ServerServiceDefinition;
@@ -28,13 +29,14 @@ public final class ForwardingService {
    * @param maxInFlight calls (and stream items) the balancer forwards at once; past it, RESOURCE_EXHAUSTED
    * @param streamWindow items of one client stream at the workers at once
    * @param observer, tracing, accessLog what is recorded about each forwarded call
+   * @param workerCredentials sent with every call to a worker (its token), or null
    */
   public static ServerServiceDefinition create(WorkerRegistry registry, Picker picker, OutlierDetector outliers,
                                                int maxAttempts, double retryBudgetRatio, int maxInFlight,
                                                int streamWindow, ForwardingObserver observer, Tracing tracing,
-                                               AccessLog accessLog) {
+                                               AccessLog accessLog, CallCredentials workerCredentials) {
     Forwarder forwarder = new Forwarder(registry, picker, maxAttempts, new RetryBudget(retryBudgetRatio, 10, 100),
-        outliers, maxInFlight, observer, tracing, accessLog);
+        outliers, maxInFlight, observer, tracing, accessLog, workerCredentials);
     ServiceDescriptor generated = RecognizerGrpc.getServiceDescriptor();
     List<MethodDescriptor<byte[], byte[]>> methods = generated.getMethods().stream()
         .map(m -> ByteMarshaller.bytes(m, m.getType())).toList();

@@ -27,6 +27,9 @@ import java.util.Set;
  * per-stream lock, as {@link ServerCall} is not thread-safe.
  */
 final class StreamHandler implements ServerCallHandler<byte[], byte[]> {
+  private static final Metadata.Key<String> AUTHORIZATION =
+      Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
+
   private static final int REQUEST_ID_FIELD = 1;
 
   private final MethodDescriptor<byte[], byte[]> workerUnaryMethod;
@@ -41,6 +44,7 @@ final class StreamHandler implements ServerCallHandler<byte[], byte[]> {
 
   @Override
   public ServerCall.Listener<byte[]> startCall(ServerCall<byte[], byte[]> call, Metadata headers) {
+    headers.discardAll(AUTHORIZATION); // the caller's credentials are for the balancer, never for a worker
     Deadline deadline = Context.current().getDeadline();
     call.sendHeaders(new Metadata());
     call.request(window);

@@ -13,6 +13,9 @@ import io.grpc.Status;
  * status and trailers back unchanged.
  */
 final class UnaryHandler implements ServerCallHandler<byte[], byte[]> {
+  private static final Metadata.Key<String> AUTHORIZATION =
+      Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
+
   private final MethodDescriptor<byte[], byte[]> workerMethod;
   private final Forwarder forwarder;
 
@@ -23,6 +26,7 @@ final class UnaryHandler implements ServerCallHandler<byte[], byte[]> {
 
   @Override
   public ServerCall.Listener<byte[]> startCall(ServerCall<byte[], byte[]> call, Metadata headers) {
+    headers.discardAll(AUTHORIZATION); // the caller's credentials are for the balancer, never for a worker
     Deadline deadline = Context.current().getDeadline();
     call.request(2); // a second message would be a client error, caught below
     return new ServerCall.Listener<>() {

@@ -10,8 +10,10 @@ import imagerec.v1.RecognizeRequest;
 import imagerec.v1.RecognizeResponse;
 import imagerec.v1.RecognizerGrpc;
 import io.grpc.Channel;
+import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.grpc.stub.MetadataUtils;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -36,7 +38,8 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code POST /v1/recognize}: the image as the raw body, with {@code model}, {@code top_k} and
  *       {@code request_id} as query parameters.
  * </ul>
- * Both accept {@code timeout_ms} (a query parameter) and answer with the {@code RecognizeResponse}
+ * Both accept {@code timeout_ms} (a query parameter) and an {@code Authorization: Bearer} header
+ * (needed when the balancer has a token), and answer with the {@code RecognizeResponse}
  * as JSON (proto field names). Every request becomes one {@code Recognize} call on the balancer's
  * own service, so it is routed, retried, limited, measured and traced like any gRPC call; errors
  * come back as {@code {"error": {"code": 400, "status": "INVALID_ARGUMENT", "message": ...}}}
@@ -49,6 +52,8 @@ public final class HttpGateway implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(HttpGateway.class);
   private static final Gson GSON = new Gson();
   private static final JsonFormat.Printer JSON = JsonFormat.printer().preservingProtoFieldNames();
+  private static final Metadata.Key<String> AUTHORIZATION =
+      Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
 
   private final HttpServer server;
   private final ThreadPoolExecutor threads;
@@ -166,12 +171,21 @@ public final class HttpGateway implements AutoCloseable {
         return;
       }
       RecognizeResponse response;
+      RecognizerGrpc.RecognizerBlockingStub call = stub.withDeadlineAfter(timeoutMs, TimeUnit.MILLISECONDS);
+      String authorization = exchange.getRequestHeaders().getFirst("Authorization");
+      if (authorization != null) { // checked by the Recognizer service like a gRPC caller's
+        Metadata headers = new Metadata();
+        headers.put(AUTHORIZATION, authorization);
+        call = call.withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers));
+      }
       try {
-        response = stub.withDeadlineAfter(timeoutMs, TimeUnit.MILLISECONDS).recognize(request.build());
+        response = call.recognize(request.build());
       } catch (StatusRuntimeException e) {
         Status status = e.getStatus();
         if (status.getCode() == Status.Code.RESOURCE_EXHAUSTED) {
           exchange.getResponseHeaders().set("Retry-After", "1");
+        } else if (status.getCode() == Status.Code.UNAUTHENTICATED) {
+          exchange.getResponseHeaders().set("WWW-Authenticate", "Bearer");
         }
         error(exchange, HttpStatuses.of(status.getCode()), status.getCode().name(),
             status.getDescription() == null ? status.getCode().name() : status.getDescription());

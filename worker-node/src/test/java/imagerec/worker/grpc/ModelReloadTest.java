@@ -59,7 +59,7 @@ class ModelReloadTest {
     String name = InProcessServerBuilder.generateName();
     WorkerConfig config = new WorkerConfig("localhost", 0, null, "reload-worker", repo, null,
         new BatchingConfig(1, 4, Duration.ZERO, 16), 1, 1, 16, 1 << 20, 1 << 20, Duration.ofSeconds(2),
-        Duration.ofMillis(100), null, null, 1, MetricsConfig.OFF, false);
+        Duration.ofMillis(100), null, null, 1, MetricsConfig.OFF, false, imagerec.security.TlsConfig.OFF, null, true);
     System.setProperty("ai.djl.offline", "true");
     try (WorkerServer worker = WorkerServer.start(config, InProcessServerBuilder.forName(name))) {
       ManagedChannel channel = InProcessChannelBuilder.forName(name).build();
