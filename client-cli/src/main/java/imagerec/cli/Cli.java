@@ -36,9 +36,14 @@ final class Cli {
     Throwable cause = status.getCause();
     if (status.getCode() == Status.Code.UNAVAILABLE
         && (cause != null && String.valueOf(cause.getMessage()).contains("Connection refused")
-            || description.contains("Connection refused") || description.startsWith("io exception"))) {
+            || description.contains("Connection refused"))) {
       return "cannot reach " + target + ": nothing is listening there (is the balancer running? "
           + "use --target or IMAGEREC_TARGET)";
+    }
+    if (status.getCode() == Status.Code.UNAVAILABLE
+        && (description.startsWith("io exception") || description.startsWith("Network closed"))) {
+      return "cannot talk to " + target + ": it closed the connection (if it serves TLS, add --tls or "
+          + "--ca-cert; if it requires a client certificate, --cert and --key)";
     }
     if (status.getCode() == Status.Code.UNAVAILABLE && cause != null
         && cause.getClass().getSimpleName().contains("UnknownHost")) {
