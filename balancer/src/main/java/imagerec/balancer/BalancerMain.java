@@ -4,6 +4,7 @@ import imagerec.balancer.http.HttpConfig;
 import imagerec.balancer.routing.Picker;
 import imagerec.observability.Logging;
 import imagerec.observability.MetricsConfig;
+import imagerec.security.ServerTlsOptions;
 import imagerec.security.TlsConfig;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -14,6 +15,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -61,7 +63,7 @@ public final class BalancerMain implements Callable<Integer> {
   String policy;
 
   @Option(names = "--retry-budget", defaultValue = "${env:IMAGEREC_RETRY_BUDGET:-0.2}",
-      description = "retries allowed per call on average, 0.2 = at most 20% extra load (default: ${DEFAULT-VALUE})")
+      description = "retries allowed per call on average, 0.2 = at most 20%% extra load (default: ${DEFAULT-VALUE})")
   double retryBudget;
 
   @Option(names = "--max-in-flight", defaultValue = "${env:IMAGEREC_MAX_IN_FLIGHT:-10000}",
@@ -131,17 +133,8 @@ public final class BalancerMain implements Callable<Integer> {
       arity = "0..1", description = "log one line per forwarded call or stream item (default: ${DEFAULT-VALUE})")
   boolean accessLog;
 
-  @Option(names = "--tls-cert", defaultValue = "${env:IMAGEREC_TLS_CERT}", paramLabel = "PEM",
-      description = "serve TLS with this certificate chain (with --tls-key); read again every minute")
-  Path tlsCert;
-
-  @Option(names = "--tls-key", defaultValue = "${env:IMAGEREC_TLS_KEY}", paramLabel = "PEM",
-      description = "the private key of --tls-cert (PKCS#8 PEM)")
-  Path tlsKey;
-
-  @Option(names = "--tls-client-ca", defaultValue = "${env:IMAGEREC_TLS_CLIENT_CA}", paramLabel = "PEM",
-      description = "mutual TLS: only clients with a certificate signed by this CA may connect")
-  Path tlsClientCa;
+  @Mixin
+  ServerTlsOptions tlsOptions = new ServerTlsOptions();
 
   @Option(names = "--token", defaultValue = "${env:IMAGEREC_TOKEN}", paramLabel = "TOKEN",
       description = "Recognizer calls and HTTP uploads must carry 'authorization: Bearer TOKEN'")
@@ -211,15 +204,9 @@ public final class BalancerMain implements Callable<Integer> {
     if (httpTimeoutMs < 1 || httpThreads < 1) {
       throw new CommandLine.ParameterException(cmd, "--http-timeout-ms and --http-threads must be at least 1");
     }
-    TlsConfig serverTls = new TlsConfig(tlsCert, tlsKey, tlsClientCa);
+    TlsConfig serverTls = tlsOptions.config(cmd);
     TlsConfig workerSide = new TlsConfig(workerCert, workerKey, workerCa);
-    String badTls = serverTls.problem("--tls-cert", "--tls-key", "--tls-client-ca");
-    if (badTls == null) {
-      badTls = workerSide.problem("--worker-cert", "--worker-key", "--worker-ca");
-    }
-    if (badTls == null && tlsClientCa != null && tlsCert == null) {
-      badTls = "--tls-client-ca needs --tls-cert and --tls-key";
-    }
+    String badTls = workerSide.problem("--worker-cert", "--worker-key", "--worker-ca");
     if (badTls != null) {
       throw new CommandLine.ParameterException(cmd, badTls);
     }

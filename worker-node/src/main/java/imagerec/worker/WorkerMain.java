@@ -2,6 +2,7 @@ package imagerec.worker;
 
 import imagerec.observability.Logging;
 import imagerec.observability.MetricsConfig;
+import imagerec.security.ServerTlsOptions;
 import imagerec.security.TlsConfig;
 import imagerec.worker.inference.BatchingConfig;
 import imagerec.worker.model.ModelLoadException;
@@ -14,6 +15,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -119,17 +121,8 @@ public final class WorkerMain implements Callable<Integer> {
       arity = "0..1", description = "log one line per image answered (default: ${DEFAULT-VALUE})")
   boolean accessLog;
 
-  @Option(names = "--tls-cert", defaultValue = "${env:IMAGEREC_TLS_CERT}", paramLabel = "PEM",
-      description = "serve TLS with this certificate chain (with --tls-key); read again every minute")
-  Path tlsCert;
-
-  @Option(names = "--tls-key", defaultValue = "${env:IMAGEREC_TLS_KEY}", paramLabel = "PEM",
-      description = "the private key of --tls-cert (PKCS#8 PEM)")
-  Path tlsKey;
-
-  @Option(names = "--tls-client-ca", defaultValue = "${env:IMAGEREC_TLS_CLIENT_CA}", paramLabel = "PEM",
-      description = "mutual TLS: only clients with a certificate signed by this CA may connect")
-  Path tlsClientCa;
+  @Mixin
+  ServerTlsOptions tlsOptions = new ServerTlsOptions();
 
   @Option(names = "--token", defaultValue = "${env:IMAGEREC_TOKEN}", paramLabel = "TOKEN",
       description = "Recognizer calls must carry 'authorization: Bearer TOKEN' (health and reflection stay open)")
@@ -149,14 +142,7 @@ public final class WorkerMain implements Callable<Integer> {
     if (badLogFormat != null) {
       throw new CommandLine.ParameterException(new CommandLine(this), badLogFormat);
     }
-    TlsConfig tls = new TlsConfig(tlsCert, tlsKey, tlsClientCa);
-    String badTls = tls.problem("--tls-cert", "--tls-key", "--tls-client-ca");
-    if (badTls == null && tlsClientCa != null && tlsCert == null) {
-      badTls = "--tls-client-ca needs --tls-cert and --tls-key";
-    }
-    if (badTls != null) {
-      throw new CommandLine.ParameterException(new CommandLine(this), badTls);
-    }
+    TlsConfig tls = tlsOptions.config(new CommandLine(this));
     if (metricsPort < -1 || metricsPort > 65535) {
       throw new CommandLine.ParameterException(new CommandLine(this), "--metrics-port must be -1 (off) or 0..65535");
     }
