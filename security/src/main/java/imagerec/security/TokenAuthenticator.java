@@ -17,7 +17,8 @@ import java.security.NoSuchAlgorithmException;
  * stay open for probes and tools.
  */
 public final class TokenAuthenticator implements ServerInterceptor {
-  static final Metadata.Key<String> AUTHORIZATION =
+  /** The header a bearer token travels in. */
+  public static final Metadata.Key<String> AUTHORIZATION =
       Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
   private static final String BEARER = "Bearer ";
 

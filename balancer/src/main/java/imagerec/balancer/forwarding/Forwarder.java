@@ -56,11 +56,6 @@ final class Forwarder {
     return true;
   }
 
-  /** Calls in flight now. */
-  int inFlight() {
-    return inFlight.get();
-  }
-
   /** Gives back a place taken by {@link #tryAdmit()}. */
   void release() {
     inFlight.decrementAndGet();

@@ -3,6 +3,7 @@ package imagerec.balancer.forwarding;
 import com.google.protobuf.CodedInputStream;
 import com.google.protobuf.WireFormat;
 import imagerec.v1.RecognizeResponse;
+import imagerec.security.TokenAuthenticator;
 import io.grpc.Context;
 import io.grpc.Deadline;
 import io.grpc.Metadata;
@@ -27,8 +28,6 @@ import java.util.Set;
  * per-stream lock, as {@link ServerCall} is not thread-safe.
  */
 final class StreamHandler implements ServerCallHandler<byte[], byte[]> {
-  private static final Metadata.Key<String> AUTHORIZATION =
-      Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
 
   private static final int REQUEST_ID_FIELD = 1;
 
@@ -44,7 +43,7 @@ final class StreamHandler implements ServerCallHandler<byte[], byte[]> {
 
   @Override
   public ServerCall.Listener<byte[]> startCall(ServerCall<byte[], byte[]> call, Metadata headers) {
-    headers.discardAll(AUTHORIZATION); // the caller's credentials are for the balancer, never for a worker
+    headers.discardAll(TokenAuthenticator.AUTHORIZATION); // the caller's credentials are for the balancer, never for a worker
     Deadline deadline = Context.current().getDeadline();
     call.sendHeaders(new Metadata());
     call.request(window);

@@ -1,5 +1,6 @@
 package imagerec.balancer.forwarding;
 
+import imagerec.security.TokenAuthenticator;
 import io.grpc.Context;
 import io.grpc.Deadline;
 import io.grpc.Metadata;
@@ -13,8 +14,6 @@ import io.grpc.Status;
  * status and trailers back unchanged.
  */
 final class UnaryHandler implements ServerCallHandler<byte[], byte[]> {
-  private static final Metadata.Key<String> AUTHORIZATION =
-      Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
 
   private final MethodDescriptor<byte[], byte[]> workerMethod;
   private final Forwarder forwarder;
@@ -26,7 +25,7 @@ final class UnaryHandler implements ServerCallHandler<byte[], byte[]> {
 
   @Override
   public ServerCall.Listener<byte[]> startCall(ServerCall<byte[], byte[]> call, Metadata headers) {
-    headers.discardAll(AUTHORIZATION); // the caller's credentials are for the balancer, never for a worker
+    headers.discardAll(TokenAuthenticator.AUTHORIZATION); // the caller's credentials are for the balancer, never for a worker
     Deadline deadline = Context.current().getDeadline();
     call.request(2); // a second message would be a client error, caught below
     return new ServerCall.Listener<>() {

@@ -6,6 +6,7 @@ import com.google.protobuf.UnsafeByteOperations;
 import com.google.protobuf.util.JsonFormat;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import imagerec.security.TokenAuthenticator;
 import imagerec.v1.RecognizeRequest;
 import imagerec.v1.RecognizeResponse;
 import imagerec.v1.RecognizerGrpc;
@@ -52,8 +53,6 @@ public final class HttpGateway implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(HttpGateway.class);
   private static final Gson GSON = new Gson();
   private static final JsonFormat.Printer JSON = JsonFormat.printer().preservingProtoFieldNames();
-  private static final Metadata.Key<String> AUTHORIZATION =
-      Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
 
   private final HttpServer server;
   private final ThreadPoolExecutor threads;
@@ -175,7 +174,7 @@ public final class HttpGateway implements AutoCloseable {
       String authorization = exchange.getRequestHeaders().getFirst("Authorization");
       if (authorization != null) { // checked by the Recognizer service like a gRPC caller's
         Metadata headers = new Metadata();
-        headers.put(AUTHORIZATION, authorization);
+        headers.put(TokenAuthenticator.AUTHORIZATION, authorization);
         call = call.withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers));
       }
       try {
