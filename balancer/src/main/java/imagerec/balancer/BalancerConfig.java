@@ -1,8 +1,10 @@
 package imagerec.balancer;
 
+import imagerec.balancer.admin.AdminConfig;
 import imagerec.balancer.http.HttpConfig;
 import imagerec.balancer.routing.Picker;
 import imagerec.observability.MetricsConfig;
+import imagerec.security.ConnectionLimits;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -20,22 +22,26 @@ import java.util.List;
  * @param maxAttempts attempts per call, each on another worker (1 = no retry)
  * @param retryBudgetRatio retries allowed per call on average (0.2 = at most 20% extra load)
  * @param maxInFlight calls the balancer forwards at once; past it, RESOURCE_EXHAUSTED
+ * @param maxBytesInFlight request bytes the balancer holds at once (gRPC calls and HTTP uploads
+ *     together); past it, RESOURCE_EXHAUSTED
  * @param ejectAfterFailures consecutive failures that eject a worker
  * @param baseEjection the first ejection's length; each further one doubles, up to {@code maxEjection}
  * @param maxEjection the longest ejection
  * @param maxEjectedShare the largest share of workers ejected at once
  * @param streamWindow items of one client stream at the workers at once
- * @param maxMessageBytes largest message accepted or forwarded
+ * @param limits message size, streams per connection, idle and keepalive of client connections
  * @param shutdownGrace how long in-flight calls may take to finish at shutdown
  * @param metrics where Prometheus metrics are served
  * @param accessLog whether every forwarded call is logged
  * @param http the HTTP upload endpoint ({@link HttpConfig#OFF} for none)
  * @param security TLS and tokens, toward clients and toward workers
  * @param reflection whether server reflection is served
+ * @param admin where the admin services are served
  */
 public record BalancerConfig(String host, int port, Path portFile, List<String> workers, List<String> discover,
                              Duration discoveryInterval, Picker.Policy policy, int maxAttempts,
-                             double retryBudgetRatio, int maxInFlight, int ejectAfterFailures, Duration baseEjection,
-                             Duration maxEjection, double maxEjectedShare, int streamWindow, int maxMessageBytes,
+                             double retryBudgetRatio, int maxInFlight, long maxBytesInFlight, int ejectAfterFailures, Duration baseEjection,
+                             Duration maxEjection, double maxEjectedShare, int streamWindow, ConnectionLimits limits,
                              Duration shutdownGrace, MetricsConfig metrics, boolean accessLog, HttpConfig http,
-                             SecurityConfig security, boolean reflection) {}
+                             SecurityConfig security, boolean reflection,
+                             AdminConfig admin) {}

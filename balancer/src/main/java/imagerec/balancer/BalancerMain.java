@@ -4,6 +4,9 @@ import imagerec.balancer.http.HttpConfig;
 import imagerec.balancer.routing.Picker;
 import imagerec.observability.Logging;
 import imagerec.observability.MetricsConfig;
+import imagerec.balancer.admin.AdminConfig;
+import imagerec.security.ConnectionLimitOptions;
+import imagerec.security.ConnectionLimits;
 import imagerec.security.ServerTlsOptions;
 import imagerec.security.TlsConfig;
 import java.nio.file.Path;
@@ -54,6 +57,19 @@ public final class BalancerMain implements Callable<Integer> {
   @Option(names = "--port-file", description = "write the bound port to this file once listening")
   Path portFile;
 
+  @Option(names = "--admin-port", defaultValue = "${env:IMAGEREC_ADMIN_PORT:-50052}",
+      description = "port of BalancerAdmin and WorkerRegistration (with health and reflection); 0 picks a free one, "
+          + "-1 serves them on --port (default: ${DEFAULT-VALUE})")
+  int adminPort;
+
+  @Option(names = "--admin-host", defaultValue = "${env:IMAGEREC_ADMIN_HOST:-127.0.0.1}",
+      description = "address the admin port binds; workers that register from other hosts need it reachable "
+          + "(then set --admin-token, and TLS) (default: ${DEFAULT-VALUE})")
+  String adminHost;
+
+  @Option(names = "--admin-port-file", description = "write the bound admin port to this file")
+  Path adminPortFile;
+
   @Option(names = "--max-attempts", defaultValue = "${env:IMAGEREC_MAX_ATTEMPTS:-3}",
       description = "attempts per call on UNAVAILABLE, each on another worker (default: ${DEFAULT-VALUE})")
   int maxAttempts;
@@ -69,6 +85,11 @@ public final class BalancerMain implements Callable<Integer> {
   @Option(names = "--max-in-flight", defaultValue = "${env:IMAGEREC_MAX_IN_FLIGHT:-10000}",
       description = "calls forwarded at once; past it, RESOURCE_EXHAUSTED (default: ${DEFAULT-VALUE})")
   int maxInFlight;
+
+  @Option(names = "--max-bytes-in-flight", defaultValue = "${env:IMAGEREC_MAX_BYTES_IN_FLIGHT:-0}",
+      description = "request bytes held at once, gRPC calls and HTTP uploads together; past it, RESOURCE_EXHAUSTED "
+          + "(default: half the heap)")
+  long maxBytesInFlight;
 
   @Option(names = "--eject-after-failures", defaultValue = "${env:IMAGEREC_EJECT_AFTER_FAILURES:-5}",
       description = "consecutive failures (UNAVAILABLE, INTERNAL, DEADLINE_EXCEEDED, ...) that eject a worker (default: ${DEFAULT-VALUE})")
@@ -89,10 +110,6 @@ public final class BalancerMain implements Callable<Integer> {
   @Option(names = "--stream-window", defaultValue = "${env:IMAGEREC_STREAM_WINDOW:-64}",
       description = "items of one client stream at the workers at once (default: ${DEFAULT-VALUE})")
   int streamWindow;
-
-  @Option(names = "--max-message-bytes", defaultValue = "${env:IMAGEREC_MAX_MESSAGE_BYTES:-16777216}",
-      description = "largest message accepted (default: ${DEFAULT-VALUE})")
-  int maxMessageBytes;
 
   @Option(names = "--shutdown-grace-ms", defaultValue = "${env:IMAGEREC_SHUTDOWN_GRACE_MS:-10000}",
       description = "time in-flight calls get to finish at shutdown (default: ${DEFAULT-VALUE})")
@@ -135,6 +152,9 @@ public final class BalancerMain implements Callable<Integer> {
 
   @Mixin
   ServerTlsOptions tlsOptions = new ServerTlsOptions();
+
+  @Mixin
+  ConnectionLimitOptions limitOptions = new ConnectionLimitOptions();
 
   @Option(names = "--token", defaultValue = "${env:IMAGEREC_TOKEN}", paramLabel = "TOKEN",
       description = "Recognizer calls and HTTP uploads must carry 'authorization: Bearer TOKEN'")
@@ -198,8 +218,21 @@ public final class BalancerMain implements Callable<Integer> {
     if (badLogFormat != null) {
       throw new CommandLine.ParameterException(cmd, badLogFormat);
     }
-    if (metricsPort < -1 || metricsPort > 65535 || httpPort < -1 || httpPort > 65535) {
-      throw new CommandLine.ParameterException(cmd, "--metrics-port and --http-port must be -1 (off) or 0..65535");
+    if (metricsPort < -1 || metricsPort > 65535 || httpPort < -1 || httpPort > 65535 || adminPort < -1
+        || adminPort > 65535) {
+      throw new CommandLine.ParameterException(cmd,
+          "--metrics-port, --http-port and --admin-port must be -1 (off, or shared for --admin-port) or 0..65535");
+    }
+    ConnectionLimits limits = limitOptions.limits(cmd);
+    long heap = Runtime.getRuntime().maxMemory();
+    long bytesInFlight = maxBytesInFlight > 0 ? maxBytesInFlight : heap / 2;
+    if (bytesInFlight < limits.maxMessageBytes()) {
+      throw new CommandLine.ParameterException(cmd, "--max-bytes-in-flight (" + bytesInFlight
+          + ") must hold at least one message of --max-message-bytes (" + limits.maxMessageBytes() + ")");
+    }
+    if (maxBytesInFlight > heap * 3 / 4) {
+      log.warn("--max-bytes-in-flight {} is more than three quarters of the heap ({} bytes): an overload may "
+          + "run the balancer out of memory instead of being refused", maxBytesInFlight, heap);
     }
     if (httpTimeoutMs < 1 || httpThreads < 1) {
       throw new CommandLine.ParameterException(cmd, "--http-timeout-ms and --http-threads must be at least 1");
@@ -222,11 +255,11 @@ public final class BalancerMain implements Callable<Integer> {
     }
     BalancerConfig config = new BalancerConfig(host, port, portFile, addresses, names,
         Duration.ofMillis(Math.max(100, discoveryIntervalMs)), picking, maxAttempts, retryBudget, maxInFlight,
-        ejectAfterFailures, Duration.ofMillis(ejectionMs), Duration.ofMillis(maxEjectionMs), maxEjectedPercent / 100.0,
-        streamWindow, maxMessageBytes, Duration.ofMillis(shutdownGraceMs),
+        bytesInFlight, ejectAfterFailures, Duration.ofMillis(ejectionMs), Duration.ofMillis(maxEjectionMs),
+        maxEjectedPercent / 100.0, streamWindow, limits, Duration.ofMillis(shutdownGraceMs),
         new MetricsConfig(metricsHost, metricsPort, metricsPortFile), accessLog,
         new HttpConfig(httpHost, httpPort, Duration.ofMillis(httpTimeoutMs), httpThreads, httpPortFile),
-        security, reflection);
+        security, reflection, new AdminConfig(adminHost, adminPort, adminPortFile));
     if (!names.isEmpty()) {
       // the JVM caches DNS answers for 30 s by default; keep them no longer than one discovery round,
       // so a scaled-up service's new addresses are seen at the next round

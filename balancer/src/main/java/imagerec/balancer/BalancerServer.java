@@ -4,6 +4,7 @@ import imagerec.balancer.admin.AdminService;
 import imagerec.balancer.discovery.DnsDiscovery;
 import imagerec.balancer.discovery.Membership;
 import imagerec.balancer.discovery.RegistrationService;
+import imagerec.balancer.forwarding.Admission;
 import imagerec.balancer.forwarding.ForwardingService;
 import imagerec.balancer.health.HealthWatcher;
 import imagerec.balancer.http.HttpGateway;
@@ -17,6 +18,8 @@ import imagerec.observability.MetricsEndpoint;
 import imagerec.observability.ProcessMetrics;
 import imagerec.observability.Tracing;
 import imagerec.security.BearerToken;
+import imagerec.security.ConnectionLimits;
+import io.grpc.ServerCredentials;
 import imagerec.security.Tls;
 import imagerec.security.TokenAuthenticator;
 import io.grpc.ChannelCredentials;
@@ -50,7 +53,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The balancer process: serves {@code imagerec.v1.Recognizer} by forwarding to workers, plus
- * health and reflection. Health of {@code imagerec.v1.Recognizer} is SERVING while at least one
+ * health and reflection; {@code BalancerAdmin} and {@code WorkerRegistration} on an admin port of
+ * their own (loopback by default), or on the public port when configured so. Health of
+ * {@code imagerec.v1.Recognizer} is SERVING while at least one
  * worker is; the overall ({@code ""}) status is SERVING while the process is up.
  *
  * <p>Owns the worker channels, the health watcher and its scheduler, and closes them in
@@ -70,12 +75,13 @@ public final class BalancerServer implements AutoCloseable, Membership {
   private final Tracing tracing;
   private final MetricsEndpoint metricsEndpoint;
   private final Server server;
+  private final Server adminServer; // null when the admin services are on the public port
   private final Server httpServer;
   private final ManagedChannel httpChannel;
   private final HttpGateway http;
   private Tls tls; // set by start(config); reloads the certificate files
 
-  private BalancerServer(BalancerConfig config, ServerBuilder<?> builder,
+  private BalancerServer(BalancerConfig config, ServerBuilder<?> builder, ServerBuilder<?> adminBuilder,
                          Function<String, ManagedChannel> channels, Tracing tracing) throws IOException {
     this.config = config;
     this.tracing = tracing;
@@ -98,9 +104,10 @@ public final class BalancerServer implements AutoCloseable, Membership {
     for (String address : config.workers()) {
       add(address, "static");
     }
+    Admission admission = new Admission(config.maxInFlight(), config.maxBytesInFlight(), metrics::rejected);
     ServerServiceDefinition recognizer = ForwardingService.create(registry,
         new Picker(() -> ThreadLocalRandom.current().nextLong(), config.policy()), outliers, config.maxAttempts(),
-        config.retryBudgetRatio(), config.maxInFlight(), config.streamWindow(), metrics, tracing, new AccessLog(),
+        config.retryBudgetRatio(), admission, config.streamWindow(), metrics, tracing, new AccessLog(),
         config.security().workerToken() == null ? null : new BearerToken(config.security().workerToken()));
     SecurityConfig security = config.security();
     if (security.token() != null) {
@@ -116,33 +123,45 @@ public final class BalancerServer implements AutoCloseable, Membership {
     if (config.reflection()) {
       builder.addService(ProtoReflectionServiceV1.newInstance());
     }
-    this.server = withObservability(builder)
+    builder.maxInboundMessageSize(config.limits().maxMessageBytes());
+    withObservability(builder)
         // forwarding never blocks: callbacks run on the transport's threads, as in any proxy
         .directExecutor()
         .addService(recognizer)
-        .addService(admin)
-        .addService(registration)
-        .addService(health.getHealthService())
-        .build()
-        .start();
+        .addService(health.getHealthService());
+    if (adminBuilder == null) {
+      builder.addService(admin).addService(registration);
+      this.adminServer = null;
+    } else {
+      if (config.reflection()) {
+        adminBuilder.addService(ProtoReflectionServiceV1.newInstance());
+      }
+      this.adminServer = withObservability(adminBuilder).addService(admin).addService(registration)
+          .addService(health.getHealthService()).build().start();
+    }
+    this.server = builder.build().start();
     if (config.http().enabled()) {
       // the HTTP endpoint calls the same service in process: routed, limited and measured alike
       String name = "balancer-http-" + System.identityHashCode(this);
       this.httpServer = withObservability(InProcessServerBuilder.forName(name)).directExecutor()
           .addService(recognizer).build().start();
       this.httpChannel = InProcessChannelBuilder.forName(name).directExecutor().build();
-      this.http = HttpGateway.start(config.http(), httpChannel, config.maxMessageBytes());
+      this.http = HttpGateway.start(config.http(), httpChannel, config.limits().maxMessageBytes(), admission);
     } else {
       this.httpServer = null;
       this.httpChannel = null;
       this.http = null;
     }
-    log.info("balancer listening on port {}, forwarding to {}{}", server.getPort(), config.workers(),
+    log.info("balancer listening on port {}, admin services on {}, forwarding to {}{}", server.getPort(),
+        adminServer == null ? "the same port" : config.admin().host() + ":" + adminServer.getPort(), config.workers(),
         config.discover().isEmpty() ? "" : " and the addresses of " + config.discover());
     if (!config.discover().isEmpty()) {
       new DnsDiscovery(config.discover(), DnsDiscovery.SYSTEM, this).start(scheduler, config.discoveryInterval());
     }
     this.metricsEndpoint = MetricsEndpoint.start(processMetrics, config.metrics());
+    if (adminServer != null && config.admin().portFile() != null) {
+      Files.writeString(config.admin().portFile(), Integer.toString(adminServer.getPort()), StandardCharsets.UTF_8);
+    }
     if (config.portFile() != null) {
       Files.writeString(config.portFile(), Integer.toString(server.getPort()), StandardCharsets.UTF_8);
     }
@@ -160,22 +179,35 @@ public final class BalancerServer implements AutoCloseable, Membership {
   public static BalancerServer start(BalancerConfig config) throws IOException {
     Tls tls = new Tls(Duration.ofMinutes(1));
     NettyServerBuilder builder;
+    NettyServerBuilder adminBuilder = null;
     ChannelCredentials toWorkers;
     try {
-      builder = NettyServerBuilder.forAddress(new InetSocketAddress(config.host(), config.port()),
-          tls.server(config.security().server()));
+      ServerCredentials credentials = tls.server(config.security().server());
+      builder = NettyServerBuilder.forAddress(new InetSocketAddress(config.host(), config.port()), credentials);
+      if (config.admin().ownPort()) {
+        adminBuilder = NettyServerBuilder.forAddress(
+            new InetSocketAddress(config.admin().host(), config.admin().port()), credentials);
+        config.limits().applyTo(adminBuilder);
+      }
       toWorkers = tls.channel(config.security().workerTls(), config.security().worker());
     } catch (GeneralSecurityException e) {
       tls.close();
       throw new IOException("cannot use the TLS files: " + e.getMessage(), e);
     }
-    builder.maxInboundMessageSize(config.maxMessageBytes());
-    BalancerServer balancer = start(config, builder, address -> NettyChannelBuilder.forTarget(address, toWorkers)
-        .directExecutor()
-        .maxInboundMessageSize(config.maxMessageBytes())
-        .build());
-    balancer.tls = tls;
-    return balancer;
+    config.limits().applyTo(builder);
+    try {
+      BalancerServer balancer = new BalancerServer(config, builder, adminBuilder,
+          address -> ConnectionLimits.keepAlive(NettyChannelBuilder.forTarget(address, toWorkers))
+              .directExecutor()
+              .maxInboundMessageSize(config.limits().maxMessageBytes())
+              .build(),
+          Tracing.fromEnvironment("imagerec-balancer"));
+      balancer.tls = tls;
+      return balancer;
+    } catch (IOException | RuntimeException e) {
+      tls.close();
+      throw e;
+    }
   }
 
   /** As {@link #start(BalancerConfig)} with given transports (tests use in-process ones). */
@@ -187,7 +219,7 @@ public final class BalancerServer implements AutoCloseable, Membership {
   /** As above with given tracing, which the balancer then owns (tests pass an in-memory exporter). */
   public static BalancerServer start(BalancerConfig config, ServerBuilder<?> builder,
                                      Function<String, ManagedChannel> channels, Tracing tracing) throws IOException {
-    return new BalancerServer(config, builder, channels, tracing);
+    return new BalancerServer(config, builder, null, channels, tracing);
   }
 
   /** {@inheritDoc} Opens a channel to the worker and starts watching its health. */
@@ -217,6 +249,11 @@ public final class BalancerServer implements AutoCloseable, Membership {
     return server.getPort();
   }
 
+  /** The bound admin port; the public one when the admin services share it. */
+  public int adminPort() {
+    return adminServer == null ? server.getPort() : adminServer.getPort();
+  }
+
   /** The bound HTTP upload port, or -1 when it is not served. */
   public int httpPort() {
     return http == null ? -1 : http.port();
@@ -243,6 +280,9 @@ public final class BalancerServer implements AutoCloseable, Membership {
       http.close();
       httpChannel.shutdownNow();
       httpServer.shutdownNow();
+    }
+    if (adminServer != null) {
+      adminServer.shutdownNow(); // registration streams end; workers re-register with the next balancer
     }
     server.shutdown();
     try {

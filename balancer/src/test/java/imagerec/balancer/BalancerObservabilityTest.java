@@ -71,9 +71,11 @@ class BalancerObservabilityTest {
         .build();
     balancer = BalancerServer.start(
         new BalancerConfig("localhost", 0, null, names, List.of(), Duration.ofSeconds(5),
-            Picker.Policy.LEAST_OUTSTANDING, 3, 1.0, 100, 3, Duration.ofSeconds(30), Duration.ofMinutes(5), 0.5, 16,
-            MAX_BODY, Duration.ofSeconds(1), new MetricsConfig("127.0.0.1", 0, null), true,
-            new HttpConfig("127.0.0.1", 0, Duration.ofSeconds(5), 4, null), SecurityConfig.NONE, true),
+            Picker.Policy.LEAST_OUTSTANDING, 3, 1.0, 100, 1L << 30, 3, Duration.ofSeconds(30), Duration.ofMinutes(5),
+            0.5, 16, new imagerec.security.ConnectionLimits(MAX_BODY, 100, Duration.ZERO, Duration.ofMinutes(1)),
+            Duration.ofSeconds(1), new MetricsConfig("127.0.0.1", 0, null), true,
+            new HttpConfig("127.0.0.1", 0, Duration.ofSeconds(5), 4, null), SecurityConfig.NONE, true,
+            imagerec.balancer.admin.AdminConfig.SHARED),
         InProcessServerBuilder.forName(prefix + "-balancer"),
         address -> InProcessChannelBuilder.forName(address).build(),
         new Tracing(sdk, true));

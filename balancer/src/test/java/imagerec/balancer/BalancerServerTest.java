@@ -44,6 +44,8 @@ import org.junit.jupiter.api.Test;
 /** The balancer with in-process fake workers: routing, health, retries, deadlines, streams. */
 class BalancerServerTest {
   private static final int MAX_IN_FLIGHT = 20; // above the stream window (16)
+  private static final imagerec.security.ConnectionLimits LIMITS =
+      new imagerec.security.ConnectionLimits(4 << 20, 100, Duration.ZERO, Duration.ofMinutes(1));
   private final List<FakeWorker> workers = new ArrayList<>();
   private BalancerServer balancer;
   private ManagedChannel channel;
@@ -60,9 +62,10 @@ class BalancerServerTest {
     String balancerName = prefix + "-balancer";
     balancer = BalancerServer.start(
         new BalancerConfig("localhost", 0, null, names, List.of(), Duration.ofSeconds(5),
-            imagerec.balancer.routing.Picker.Policy.LEAST_OUTSTANDING, 3, 0.2, MAX_IN_FLIGHT, 3, Duration.ofSeconds(30),
-            Duration.ofMinutes(5), 0.5, 16, 4 << 20, Duration.ofSeconds(1), imagerec.observability.MetricsConfig.OFF,
-            false, imagerec.balancer.http.HttpConfig.OFF, SecurityConfig.NONE, true),
+            imagerec.balancer.routing.Picker.Policy.LEAST_OUTSTANDING, 3, 0.2, MAX_IN_FLIGHT, 1L << 30, 3,
+            Duration.ofSeconds(30), Duration.ofMinutes(5), 0.5, 16, LIMITS, Duration.ofSeconds(1),
+            imagerec.observability.MetricsConfig.OFF, false, imagerec.balancer.http.HttpConfig.OFF, SecurityConfig.NONE,
+            true, imagerec.balancer.admin.AdminConfig.SHARED),
         InProcessServerBuilder.forName(balancerName),
         address -> InProcessChannelBuilder.forName(address).build());
     channel = InProcessChannelBuilder.forName(balancerName).build();

@@ -23,9 +23,13 @@ import picocli.CommandLine.Spec;
 /** {@code imagerec workers}: the balancer's view of its workers; {@code drain} and {@code undrain}. */
 @Command(name = "workers", mixinStandardHelpOptions = true, sortOptions = false,
     description = "Show the balancer's workers: state, calls in flight, completed, failures.",
-    footer = {"", "Examples:", "  imagerec workers", "  imagerec workers --watch 1s",
+    footer = {"", "These commands talk to the balancer's admin port: --target if given, else",
+        "IMAGEREC_ADMIN_TARGET, else " + WorkersCommand.ADMIN_TARGET + " (the balancer's --admin-port).",
+        "", "Examples:", "  imagerec workers", "  imagerec workers --watch 1s",
         "  imagerec workers drain 10.0.0.7:50061", "", ExitCodes.HELP})
 final class WorkersCommand implements Callable<Integer> {
+  static final String ADMIN_TARGET = "localhost:50052";
+
   @Spec
   CommandSpec spec;
 
@@ -38,6 +42,7 @@ final class WorkersCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    useAdminPort(spec, target);
     PrintWriter out = spec.commandLine().getOut();
     try (Connection connection = target.connect()) {
       BalancerAdminGrpc.BalancerAdminBlockingStub admin = BalancerAdminGrpc.newBlockingStub(connection.channel());
@@ -104,8 +109,17 @@ final class WorkersCommand implements Callable<Integer> {
     return setDraining(spec.subcommands().get("undrain").getCommandSpec(), options, address, false);
   }
 
+  /** Points {@code options} at the admin port unless {@code --target} was given. */
+  private static void useAdminPort(CommandSpec spec, TargetOptions options) {
+    if (!spec.commandLine().getParseResult().hasMatchedOption("--target")) {
+      String env = System.getenv("IMAGEREC_ADMIN_TARGET");
+      options.target = env != null && !env.isBlank() ? env.strip() : ADMIN_TARGET;
+    }
+  }
+
   private static int setDraining(CommandSpec spec, TargetOptions target, String address, boolean drain)
       throws InterruptedException {
+    useAdminPort(spec, target);
     try (Connection connection = target.connect()) {
       BalancerAdminGrpc.BalancerAdminBlockingStub admin = BalancerAdminGrpc.newBlockingStub(connection.channel())
           .withDeadlineAfter(target.callDeadline(Duration.ofSeconds(10)).toMillis(), TimeUnit.MILLISECONDS);

@@ -12,6 +12,7 @@ import imagerec.v1.RecognizeResponse;
 import imagerec.v1.RecognizerGrpc;
 import imagerec.v1.WorkerStatus;
 import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
@@ -47,12 +48,16 @@ class BalancerFailureTest {
   void aWorkerStartedWithRegisterWithJoinsAndLeavesOnSigterm() throws Exception {
     try (ProcessCluster cluster = new ProcessCluster("registration")) {
       ProcessCluster.Node balancer = cluster.startBalancer();
-      ProcessCluster.Node real = cluster.startWorker("registered-1", "--register-with", balancer.address());
+      ProcessCluster.Node real = cluster.startWorker("registered-1", "--register-with", cluster.adminAddress());
       ManagedChannel channel = cluster.channelToBalancer();
+      ManagedChannel admin = ManagedChannelBuilder.forTarget(cluster.adminAddress()).usePlaintext().build();
       try {
-        await(() -> workers(channel).stream().anyMatch(w -> w.getState() == WorkerStatus.State.SERVING),
+        assertEquals(Status.Code.UNIMPLEMENTED, org.junit.jupiter.api.Assertions.assertThrows(
+            StatusRuntimeException.class, () -> workers(channel)).getStatus().getCode(),
+            "the admin services are on the admin port only");
+        await(() -> workers(admin).stream().anyMatch(w -> w.getState() == WorkerStatus.State.SERVING),
             "the registered worker is SERVING at the balancer");
-        WorkerStatus status = workers(channel).stream().filter(w -> w.getState() == WorkerStatus.State.SERVING)
+        WorkerStatus status = workers(admin).stream().filter(w -> w.getState() == WorkerStatus.State.SERVING)
             .findFirst().orElseThrow();
         assertEquals("registered", status.getSource());
         assertEquals(List.of("fashion-mnist"), status.getModelsList());
@@ -65,7 +70,7 @@ class BalancerFailureTest {
         assertEquals(143, ProcessCluster.stop(real), "the JVM's exit status after SIGTERM");
         assertTrue(Files.readString(cluster.logDir().resolve("registered-1.log")).contains("worker registered-1 stopped"),
             "the shutdown hook ran to the end");
-        await(() -> workers(channel).stream().noneMatch(w -> w.getAddress().endsWith(":" + real.port())),
+        await(() -> workers(admin).stream().noneMatch(w -> w.getAddress().endsWith(":" + real.port())),
             "the worker left the balancer when it stopped");
         StatusRuntimeException e = org.junit.jupiter.api.Assertions.assertThrows(StatusRuntimeException.class,
             () -> RecognizerGrpc.newBlockingStub(channel).withDeadlineAfter(5, TimeUnit.SECONDS)
@@ -73,6 +78,7 @@ class BalancerFailureTest {
         assertEquals(Status.Code.UNAVAILABLE, e.getStatus().getCode());
       } finally {
         channel.shutdownNow();
+        admin.shutdownNow();
       }
     }
   }

@@ -49,6 +49,7 @@ final class ProcessCluster implements AutoCloseable {
   /** Starts a balancer with {@code args} (no static workers unless given) without waiting for workers. */
   Node startBalancer(String... args) throws Exception {
     List<String> all = new ArrayList<>(List.of("--host", "127.0.0.1"));
+    all.addAll(adminArgs());
     all.addAll(List.of(args));
     balancer = launch("balancer", "imagerec.balancer.BalancerMain", all.toArray(String[]::new));
     return balancer;
@@ -56,12 +57,17 @@ final class ProcessCluster implements AutoCloseable {
 
   /** Starts one more worker with {@code extraArgs} and waits until it is SERVING. */
   Node startWorker(String name, String... extraArgs) throws Exception {
+    return startWorker(name, InsecureChannelCredentials.create(), extraArgs);
+  }
+
+  /** As {@link #startWorker(String, String...)}, checking its health with {@code credentials}. */
+  Node startWorker(String name, ChannelCredentials credentials, String... extraArgs) throws Exception {
     List<String> all = new ArrayList<>(List.of("--models", ROOT.resolve("models").toString(), "--name", name,
         "--host", "127.0.0.1"));
     all.addAll(List.of(extraArgs));
     Node worker = launch(name, "imagerec.worker.WorkerMain", all.toArray(String[]::new));
     workers.add(worker);
-    awaitServing(worker, 120);
+    awaitServing(worker, 120, credentials);
     return worker;
   }
 
@@ -101,6 +107,7 @@ final class ProcessCluster implements AutoCloseable {
       StringJoiner addresses = new StringJoiner(",");
       cluster.workers.forEach(w -> addresses.add(w.address()));
       List<String> args = new ArrayList<>(List.of("--workers", addresses.toString(), "--host", "127.0.0.1"));
+      args.addAll(cluster.adminArgs());
       args.addAll(List.of(balancerArgs));
       if (args.contains("--http-port")) {
         args.addAll(List.of("--http-host", "127.0.0.1", "--http-port-file", cluster.dir.resolve("balancer.http-port").toString()));
@@ -203,6 +210,15 @@ final class ProcessCluster implements AutoCloseable {
       node.process().waitFor(10, TimeUnit.SECONDS);
     }
     return node.process().exitValue();
+  }
+
+  private List<String> adminArgs() {
+    return List.of("--admin-port", "0", "--admin-port-file", dir.resolve("balancer.admin-port").toString());
+  }
+
+  /** The balancer's admin address (BalancerAdmin, WorkerRegistration), on loopback. */
+  String adminAddress() throws IOException {
+    return "localhost:" + Integer.parseInt(Files.readString(dir.resolve("balancer.admin-port")).strip());
   }
 
   /** The balancer's HTTP upload port (started with {@code --http-port 0}). */

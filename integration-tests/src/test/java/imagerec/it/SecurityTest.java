@@ -26,7 +26,11 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import imagerec.v1.BalancerAdminGrpc;
+import imagerec.v1.ListWorkersRequest;
+import imagerec.v1.WorkerStatus;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
@@ -41,6 +45,7 @@ import org.junit.jupiter.api.Test;
 class SecurityTest {
   private static final String CLIENT_TOKEN = "client-secret-3f9a";
   private static final String WORKER_TOKEN = "worker-secret-77c1";
+  private static final String ADMIN_TOKEN = "admin-secret-5be0";
   private static ProcessCluster cluster;
   private static Path certs;
   private static ByteString image;
@@ -59,7 +64,7 @@ class SecurityTest {
             "--token", WORKER_TOKEN),
         mutualTls(), tls(),
         "--tls-cert", pem("server.pem"), "--tls-key", pem("server.key"), "--token", CLIENT_TOKEN,
-        "--worker-ca", pem("ca.pem"), "--worker-cert", pem("client.pem"), "--worker-key", pem("client.key"),
+        "--admin-token", ADMIN_TOKEN, "--worker-ca", pem("ca.pem"), "--worker-cert", pem("client.pem"), "--worker-key", pem("client.key"),
         "--worker-token", WORKER_TOKEN, "--http-port", "0");
   }
 
@@ -171,10 +176,52 @@ class SecurityTest {
   }
 
   @Test
+  void aWorkerRegistersOverTlsWithTheAdminTokenAndOneWithoutItNeverJoins() throws Exception {
+    List<String> serverSide = List.of("--tls-cert", pem("server.pem"), "--tls-key", pem("server.key"),
+        "--tls-client-ca", pem("ca.pem"), "--token", WORKER_TOKEN, "--register-with", cluster.adminAddress(),
+        "--register-ca", pem("ca.pem"));
+    List<String> refused = new ArrayList<>(serverSide);
+    refused.addAll(List.of("--register-token", "not-the-admin-token"));
+    cluster.startWorker("unregistered", mutualTls(), refused.toArray(String[]::new));
+    List<String> accepted = new ArrayList<>(serverSide);
+    accepted.addAll(List.of("--register-token", ADMIN_TOKEN));
+    ProcessCluster.Node registered = cluster.startWorker("registered", mutualTls(), accepted.toArray(String[]::new));
+
+    ManagedChannel admin = Grpc.newChannelBuilder(cluster.adminAddress(), tls()).build();
+    try {
+      Metadata headers = new Metadata();
+      headers.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + ADMIN_TOKEN);
+      BalancerAdminGrpc.BalancerAdminBlockingStub stub = BalancerAdminGrpc.newBlockingStub(admin)
+          .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers));
+      long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      List<WorkerStatus> workers;
+      while ((workers = stub.withDeadlineAfter(5, TimeUnit.SECONDS).listWorkers(ListWorkersRequest.getDefaultInstance())
+          .getWorkersList()).stream().noneMatch(w -> w.getSource().equals("registered")
+          && w.getState() == WorkerStatus.State.SERVING) && System.nanoTime() < until) {
+        Thread.sleep(100);
+      }
+      List<String> registeredAddresses = workers.stream().filter(w -> w.getSource().equals("registered"))
+          .map(WorkerStatus::getAddress).toList();
+      assertEquals(1, registeredAddresses.size(), "only the worker with the admin token joined: " + workers);
+      assertTrue(registeredAddresses.get(0).endsWith(":" + registered.port()), registeredAddresses.toString());
+      assertEquals(Status.Code.UNAUTHENTICATED, assertThrows(StatusRuntimeException.class,
+          () -> BalancerAdminGrpc.newBlockingStub(admin).withDeadlineAfter(5, TimeUnit.SECONDS)
+              .listWorkers(ListWorkersRequest.getDefaultInstance())).getStatus().getCode(),
+          "the admin services need the admin token");
+      assertTrue(Files.readString(cluster.logDir().resolve("unregistered.log")).contains("UNAUTHENTICATED"),
+          "the refused worker says why");
+    } finally {
+      admin.shutdownNow();
+      ProcessCluster.stop(cluster.workers().get(cluster.workers().size() - 1));
+      ProcessCluster.stop(cluster.workers().get(cluster.workers().size() - 2));
+    }
+  }
+
+  @Test
   void noTokenAppearsInAnyLog() throws Exception {
     for (String name : List.of("balancer.log", "worker-0.log", "worker-1.log")) {
       String log = Files.readString(cluster.logDir().resolve(name));
-      assertFalse(log.contains(CLIENT_TOKEN) || log.contains(WORKER_TOKEN), name);
+      assertFalse(log.contains(CLIENT_TOKEN) || log.contains(WORKER_TOKEN) || log.contains(ADMIN_TOKEN), name);
       assertTrue(log.contains("(hidden)"), name + " logs its configuration with the token hidden");
     }
   }
@@ -182,7 +229,7 @@ class SecurityTest {
   /** Recognize calls the workers have answered, from their metrics. */
   private static double workerCalls() throws Exception {
     double sum = 0;
-    for (ProcessCluster.Node worker : cluster.workers()) {
+    for (ProcessCluster.Node worker : cluster.workers().subList(0, 2)) { // the two behind the balancer
       String m = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
               URI.create("http://127.0.0.1:" + worker.metricsPort() + "/metrics")).build(),
           HttpResponse.BodyHandlers.ofString()).body();

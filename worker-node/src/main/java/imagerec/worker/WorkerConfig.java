@@ -1,7 +1,9 @@
 package imagerec.worker;
 
 import imagerec.observability.MetricsConfig;
+import imagerec.security.ConnectionLimits;
 import imagerec.security.TlsConfig;
+import imagerec.worker.registration.RegistrationConfig;
 import imagerec.worker.inference.BatchingConfig;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -20,11 +22,10 @@ import java.time.Duration;
  * @param decodeThreads threads decoding images
  * @param decodeQueue images waiting for a decode thread before requests are shed
  * @param maxPixels largest image accepted, in pixels
- * @param maxMessageBytes largest request accepted
+ * @param limits message size, streams per connection, idle and keepalive of client connections
  * @param shutdownGrace how long in-flight calls may take to finish at shutdown
  * @param pollInterval how often the model repository is rescanned for changes (zero: never)
- * @param registerWith a balancer to register with (host:port), or null
- * @param advertise the address the balancer should dial (null: host:port as bound)
+ * @param registration the balancer to register with, and how (null: none)
  * @param slowdown unary answers take this many times as long: a slow worker for benchmarks (1 normally)
  * @param metrics where Prometheus metrics are served
  * @param accessLog whether every request is logged
@@ -34,8 +35,8 @@ import java.time.Duration;
  */
 public record WorkerConfig(String host, int port, Path portFile, String name, Path modelsDir,
                            String defaultModel, BatchingConfig batching, int intraOpThreads,
-                           int decodeThreads, int decodeQueue, long maxPixels, int maxMessageBytes,
-                           Duration shutdownGrace, Duration pollInterval, String registerWith, String advertise,
+                           int decodeThreads, int decodeQueue, long maxPixels, ConnectionLimits limits,
+                           Duration shutdownGrace, Duration pollInterval, RegistrationConfig registration,
                            double slowdown, MetricsConfig metrics, boolean accessLog,
                            TlsConfig tls, String token, boolean reflection) {
   @Override
@@ -43,8 +44,8 @@ public record WorkerConfig(String host, int port, Path portFile, String name, Pa
     return "WorkerConfig[host=" + host + ", port=" + port + ", name=" + name + ", modelsDir=" + modelsDir
         + ", defaultModel=" + defaultModel + ", batching=" + batching + ", intraOpThreads=" + intraOpThreads
         + ", decodeThreads=" + decodeThreads + ", decodeQueue=" + decodeQueue + ", maxPixels=" + maxPixels
-        + ", maxMessageBytes=" + maxMessageBytes + ", shutdownGrace=" + shutdownGrace + ", pollInterval="
-        + pollInterval + ", registerWith=" + registerWith + ", advertise=" + advertise + ", slowdown=" + slowdown
+        + ", limits=" + limits + ", shutdownGrace=" + shutdownGrace + ", pollInterval="
+        + pollInterval + ", registration=" + registration + ", slowdown=" + slowdown
         + ", metrics=" + metrics + ", accessLog=" + accessLog + ", tls=" + tls + ", token="
         + (token == null ? "none" : "(hidden)") + ", reflection=" + reflection + "]";
   }

@@ -2,11 +2,14 @@ package imagerec.worker;
 
 import imagerec.observability.Logging;
 import imagerec.observability.MetricsConfig;
+import imagerec.security.ConnectionLimitOptions;
+import imagerec.security.ConnectionLimits;
 import imagerec.security.ServerTlsOptions;
 import imagerec.security.TlsConfig;
 import imagerec.worker.inference.BatchingConfig;
 import imagerec.worker.model.ModelLoadException;
 import imagerec.worker.model.ModelRepository;
+import imagerec.worker.registration.RegistrationConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -82,10 +85,6 @@ public final class WorkerMain implements Callable<Integer> {
       description = "largest image accepted, width x height (default: ${DEFAULT-VALUE})")
   long maxPixels;
 
-  @Option(names = "--max-message-bytes", defaultValue = "${env:IMAGEREC_MAX_MESSAGE_BYTES:-16777216}",
-      description = "largest request accepted (default: ${DEFAULT-VALUE})")
-  int maxMessageBytes;
-
   @Option(names = "--shutdown-grace-ms", defaultValue = "${env:IMAGEREC_SHUTDOWN_GRACE_MS:-10000}",
       description = "time in-flight calls get to finish at shutdown (default: ${DEFAULT-VALUE})")
   long shutdownGraceMs;
@@ -95,8 +94,28 @@ public final class WorkerMain implements Callable<Integer> {
   long pollIntervalMs;
 
   @Option(names = "--register-with", defaultValue = "${env:IMAGEREC_REGISTER_WITH}", paramLabel = "HOST:PORT",
-      description = "register with this balancer and stay in its rotation while running")
+      description = "register with this balancer's admin port and stay in its rotation while running")
   String registerWith;
+
+  @Option(names = "--register-tls", defaultValue = "${env:IMAGEREC_REGISTER_TLS:-false}", fallbackValue = "true",
+      arity = "0..1", description = "register over TLS (implied by --register-ca)")
+  boolean registerTls;
+
+  @Option(names = "--register-ca", defaultValue = "${env:IMAGEREC_REGISTER_CA}", paramLabel = "PEM",
+      description = "trust the balancer's certificate signed by this CA (default: the system's CAs)")
+  Path registerCa;
+
+  @Option(names = "--register-cert", defaultValue = "${env:IMAGEREC_REGISTER_CERT}", paramLabel = "PEM",
+      description = "client certificate for a balancer that requires mutual TLS (with --register-key)")
+  Path registerCert;
+
+  @Option(names = "--register-key", defaultValue = "${env:IMAGEREC_REGISTER_KEY}", paramLabel = "PEM",
+      description = "the private key of --register-cert (PKCS#8 PEM)")
+  Path registerKey;
+
+  @Option(names = "--register-token", defaultValue = "${env:IMAGEREC_REGISTER_TOKEN}", paramLabel = "TOKEN",
+      description = "the balancer's admin token, sent with the registration")
+  String registerToken;
 
   @Option(names = "--advertise", defaultValue = "${env:IMAGEREC_ADVERTISE}", paramLabel = "HOST:PORT",
       description = "the address a balancer should dial (default: this host's name and the bound port)")
@@ -105,6 +124,10 @@ public final class WorkerMain implements Callable<Integer> {
   @Option(names = "--slowdown", defaultValue = "1", hidden = true,
       description = "unary answers take this many times as long as they need: a slow worker for benchmarks")
   double slowdown;
+
+  @Option(names = "--min-inference-ms", defaultValue = "0", hidden = true,
+      description = "every inference call takes at least this long: a stand-in for a heavier model in overload tests")
+  long minInferenceMs;
 
   @Option(names = "--metrics-port", defaultValue = "${env:IMAGEREC_METRICS_PORT:-9091}",
       description = "HTTP port of the Prometheus endpoint /metrics; 0 picks a free one, -1 turns it off (default: ${DEFAULT-VALUE})")
@@ -123,6 +146,9 @@ public final class WorkerMain implements Callable<Integer> {
 
   @Mixin
   ServerTlsOptions tlsOptions = new ServerTlsOptions();
+
+  @Mixin
+  ConnectionLimitOptions limitOptions = new ConnectionLimitOptions();
 
   @Option(names = "--token", defaultValue = "${env:IMAGEREC_TOKEN}", paramLabel = "TOKEN",
       description = "Recognizer calls must carry 'authorization: Bearer TOKEN' (health and reflection stay open)")
@@ -143,6 +169,8 @@ public final class WorkerMain implements Callable<Integer> {
       throw new CommandLine.ParameterException(new CommandLine(this), badLogFormat);
     }
     TlsConfig tls = tlsOptions.config(new CommandLine(this));
+    ConnectionLimits limits = limitOptions.limits(new CommandLine(this));
+    RegistrationConfig registration = registration(new CommandLine(this));
     if (metricsPort < -1 || metricsPort > 65535) {
       throw new CommandLine.ParameterException(new CommandLine(this), "--metrics-port must be -1 (off) or 0..65535");
     }
@@ -150,16 +178,17 @@ public final class WorkerMain implements Callable<Integer> {
       throw new CommandLine.ParameterException(new CommandLine(this),
           "model repository " + models + " is not a folder (set --models)");
     }
-    if (intraOpThreads < 1 || maxBatchSize < 1 || queueCapacity < 1 || maxPixels < 1 || maxBatchDelayMs < 0) {
+    if (intraOpThreads < 1 || maxBatchSize < 1 || queueCapacity < 1 || maxPixels < 1 || maxBatchDelayMs < 0
+        || minInferenceMs < 0) {
       throw new CommandLine.ParameterException(new CommandLine(this),
           "--intra-op-threads, --max-batch-size, --queue-capacity and --max-pixels must be positive, "
               + "--max-batch-delay-ms not negative");
     }
     WorkerConfig config = new WorkerConfig(host, port, portFile, name, models, defaultModel,
         new BatchingConfig(instances > 0 ? instances : cores, maxBatchSize,
-            Duration.ofMillis(maxBatchDelayMs), queueCapacity),
-        intraOpThreads, decodeThreads > 0 ? decodeThreads : cores, 1024, maxPixels, maxMessageBytes,
-        Duration.ofMillis(shutdownGraceMs), Duration.ofMillis(Math.max(0, pollIntervalMs)), registerWith, advertise,
+            Duration.ofMillis(maxBatchDelayMs), queueCapacity, Duration.ofMillis(minInferenceMs)),
+        intraOpThreads, decodeThreads > 0 ? decodeThreads : cores, 1024, maxPixels, limits,
+        Duration.ofMillis(shutdownGraceMs), Duration.ofMillis(Math.max(0, pollIntervalMs)), registration,
         Math.max(1, slowdown), new MetricsConfig(metricsHost, metricsPort, metricsPortFile), accessLog,
         tls, token == null || token.isBlank() ? null : token, reflection);
     log.info("starting worker with {}", config);
@@ -184,6 +213,20 @@ public final class WorkerMain implements Callable<Integer> {
     Runtime.getRuntime().addShutdownHook(new Thread(worker::close, "shutdown"));
     worker.awaitTermination();
     return 0;
+  }
+
+  private RegistrationConfig registration(CommandLine cmd) {
+    TlsConfig files = new TlsConfig(registerCert, registerKey, registerCa);
+    String problem = files.problem("--register-cert", "--register-key", "--register-ca");
+    if (problem != null) {
+      throw new CommandLine.ParameterException(cmd, problem);
+    }
+    if (registerWith == null || registerWith.isBlank()) {
+      return null;
+    }
+    return new RegistrationConfig(registerWith.strip(), advertise == null || advertise.isBlank() ? null : advertise.strip(),
+        registerTls || registerCa != null || registerCert != null, files,
+        registerToken == null || registerToken.isBlank() ? null : registerToken.strip());
   }
 
   /** PyTorch reads its thread counts once, when the engine loads; nothing is downloaded. */

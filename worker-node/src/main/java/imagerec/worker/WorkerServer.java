@@ -17,6 +17,8 @@ import imagerec.worker.grpc.RecognizerService;
 import imagerec.worker.grpc.StartingService;
 import imagerec.worker.grpc.ClientParseErrors;
 import imagerec.worker.registration.BalancerRegistration;
+import imagerec.worker.registration.RegistrationConfig;
+import io.grpc.ChannelCredentials;
 import imagerec.v1.LoadReport;
 import java.time.Duration;
 import imagerec.worker.image.ImageDecoder;
@@ -70,11 +72,12 @@ public final class WorkerServer implements AutoCloseable {
   private final Server server;
   private volatile ModelRepository models;
   private BalancerRegistration registration;
-  private Tls tls; // set by start(config); reloads the certificate files
+  private final Tls tls; // reloads the certificate files, the server's and the registration's
 
-  private WorkerServer(WorkerConfig config, ServerBuilder<?> builder, Tracing tracing) throws IOException {
+  private WorkerServer(WorkerConfig config, ServerBuilder<?> builder, Tracing tracing, Tls tls) throws IOException {
     this.config = config;
     this.tracing = tracing;
+    this.tls = tls;
     AccessLog.enable(config.accessLog());
     AtomicInteger threadIds = new AtomicInteger();
     this.decodePool = new ThreadPoolExecutor(config.decodeThreads(), config.decodeThreads(), 0,
@@ -121,9 +124,14 @@ public final class WorkerServer implements AutoCloseable {
       tls.close();
       throw new IOException("cannot use the TLS files " + config.tls() + ": " + e.getMessage(), e);
     }
-    builder.maxInboundMessageSize(config.maxMessageBytes());
-    WorkerServer worker = start(config, builder);
-    worker.tls = tls;
+    config.limits().applyTo(builder);
+    WorkerServer worker;
+    try {
+      worker = start(config, builder, Tracing.fromEnvironment("imagerec-worker"), tls);
+    } catch (IOException | ModelLoadException | RuntimeException e) {
+      tls.close();
+      throw e;
+    }
     return worker;
   }
 
@@ -136,7 +144,13 @@ public final class WorkerServer implements AutoCloseable {
   /** As {@link #start(WorkerConfig, ServerBuilder)} with given tracing, which the worker then owns. */
   public static WorkerServer start(WorkerConfig config, ServerBuilder<?> builder, Tracing tracing)
       throws IOException, ModelLoadException {
-    WorkerServer worker = new WorkerServer(config, builder, tracing);
+    return start(config, builder, tracing, new Tls(Duration.ofMinutes(1)));
+  }
+
+  private static WorkerServer start(WorkerConfig config, ServerBuilder<?> builder, Tracing tracing, Tls tls)
+      throws IOException, ModelLoadException {
+    config.limits().applyTo(builder);
+    WorkerServer worker = new WorkerServer(config, builder, tracing, tls);
     try {
       worker.loadModels();
     } catch (ModelLoadException | RuntimeException e) {
@@ -166,10 +180,16 @@ public final class WorkerServer implements AutoCloseable {
     }
     services.addService(recognizer); // replaces the stand-in
     setServing(true);
-    if (config.registerWith() != null && !config.registerWith().isBlank()) {
-      String advertised = config.advertise() != null && !config.advertise().isBlank()
-          ? config.advertise() : advertisedHost() + ":" + port();
-      registration = new BalancerRegistration(config.registerWith(), advertised,
+    if (config.registration() != null) {
+      RegistrationConfig how = config.registration();
+      String advertised = how.advertise() != null ? how.advertise() : advertisedHost() + ":" + port();
+      ChannelCredentials credentials;
+      try {
+        credentials = tls.channel(how.tls(), how.tlsFiles());
+      } catch (GeneralSecurityException e) {
+        throw new IOException("cannot use the registration's TLS files " + how.tlsFiles() + ": " + e.getMessage(), e);
+      }
+      registration = new BalancerRegistration(how.balancer(), credentials, how.token(), advertised,
           () -> models.all().stream().map(m -> m.config().name()).toList(), this::loadReport, repositoryThread,
           Duration.ofSeconds(1));
       registration.start();
@@ -285,9 +305,7 @@ public final class WorkerServer implements AutoCloseable {
     }
     processMetrics.close();
     tracing.close(); // flushes spans still buffered
-    if (tls != null) {
-      tls.close();
-    }
+    tls.close();
     log.info("worker {} stopped", name());
   }
 }

@@ -10,7 +10,6 @@ import io.grpc.CallOptions;
 import io.grpc.Deadline;
 import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * What every forwarded call shares: the registry, the picker, the retry policy and budget, the
@@ -27,43 +26,22 @@ final class Forwarder {
   final AccessLog accessLog;
   /** Options of every call to a worker: the balancer's own token for the workers, if any. */
   final CallOptions callOptions;
-  private final int maxInFlight;
-  private final AtomicInteger inFlight = new AtomicInteger();
+  final Admission admission;
 
   Forwarder(WorkerRegistry registry, Picker picker, int maxAttempts, RetryBudget retryBudget,
-            OutlierDetector outliers, int maxInFlight, ForwardingObserver observer, Tracing tracing,
+            OutlierDetector outliers, Admission admission, ForwardingObserver observer, Tracing tracing,
             AccessLog accessLog, CallCredentials workerCredentials) {
     this.registry = registry;
     this.picker = picker;
     this.maxAttempts = maxAttempts;
     this.retryBudget = retryBudget;
     this.outliers = outliers;
-    this.maxInFlight = maxInFlight;
+    this.admission = admission;
     this.observer = observer;
     this.tracing = tracing;
     this.accessLog = accessLog;
     this.callOptions = workerCredentials == null ? CallOptions.DEFAULT
         : CallOptions.DEFAULT.withCallCredentials(workerCredentials);
-  }
-
-  /** Takes a place among the balancer's calls in flight; false when it is at its limit. */
-  boolean tryAdmit() {
-    if (inFlight.incrementAndGet() > maxInFlight) {
-      inFlight.decrementAndGet();
-      observer.rejected();
-      return false;
-    }
-    return true;
-  }
-
-  /** Gives back a place taken by {@link #tryAdmit()}. */
-  void release() {
-    inFlight.decrementAndGet();
-  }
-
-  /** The limit, for messages. */
-  int maxInFlight() {
-    return maxInFlight;
   }
 
   /** A call forwarding {@code request} to the least-loaded healthy worker once started. */

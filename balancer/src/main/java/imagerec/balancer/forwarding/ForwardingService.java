@@ -26,17 +26,17 @@ public final class ForwardingService {
   /**
    * @param maxAttempts attempts per call (1 = no retry), each on a different worker
    * @param retryBudgetRatio retries allowed per call on average (0.2 = at most 20% extra load)
-   * @param maxInFlight calls (and stream items) the balancer forwards at once; past it, RESOURCE_EXHAUSTED
+   * @param admission the balancer's limits on calls and bytes held; past them, RESOURCE_EXHAUSTED
    * @param streamWindow items of one client stream at the workers at once
    * @param observer, tracing, accessLog what is recorded about each forwarded call
    * @param workerCredentials sent with every call to a worker (its token), or null
    */
   public static ServerServiceDefinition create(WorkerRegistry registry, Picker picker, OutlierDetector outliers,
-                                               int maxAttempts, double retryBudgetRatio, int maxInFlight,
+                                               int maxAttempts, double retryBudgetRatio, Admission admission,
                                                int streamWindow, ForwardingObserver observer, Tracing tracing,
                                                AccessLog accessLog, CallCredentials workerCredentials) {
     Forwarder forwarder = new Forwarder(registry, picker, maxAttempts, new RetryBudget(retryBudgetRatio, 10, 100),
-        outliers, maxInFlight, observer, tracing, accessLog, workerCredentials);
+        outliers, admission, observer, tracing, accessLog, workerCredentials);
     ServiceDescriptor generated = RecognizerGrpc.getServiceDescriptor();
     List<MethodDescriptor<byte[], byte[]>> methods = generated.getMethods().stream()
         .map(m -> ByteMarshaller.bytes(m, m.getType())).toList();

@@ -67,11 +67,13 @@ final class StreamHandler implements ServerCallHandler<byte[], byte[]> {
     @Override
     public synchronized void onMessage(byte[] request) {
       String requestId = requestId(request);
-      if (!forwarder.tryAdmit()) {
-        send(errorResponse(requestId, Overload.status(forwarder)));
+      Status refused = forwarder.admission.tryAdmit(request.length);
+      if (refused != null) {
+        send(errorResponse(requestId, refused));
         call.request(1);
         return;
       }
+      int size = request.length;
       ForwardedCall[] self = new ForwardedCall[1];
       self[0] = forwarder.create(workerUnaryMethod, request, headers, deadline, new ForwardedCall.Listener() {
         private boolean responded;
@@ -84,7 +86,7 @@ final class StreamHandler implements ServerCallHandler<byte[], byte[]> {
 
         @Override
         public void onClose(Status status, Metadata trailers) {
-          forwarder.release();
+          forwarder.admission.release(size);
           if (!responded) {
             send(errorResponse(requestId, status.isOk()
                 ? Status.INTERNAL.withDescription("worker sent no result") : status));

@@ -53,10 +53,12 @@ final class UnaryHandler implements ServerCallHandler<byte[], byte[]> {
           call.close(Status.INVALID_ARGUMENT.withDescription("no request message sent"), new Metadata());
           return;
         }
-        if (!forwarder.tryAdmit()) {
-          call.close(Overload.status(forwarder), Overload.trailers());
+        Status refused = forwarder.admission.tryAdmit(request.length);
+        if (refused != null) {
+          call.close(refused, Admission.trailers());
           return;
         }
+        int size = request.length;
         forwarded = forwarder.create(workerMethod, request, headers, deadline, new ForwardedCall.Listener() {
           @Override
           public void onResponse(byte[] response) {
@@ -66,7 +68,7 @@ final class UnaryHandler implements ServerCallHandler<byte[], byte[]> {
 
           @Override
           public void onClose(Status status, Metadata trailers) {
-            forwarder.release();
+            forwarder.admission.release(size);
             call.close(status, trailers);
           }
         });

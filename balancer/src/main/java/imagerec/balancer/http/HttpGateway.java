@@ -6,6 +6,7 @@ import com.google.protobuf.UnsafeByteOperations;
 import com.google.protobuf.util.JsonFormat;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import imagerec.balancer.forwarding.Admission;
 import imagerec.security.TokenAuthenticator;
 import imagerec.v1.RecognizeRequest;
 import imagerec.v1.RecognizeResponse;
@@ -59,10 +60,12 @@ public final class HttpGateway implements AutoCloseable {
   private final RecognizerGrpc.RecognizerBlockingStub stub;
   private final HttpConfig config;
   private final int maxBodyBytes;
+  private final Admission admission;
 
-  private HttpGateway(HttpConfig config, Channel recognizer, int maxBodyBytes) throws IOException {
+  private HttpGateway(HttpConfig config, Channel recognizer, int maxBodyBytes, Admission admission) throws IOException {
     this.config = config;
     this.maxBodyBytes = maxBodyBytes;
+    this.admission = admission;
     this.stub = RecognizerGrpc.newBlockingStub(recognizer);
     AtomicInteger ids = new AtomicInteger();
     this.threads = new ThreadPoolExecutor(config.threads(), config.threads(), 0, TimeUnit.MILLISECONDS,
@@ -94,9 +97,11 @@ public final class HttpGateway implements AutoCloseable {
    * Starts the endpoint; {@code recognizer} is a channel to the balancer's own Recognizer service.
    *
    * @param maxBodyBytes largest upload accepted (the gRPC message limit)
+   * @param admission the balancer's byte limit, which an upload's copies count against
    */
-  public static HttpGateway start(HttpConfig config, Channel recognizer, int maxBodyBytes) throws IOException {
-    return new HttpGateway(config, recognizer, maxBodyBytes);
+  public static HttpGateway start(HttpConfig config, Channel recognizer, int maxBodyBytes, Admission admission)
+      throws IOException {
+    return new HttpGateway(config, recognizer, maxBodyBytes, admission);
   }
 
   public int port() {
@@ -115,85 +120,113 @@ public final class HttpGateway implements AutoCloseable {
         error(exchange, 405, "METHOD_NOT_ALLOWED", "use POST with the image");
         return;
       }
-      Map<String, String> query = query(exchange.getRequestURI().getRawQuery());
-      RecognizeRequest.Builder request = RecognizeRequest.newBuilder();
-      if (multipart) {
-        if (!MultipartForm.isMultipart(exchange.getRequestHeaders().getFirst("Content-Type"))) {
-          error(exchange, 415, "UNSUPPORTED_MEDIA_TYPE",
-              "send a multipart/form-data form with the image in the field 'image' (curl -F image=@file)");
-          return;
-        }
-        MultipartForm form;
-        try {
-          form = MultipartForm.read(exchange, maxBodyBytes);
-        } catch (MultipartForm.BadFormException e) {
-          if (e.tooLarge) {
-            tooLarge(exchange);
-          } else {
-            error(exchange, 400, "INVALID_ARGUMENT", e.getMessage());
-          }
-          return;
-        }
-        byte[] image = form.bytes("image");
-        if (image == null) {
-          error(exchange, 400, "INVALID_ARGUMENT", "the form has no field 'image'");
-          return;
-        }
-        request.setImage(UnsafeByteOperations.unsafeWrap(image)); // ours alone: no copy
-        putIfPresent(query, "model", form.text("model"));
-        putIfPresent(query, "top_k", form.text("top_k"));
-        putIfPresent(query, "request_id", form.text("request_id"));
-      } else {
-        byte[] body = readBody(exchange.getRequestBody());
-        if (body == null) {
-          tooLarge(exchange);
-          return;
-        }
-        request.setImage(UnsafeByteOperations.unsafeWrap(body));
-      }
-      long timeoutMs = config.timeout().toMillis();
-      try {
-        request.setModel(query.getOrDefault("model", ""));
-        request.setRequestId(query.getOrDefault("request_id", ""));
-        if (query.containsKey("top_k")) {
-          request.setTopK(Integer.parseInt(query.get("top_k").strip()));
-        }
-        if (query.containsKey("timeout_ms")) {
-          timeoutMs = Math.min(timeoutMs, Long.parseLong(query.get("timeout_ms").strip()));
-        }
-      } catch (NumberFormatException e) {
-        error(exchange, 400, "INVALID_ARGUMENT", "top_k and timeout_ms must be whole numbers");
+      // the body is read into memory, and a form is parsed into a second copy: both count against
+      // the balancer's byte limit before a byte is read (the gRPC call counts the third copy)
+      long held = 2L * expectedBytes(exchange);
+      if (!admission.tryHold(held)) {
+        exchange.getResponseHeaders().set("Retry-After", "1");
+        exchange.getResponseHeaders().set("Connection", "close");
+        error(exchange, 429, "RESOURCE_EXHAUSTED", admission.bytesExhausted().getDescription());
         return;
-      }
-      if (timeoutMs <= 0) {
-        error(exchange, 400, "INVALID_ARGUMENT", "timeout_ms must be positive");
-        return;
-      }
-      RecognizeResponse response;
-      RecognizerGrpc.RecognizerBlockingStub call = stub.withDeadlineAfter(timeoutMs, TimeUnit.MILLISECONDS);
-      String authorization = exchange.getRequestHeaders().getFirst("Authorization");
-      if (authorization != null) { // checked by the Recognizer service like a gRPC caller's
-        Metadata headers = new Metadata();
-        headers.put(TokenAuthenticator.AUTHORIZATION, authorization);
-        call = call.withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers));
       }
       try {
-        response = call.recognize(request.build());
-      } catch (StatusRuntimeException e) {
-        Status status = e.getStatus();
-        if (status.getCode() == Status.Code.RESOURCE_EXHAUSTED) {
-          exchange.getResponseHeaders().set("Retry-After", "1");
-        } else if (status.getCode() == Status.Code.UNAUTHENTICATED) {
-          exchange.getResponseHeaders().set("WWW-Authenticate", "Bearer");
-        }
-        error(exchange, HttpStatuses.of(status.getCode()), status.getCode().name(),
-            status.getDescription() == null ? status.getCode().name() : status.getDescription());
-        return;
+        recognize(exchange, multipart);
+      } finally {
+        admission.releaseBytes(held);
       }
-      send(exchange, 200, JSON.print(response) + "\n");
     } catch (IOException | RuntimeException e) {
       log.warn("HTTP request failed: {}", e.toString());
     }
+  }
+
+  /** The body's declared length when it fits the limit, else the limit (chunked uploads too). */
+  private long expectedBytes(HttpExchange exchange) {
+    String length = exchange.getRequestHeaders().getFirst("Content-Length");
+    try {
+      long declared = length == null ? maxBodyBytes : Long.parseLong(length.strip());
+      return declared >= 0 && declared < maxBodyBytes ? declared : maxBodyBytes;
+    } catch (NumberFormatException e) {
+      return maxBodyBytes;
+    }
+  }
+
+  private void recognize(HttpExchange exchange, boolean multipart) throws IOException {
+    Map<String, String> query = query(exchange.getRequestURI().getRawQuery());
+    RecognizeRequest.Builder request = RecognizeRequest.newBuilder();
+    if (multipart) {
+      if (!MultipartForm.isMultipart(exchange.getRequestHeaders().getFirst("Content-Type"))) {
+        error(exchange, 415, "UNSUPPORTED_MEDIA_TYPE",
+            "send a multipart/form-data form with the image in the field 'image' (curl -F image=@file)");
+        return;
+      }
+      MultipartForm form;
+      try {
+        form = MultipartForm.read(exchange, maxBodyBytes);
+      } catch (MultipartForm.BadFormException e) {
+        if (e.tooLarge) {
+          tooLarge(exchange);
+        } else {
+          error(exchange, 400, "INVALID_ARGUMENT", e.getMessage());
+        }
+        return;
+      }
+      byte[] image = form.bytes("image");
+      if (image == null) {
+        error(exchange, 400, "INVALID_ARGUMENT", "the form has no field 'image'");
+        return;
+      }
+      request.setImage(UnsafeByteOperations.unsafeWrap(image)); // ours alone: no copy
+      putIfPresent(query, "model", form.text("model"));
+      putIfPresent(query, "top_k", form.text("top_k"));
+      putIfPresent(query, "request_id", form.text("request_id"));
+    } else {
+      byte[] body = readBody(exchange.getRequestBody());
+      if (body == null) {
+        tooLarge(exchange);
+        return;
+      }
+      request.setImage(UnsafeByteOperations.unsafeWrap(body));
+    }
+    long timeoutMs = config.timeout().toMillis();
+    try {
+      request.setModel(query.getOrDefault("model", ""));
+      request.setRequestId(query.getOrDefault("request_id", ""));
+      if (query.containsKey("top_k")) {
+        request.setTopK(Integer.parseInt(query.get("top_k").strip()));
+      }
+      if (query.containsKey("timeout_ms")) {
+        timeoutMs = Math.min(timeoutMs, Long.parseLong(query.get("timeout_ms").strip()));
+      }
+    } catch (NumberFormatException e) {
+      error(exchange, 400, "INVALID_ARGUMENT", "top_k and timeout_ms must be whole numbers");
+      return;
+    }
+    if (timeoutMs <= 0) {
+      error(exchange, 400, "INVALID_ARGUMENT", "timeout_ms must be positive");
+      return;
+    }
+    RecognizeResponse response;
+    RecognizerGrpc.RecognizerBlockingStub call = stub.withDeadlineAfter(timeoutMs, TimeUnit.MILLISECONDS);
+    String authorization = exchange.getRequestHeaders().getFirst("Authorization");
+    if (authorization != null) { // checked by the Recognizer service like a gRPC caller's
+      Metadata headers = new Metadata();
+      headers.put(TokenAuthenticator.AUTHORIZATION, authorization);
+      call = call.withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers));
+    }
+    try {
+      response = call.recognize(request.build());
+    } catch (StatusRuntimeException e) {
+      Status status = e.getStatus();
+      if (status.getCode() == Status.Code.RESOURCE_EXHAUSTED) {
+        exchange.getResponseHeaders().set("Retry-After", "1");
+      } else if (status.getCode() == Status.Code.UNAUTHENTICATED) {
+        exchange.getResponseHeaders().set("WWW-Authenticate", "Bearer");
+      }
+      error(exchange, HttpStatuses.of(status.getCode()), status.getCode().name(),
+          status.getDescription() == null ? status.getCode().name() : status.getDescription());
+      return;
+    }
+    send(exchange, 200, JSON.print(response) + "\n");
   }
 
   /**

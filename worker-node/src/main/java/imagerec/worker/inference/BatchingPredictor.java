@@ -186,6 +186,7 @@ public final class BatchingPredictor implements AutoCloseable {
     float[][] outputs;
     try {
       outputs = function.predict(inputs);
+      waitOutMinimum(start);
       if (outputs.length != inputs.length) {
         throw new IllegalStateException("model returned " + outputs.length + " outputs for "
             + inputs.length + " inputs");
@@ -200,6 +201,13 @@ public final class BatchingPredictor implements AutoCloseable {
       Item item = batch.get(i);
       item.result.complete(
           new Prediction(outputs[i], batch.size(), start - item.submittedNanos, inferenceNanos));
+    }
+  }
+
+  private void waitOutMinimum(long start) throws InterruptedException {
+    long rest = config.minInferenceTime().toNanos() - (nanoClock.getAsLong() - start);
+    if (rest > 0) {
+      TimeUnit.NANOSECONDS.sleep(rest);
     }
   }
 

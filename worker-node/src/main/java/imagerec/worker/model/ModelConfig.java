@@ -51,7 +51,8 @@ public record ModelConfig(
           instances != null ? instances : defaults.instances(),
           maxBatchSize != null ? maxBatchSize : defaults.maxBatchSize(),
           maxBatchDelayMillis != null ? Duration.ofMillis(maxBatchDelayMillis) : defaults.maxBatchDelay(),
-          queueCapacity != null ? queueCapacity : defaults.queueCapacity());
+          queueCapacity != null ? queueCapacity : defaults.queueCapacity(),
+          defaults.minInferenceTime());
     }
   }
 

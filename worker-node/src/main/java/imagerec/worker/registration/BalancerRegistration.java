@@ -4,8 +4,12 @@ import imagerec.v1.LoadReport;
 import imagerec.v1.RegisterRequest;
 import imagerec.v1.RegisterResponse;
 import imagerec.v1.WorkerRegistrationGrpc;
+import imagerec.security.BearerToken;
+import imagerec.security.ConnectionLimits;
+import io.grpc.CallCredentials;
+import io.grpc.ChannelCredentials;
+import io.grpc.Grpc;
 import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import java.time.Duration;
@@ -35,24 +39,29 @@ public final class BalancerRegistration implements AutoCloseable {
   private final ScheduledExecutorService scheduler;
   private final Duration interval;
   private final ManagedChannel channel;
+  private final CallCredentials callCredentials;
   private StreamObserver<RegisterRequest> stream;
   private ScheduledFuture<?> reports;
   private Duration backoff = MIN_BACKOFF;
   private boolean closed;
 
   /**
-   * @param balancer the balancer's address (host:port)
+   * @param balancer the balancer's admin address (host:port)
+   * @param credentials plaintext or TLS toward the balancer
+   * @param token the balancer's admin token (null: none)
    * @param address this worker's address as the balancer should dial it
    */
-  public BalancerRegistration(String balancer, String address, Supplier<List<String>> models,
-                              Supplier<LoadReport> load, ScheduledExecutorService scheduler, Duration interval) {
+  public BalancerRegistration(String balancer, ChannelCredentials credentials, String token, String address,
+                              Supplier<List<String>> models, Supplier<LoadReport> load,
+                              ScheduledExecutorService scheduler, Duration interval) {
     this.balancer = balancer;
     this.address = address;
     this.models = models;
     this.load = load;
     this.scheduler = scheduler;
     this.interval = interval;
-    this.channel = ManagedChannelBuilder.forTarget(balancer).usePlaintext().build();
+    this.channel = ConnectionLimits.keepAlive(Grpc.newChannelBuilder(balancer, credentials)).build();
+    this.callCredentials = token == null ? null : new BearerToken(token);
   }
 
   /** Opens the registration stream. */
@@ -61,7 +70,7 @@ public final class BalancerRegistration implements AutoCloseable {
       return;
     }
     StreamObserver<RegisterRequest>[] self = new StreamObserver[1];
-    self[0] = WorkerRegistrationGrpc.newStub(channel).register(new StreamObserver<>() {
+    self[0] = WorkerRegistrationGrpc.newStub(channel).withCallCredentials(callCredentials).register(new StreamObserver<>() {
       @Override
       public void onNext(RegisterResponse response) {
         synchronized (BalancerRegistration.this) {

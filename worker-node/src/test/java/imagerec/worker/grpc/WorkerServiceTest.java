@@ -47,8 +47,9 @@ class WorkerServiceTest {
   static void start() throws Exception {
     String name = InProcessServerBuilder.generateName();
     WorkerConfig config = new WorkerConfig("localhost", 0, null, "test-worker", ROOT.resolve("models"), null,
-        new BatchingConfig(2, 8, Duration.ZERO, 64), 1, 2, 64, 4096L * 4096, 16 << 20, Duration.ofSeconds(5),
-        Duration.ZERO, null, null, 1, new MetricsConfig("127.0.0.1", 0, null), true,
+        new BatchingConfig(2, 8, Duration.ZERO, 64), 1, 2, 64, 4096L * 4096,
+        new imagerec.security.ConnectionLimits(16 << 20, 100, Duration.ZERO, Duration.ofMinutes(1)),
+        Duration.ofSeconds(5), Duration.ZERO, null, 1, new MetricsConfig("127.0.0.1", 0, null), true,
         imagerec.security.TlsConfig.OFF, null, true);
     System.setProperty("ai.djl.offline", "true");
     worker = WorkerServer.start(config, InProcessServerBuilder.forName(name));
