@@ -14,8 +14,14 @@ import io.grpc.ManagedChannelBuilder;
 import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
 import io.grpc.TlsChannelCredentials;
+import com.google.gson.Gson;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import java.nio.file.Path;
 import java.time.Duration;
 import picocli.CommandLine.Option;
@@ -55,8 +61,28 @@ public final class TargetOptions {
       description = "send 'authorization: Bearer TOKEN' with every call; env IMAGEREC_TOKEN")
   String token;
 
+  @Option(names = "--wait-for-ready", description = "while the target cannot be reached (a restart), wait for it "
+      + "up to each call's deadline instead of failing the call at once")
+  boolean waitForReady;
+
   @Option(names = {"-v", "--verbose"}, description = "print stack traces of errors")
   boolean verbose;
+
+  /**
+   * The retry policy of every channel: a call that fails with UNAVAILABLE before any answer (the
+   * balancer restarting, no worker ready yet) is tried again, up to 5 attempts with a backoff from
+   * 0.1 s to 2 s. The same file is the policy recommended to other clients (README).
+   */
+  static final Map<String, ?> SERVICE_CONFIG = serviceConfig();
+
+  @SuppressWarnings("unchecked")
+  private static Map<String, ?> serviceConfig() {
+    try (InputStream in = TargetOptions.class.getResourceAsStream("service-config.json")) {
+      return new Gson().fromJson(new String(in.readAllBytes(), StandardCharsets.UTF_8), Map.class);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
 
   /** Opens a connection to the target as the options say. */
   public Connection connect() {
@@ -70,7 +96,9 @@ public final class TargetOptions {
    */
   public Connection connect(boolean direct) {
     ManagedChannelBuilder<?> builder = Grpc.newChannelBuilder(target, credentials())
-        .maxInboundMessageSize(MAX_MESSAGE_BYTES);
+        .maxInboundMessageSize(MAX_MESSAGE_BYTES)
+        .defaultServiceConfig(SERVICE_CONFIG)
+        .enableRetry();
     if (direct) {
       builder.directExecutor();
     }
@@ -79,11 +107,21 @@ public final class TargetOptions {
   }
 
   private ClientInterceptor[] interceptors() {
+    List<ClientInterceptor> interceptors = new ArrayList<>();
+    if (waitForReady) {
+      interceptors.add(new ClientInterceptor() {
+        @Override
+        public <ReqT, RespT> ClientCall<ReqT, RespT> interceptCall(MethodDescriptor<ReqT, RespT> method,
+                                                                   CallOptions options, Channel next) {
+          return next.newCall(method, options.withWaitForReady());
+        }
+      });
+    }
     if (token == null || token.isBlank()) {
-      return new ClientInterceptor[0];
+      return interceptors.toArray(ClientInterceptor[]::new);
     }
     String value = "Bearer " + token.strip();
-    return new ClientInterceptor[] {new ClientInterceptor() {
+    interceptors.add(new ClientInterceptor() {
       @Override
       public <ReqT, RespT> ClientCall<ReqT, RespT> interceptCall(MethodDescriptor<ReqT, RespT> method,
                                                                  CallOptions options, Channel next) {
@@ -95,7 +133,8 @@ public final class TargetOptions {
           }
         };
       }
-    }};
+    });
+    return interceptors.toArray(ClientInterceptor[]::new);
   }
 
   private ChannelCredentials credentials() {

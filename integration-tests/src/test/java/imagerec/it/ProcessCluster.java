@@ -36,6 +36,7 @@ final class ProcessCluster implements AutoCloseable {
   }
 
   private final Path dir;
+  private final Map<String, List<String>> commands = new HashMap<>(); // name -> main class and options
   private final List<Node> workers = new ArrayList<>();
   private final List<Process> processes = new ArrayList<>();
   private final Map<String, String> env = new HashMap<>();
@@ -134,13 +135,58 @@ final class ProcessCluster implements AutoCloseable {
   }
 
   private Node launch(String name, String mainClass, String... args) throws Exception {
+    List<String> remembered = new ArrayList<>(List.of(mainClass));
+    remembered.addAll(List.of(args));
+    commands.put(name, remembered);
+    return launch(name, 0, mainClass, args);
+  }
+
+  /**
+   * Starts {@code node}'s program again with the same options on the same port (after it was
+   * killed or stopped), and waits until it is SERVING. It replaces the old node in {@link #workers()}.
+   */
+  Node restart(Node node) throws Exception {
+    List<String> command = commands.get(node.name());
+    Files.deleteIfExists(dir.resolve(node.name() + ".port"));
+    Files.deleteIfExists(dir.resolve(node.name() + ".metrics-port"));
+    Files.move(dir.resolve(node.name() + ".log"), dir.resolve(node.name() + "." + System.nanoTime() + ".log"));
+    Node restarted = launch(node.name(), node.port(), command.get(0),
+        command.subList(1, command.size()).toArray(String[]::new));
+    int i = workers.indexOf(node);
+    if (i >= 0) {
+      workers.set(i, restarted);
+    } else if (node.equals(balancer)) {
+      balancer = restarted;
+    }
+    awaitServing(restarted, 120);
+    return restarted;
+  }
+
+  /** Freezes a process (SIGSTOP): its sockets stay open, it answers nothing, as a hung process. */
+  static void freeze(Node node) throws Exception {
+    signal(node, "STOP");
+  }
+
+  /** Lets a frozen process go on (SIGCONT). */
+  static void thaw(Node node) throws Exception {
+    signal(node, "CONT");
+  }
+
+  private static void signal(Node node, String signal) throws Exception {
+    Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(node.process().pid())).inheritIO().start();
+    if (kill.waitFor() != 0) {
+      throw new IllegalStateException("kill -" + signal + " " + node.process().pid() + " failed");
+    }
+  }
+
+  private Node launch(String name, int port, String mainClass, String... args) throws Exception {
     Path portFile = dir.resolve(name + ".port");
     Path metricsPortFile = dir.resolve(name + ".metrics-port");
     List<String> command = new ArrayList<>(List.of(
         Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-Xmx512m", "-XX:+UseSerialGC", "-Dai.djl.offline=true",
         "-cp", System.getProperty("java.class.path"), mainClass,
-        "--port", "0", "--port-file", portFile.toString(),
+        "--port", Integer.toString(port), "--port-file", portFile.toString(),
         "--metrics-host", "127.0.0.1", "--metrics-port", "0", "--metrics-port-file", metricsPortFile.toString()));
     command.addAll(List.of(args));
     ProcessBuilder builder = new ProcessBuilder(command)

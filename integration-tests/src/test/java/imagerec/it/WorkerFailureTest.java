@@ -7,79 +7,88 @@ import com.google.protobuf.ByteString;
 import imagerec.v1.RecognizeRequest;
 import imagerec.v1.RecognizerGrpc;
 import io.grpc.ManagedChannel;
-import io.grpc.StatusRuntimeException;
+import io.grpc.Status;
 import java.nio.file.Files;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 
-/** A worker process killed (SIGKILL) or stopped (SIGTERM) under load: the balancer routes around it and no call fails. */
+/**
+ * A worker process killed (SIGKILL) or stopped (SIGTERM) under steady load: the balancer routes
+ * around it and no call fails; once it is started again, traffic is back to even within seconds.
+ */
 class WorkerFailureTest {
 
   @Test
-  void killingAWorkerUnderLoadLosesNoCallAndTrafficGoesOnToTheOthers() throws Exception {
-    underLoadWhile("worker-failure", ProcessCluster::kill);
+  void killingAWorkerUnderLoadLosesNoCallAndTrafficIsEvenAgainAfterItsRestart() throws Exception {
+    underLoadWhile("worker-failure", "SIGKILL 1 of 3 workers, restart it", ProcessCluster::kill);
   }
 
   @Test
   void stoppingAWorkerGracefullyUnderLoadLosesNoCall() throws Exception {
-    underLoadWhile("worker-sigterm", node -> ProcessCluster.stop(node));
+    underLoadWhile("worker-sigterm", "SIGTERM 1 of 3 workers, restart it", node -> ProcessCluster.stop(node));
   }
 
-  /** What is done to worker-1 while four threads send unary calls through the balancer. */
+  /** What is done to worker-1 while calls go through the balancer. */
   private interface Fault {
     void apply(ProcessCluster.Node worker) throws InterruptedException;
   }
 
-  private static void underLoadWhile(String name, Fault fault) throws Exception {
+  private static void underLoadWhile(String name, String faults, Fault fault) throws Exception {
     try (ProcessCluster cluster = ProcessCluster.start(name, 3)) {
       ManagedChannel channel = cluster.channelToBalancer();
-      RecognizerGrpc.RecognizerBlockingStub stub = RecognizerGrpc.newBlockingStub(channel);
       RecognizeRequest request = RecognizeRequest.newBuilder()
           .setImage(ByteString.copyFrom(Files.readAllBytes(EndToEndTest.samples().get(0)))).build();
-      Map<String, AtomicInteger> before = new ConcurrentHashMap<>();
-      Map<String, AtomicInteger> after = new ConcurrentHashMap<>();
-      AtomicBoolean killed = new AtomicBoolean();
-      AtomicBoolean running = new AtomicBoolean(true);
-      AtomicInteger failures = new AtomicInteger();
-      AtomicLong lastFailure = new AtomicLong();
-      ExecutorService load = Executors.newFixedThreadPool(4);
-      for (int t = 0; t < 4; t++) {
-        load.execute(() -> {
-          while (running.get()) {
-            boolean wasKilled = killed.get(); // read before the call: it was sent after the kill
-            try {
-              String worker = stub.withDeadlineAfter(10, TimeUnit.SECONDS).recognize(request).getWorker();
-              (wasKilled ? after : before).computeIfAbsent(worker, w -> new AtomicInteger()).incrementAndGet();
-            } catch (StatusRuntimeException e) {
-              failures.incrementAndGet();
-              lastFailure.set(System.nanoTime());
-            }
-          }
-        });
-      }
-      Thread.sleep(2000);
-      ProcessCluster.Node victim = cluster.workers().get(1);
-      fault.apply(victim);
-      killed.set(true);
-      Thread.sleep(3000);
-      running.set(false);
-      load.shutdown();
-      assertTrue(load.awaitTermination(30, TimeUnit.SECONDS));
+      Load load = Load.closedLoop(RecognizerGrpc.newStub(channel), request, 8, Duration.ofSeconds(10));
+      Figures.hold(2);
+      long faultAt = System.nanoTime();
+      fault.apply(cluster.workers().get(1));
+      Figures.hold(3);
+      long restartAt = System.nanoTime();
+      cluster.restart(cluster.workers().get(1));
+      long servingAt = System.nanoTime();
+      long evenAt = awaitEven(load, servingAt, "worker-1", 15);
+      Figures.hold(1);
+      load.stop();
       channel.shutdownNow();
 
-      assertEquals(0, failures.get(), "calls failed when a worker was stopped");
-      assertEquals(3, before.size(), "all three workers served before the kill: " + before);
-      assertEquals(List.of("worker-0", "worker-2"), after.keySet().stream().sorted().toList(),
-          "after the kill only the survivors may answer: " + after);
-      assertTrue(after.values().stream().mapToInt(AtomicInteger::get).sum() > 20, "too little traffic after the kill");
+      Map<String, Long> before = load.byWorker(load.startedAt(), faultAt, o -> true);
+      Map<String, Long> during = load.byWorker(faultAt + TimeUnit.SECONDS.toNanos(1), restartAt, o -> true);
+      String recovery = "worker SERVING " + Figures.ms(servingAt - restartAt) + " after its restart; even share "
+          + (evenAt < 0 ? "never" : Figures.ms(evenAt - servingAt) + " later");
+      Figures.report(faults, "8 unary calls in flight", faults, load.sent(), load.ok(), load.failures(), load.lost(),
+          recovery);
+      assertEquals(Map.of(), load.failures(), "calls failed when a worker was stopped");
+      assertEquals(0, load.lost(), "calls never completed");
+      assertEquals(3, before.size(), "all three workers served before the fault: " + before);
+      assertEquals(List.of("worker-0", "worker-2"), List.copyOf(during.keySet()),
+          "while it was down only the survivors answered: " + during);
+      assertTrue(during.values().stream().mapToLong(Long::longValue).sum() > 20, "too little traffic after the fault");
+      assertTrue(evenAt > 0, "traffic did not come back to the restarted worker: "
+          + load.byWorker(servingAt, System.nanoTime(), o -> true));
     }
+  }
+
+  /**
+   * Waits (up to {@code seconds}) for the first half-second window after {@code from} in which
+   * {@code worker} answered at least a fifth of the calls (an even share is a third), and returns
+   * its end (nanoTime), or -1.
+   */
+  static long awaitEven(Load load, long from, String worker, int seconds) throws InterruptedException {
+    long window = TimeUnit.MILLISECONDS.toNanos(500);
+    long until = from + TimeUnit.SECONDS.toNanos(seconds);
+    for (long start = from; start < until; start += window / 5) {
+      while (System.nanoTime() < start + window) {
+        Thread.sleep(20);
+      }
+      Map<String, Long> counts = load.byWorker(start, start + window, o -> o.code() == Status.Code.OK);
+      long total = counts.values().stream().mapToLong(Long::longValue).sum();
+      if (total >= 10 && counts.getOrDefault(worker, 0L) * 5 >= total) {
+        return start + window;
+      }
+    }
+    return -1;
   }
 }
