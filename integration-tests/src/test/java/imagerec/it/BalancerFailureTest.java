@@ -131,6 +131,12 @@ class BalancerFailureTest {
       assertTrue(done.await(120, TimeUnit.SECONDS), "the stream hung after a worker was killed");
       killer.join(10_000);
       channel.shutdownNow();
+      Map<Status.Code, Long> itemErrors = new java.util.EnumMap<>(Status.Code.class);
+      results.values().stream().filter(RecognizeResponse::hasError)
+          .forEach(r -> itemErrors.merge(Status.fromCodeValue(r.getError().getCode()).getCode(), 1L, Long::sum));
+      Figures.report("worker killed during a stream", "one RecognizeStream of " + n + " items",
+          "SIGKILL 1 of 3 workers a third of the way", n, results.size() - itemErrors.values().stream()
+              .mapToLong(Long::longValue).sum(), itemErrors, n - results.size(), "-");
       assertNull(failure[0], "the stream itself must not fail");
       assertEquals(0, duplicates.get());
       assertEquals(n, results.size(), "every item gets exactly one response");

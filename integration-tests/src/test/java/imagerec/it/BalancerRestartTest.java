@@ -46,10 +46,11 @@ class BalancerRestartTest {
           .setImage(ByteString.copyFrom(Files.readAllBytes(EndToEndTest.samples().get(0)))).build();
       Load load = Load.closedLoop(RecognizerGrpc.newStub(channel).withWaitForReady(), request, 4, Duration.ofSeconds(20));
       Duration step = Figures.seconds(8);
+      String sample = EndToEndTest.samples().get(0).toString();
       CompletableFuture<CommandLineTest.Run> cli = CompletableFuture.supplyAsync(() -> CommandLineTest.imagerec(
           "bench", "--target", cluster.balancer().address(), "--wait-for-ready", "--deadline", "20s",
           "--rate", "20,20", "--duration", step.toMillis() + "ms", "--warmup", "0s", "--json",
-          EndToEndTest.samples().get(0).toString()));
+          sample));
       Figures.hold(2);
       long killedAt = System.nanoTime();
       ProcessCluster.kill(cluster.balancer());

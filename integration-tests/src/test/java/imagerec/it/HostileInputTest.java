@@ -36,8 +36,10 @@ class HostileInputTest {
         List<String> wrong = new ArrayList<>();
         List<HostileCorpus.Case> cases = new ArrayList<>(HostileCorpus.cases());
         cases.add(new HostileCorpus.Case("message over the 16 MiB limit", new byte[17 << 20], Status.Code.RESOURCE_EXHAUSTED));
+        java.util.Map<Status.Code, Long> statuses = new java.util.EnumMap<>(Status.Code.class);
         for (HostileCorpus.Case c : cases) {
           Status.Code got = call(stub, RecognizeRequest.newBuilder().setImage(ByteString.copyFrom(c.image())).build());
+          statuses.merge(got, 1L, Long::sum);
           if (got != c.expected()) {
             wrong.add(c.name() + ": expected " + c.expected() + ", got " + got);
           }
@@ -52,6 +54,11 @@ class HostileInputTest {
                 ByteMarshaller.bytes(RecognizerGrpc.getRecognizeMethod(), MethodType.UNARY),
                 CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS), new byte[] {(byte) 0xff, 0x7f, 0x01}));
         assertEquals(Status.Code.INVALID_ARGUMENT, malformed.getStatus().getCode(), "malformed protobuf");
+        long ok = statuses.getOrDefault(Status.Code.OK, 0L);
+        statuses.remove(Status.Code.OK);
+        Figures.report("hostile corpus", cases.size() + " hostile inputs, each followed by a good request",
+            "-", cases.size(), ok, statuses, 0, wrong.isEmpty() ? "every case got its documented status; "
+                + "the good request after each succeeded" : wrong.size() + " cases got another status");
         assertTrue(wrong.isEmpty(), String.join("\n", wrong));
         assertTrue(cluster.workers().get(0).process().isAlive(), "the worker survived the corpus");
         assertEquals(Status.Code.OK, call(stub, RecognizeRequest.newBuilder().setImage(good).build()));

@@ -43,6 +43,7 @@ final class Load {
   private final AtomicLong sent = new AtomicLong();
   private final AtomicLong outstanding = new AtomicLong();
   private final ConcurrentLinkedQueue<Outcome> outcomes = new ConcurrentLinkedQueue<>();
+  private final Map<Status.Code, String> examples = new java.util.concurrent.ConcurrentHashMap<>();
   private final Recorder okLatency = new Recorder(3);
   private final Recorder failedLatency = new Recorder(3);
   private volatile boolean running = true;
@@ -101,7 +102,9 @@ final class Load {
 
       @Override
       public void onError(Throwable t) {
-        done(Status.fromThrowable(t).getCode(), worker);
+        Status status = Status.fromThrowable(t);
+        examples.putIfAbsent(status.getCode(), String.valueOf(status.getDescription()));
+        done(status.getCode(), worker);
       }
 
       @Override
@@ -162,6 +165,11 @@ final class Load {
       }
     }
     return failed;
+  }
+
+  /** The description of the first failure of each status, for messages. */
+  Map<Status.Code, String> examples() {
+    return new TreeMap<>(examples);
   }
 
   /** Answers per worker among calls completed after {@code from} (nanoTime) and matching {@code which}. */

@@ -153,8 +153,8 @@ public final class WorkerServer implements AutoCloseable {
     WorkerServer worker = new WorkerServer(config, builder, tracing, tls);
     try {
       worker.loadModels();
-    } catch (ModelLoadException | RuntimeException e) {
-      worker.close();
+    } catch (ModelLoadException | RuntimeException | Error e) {
+      worker.close(); // else the listening server would keep a process that never serves alive
       throw e;
     }
     return worker;

@@ -9,7 +9,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * The balancer's own limits on what it holds at once: calls in flight, and bytes of requests held
  * (gRPC calls and HTTP uploads together), so that no mix of traffic can grow its memory past
  * {@code maxBytes}. Past either limit the answer is RESOURCE_EXHAUSTED naming the limit, with a
- * {@code grpc-retry-pushback-ms} hint. Thread-safe, lock-free.
+ * {@code imagerec-retry-after-ms} hint. Thread-safe, lock-free.
  */
 public final class Admission {
   private static final long PUSHBACK_MS = 100;
@@ -80,7 +80,7 @@ public final class Admission {
   /** Trailers of a refusal: the retry hint. */
   static Metadata trailers() {
     Metadata trailers = new Metadata();
-    trailers.put(ForwardedCall.RETRY_PUSHBACK_MS, Long.toString(PUSHBACK_MS));
+    trailers.put(ForwardedCall.RETRY_AFTER_MS, Long.toString(PUSHBACK_MS));
     return trailers;
   }
 

@@ -17,8 +17,9 @@ import org.slf4j.spi.LoggingEventBuilder;
 
 /**
  * One request forwarded to a worker as a unary call, retried on another worker when an attempt
- * fails before answering with UNAVAILABLE (worker gone, starting or draining; connection refused)
- * and the retry budget allows it.
+ * fails with UNAVAILABLE (worker gone, starting or draining; connection refused or lost) and the
+ * retry budget allows it. The worker's answer is passed on only with its OK status, so nothing
+ * has reached the client when an attempt fails, and any failed attempt may be retried.
  *
  * <p>The picked worker's in-flight count goes up when an attempt starts and down exactly once when
  * it ends; the outcome feeds the outlier detector, a RESOURCE_EXHAUSTED marks the worker as full
@@ -34,8 +35,9 @@ final class ForwardedCall {
     void onClose(Status status, Metadata trailers);
   }
 
-  static final Metadata.Key<String> RETRY_PUSHBACK_MS =
-      Metadata.Key.of("grpc-retry-pushback-ms", Metadata.ASCII_STRING_MARSHALLER);
+  /** The workers' (and the balancer's own) retry hint on RESOURCE_EXHAUSTED; see the worker's StatusMapper. */
+  static final Metadata.Key<String> RETRY_AFTER_MS =
+      Metadata.Key.of("imagerec-retry-after-ms", Metadata.ASCII_STRING_MARSHALLER);
   static final Metadata.Key<String> WORKER_IN_FLIGHT =
       Metadata.Key.of("imagerec-in-flight", Metadata.ASCII_STRING_MARSHALLER);
   static final Metadata.Key<String> WORKER_QUEUE_DEPTH =
@@ -128,28 +130,35 @@ final class ForwardedCall {
     ClientCall<byte[], byte[]> call = worker.channel().newCall(method, options);
     current = call;
     call.start(new ClientCall.Listener<>() {
-      private boolean responded;
+      // the answer is held until the worker's status arrives: a connection lost between the two
+      // then leaves the client with nothing yet, so the call can still be retried elsewhere
+      private byte[] response;
 
       @Override
       public void onMessage(byte[] message) {
-        responded = true;
-        listener.onResponse(message);
+        response = message;
       }
 
       @Override
       public void onClose(Status status, Metadata trailers) {
-        boolean workerFailure = isWorkerFailure(status) && !cancelled;
+        // a call cancelled because its deadline passed is the worker's failure to answer in time
+        // (how a hung worker shows: it never answers, and only the deadline ends its calls); a
+        // call the client itself cancelled says nothing about the worker
+        boolean workerFailure = cancelled ? deadline != null && deadline.isExpired() : isWorkerFailure(status);
         worker.callFinished(workerFailure);
         forwarder.outliers.onResult(worker, workerFailure);
         recordLoad(worker, status, trailers);
         forwarder.observer.attemptEnded(worker, status.getCode(), System.nanoTime() - attemptStart);
         Tracing.endClientSpan(attemptSpan, status);
-        boolean retry = !responded && !cancelled && status.getCode() == Status.Code.UNAVAILABLE
+        boolean retry = !cancelled && status.getCode() == Status.Code.UNAVAILABLE
             && tried.size() < forwarder.maxAttempts && forwarder.retryBudget.tryRetry();
         if (retry) {
           forwarder.observer.retried(status.getCode());
           attempt(status.augmentDescription("worker " + worker.address()));
         } else {
+          if (status.isOk() && response != null) {
+            listener.onResponse(response);
+          }
           finish(status, trailers);
         }
       }
@@ -169,7 +178,7 @@ final class ForwardedCall {
       worker.reportLoad(inFlight, queueDepth);
     }
     if (status.getCode() == Status.Code.RESOURCE_EXHAUSTED) {
-      Integer pushback = parse(trailers.get(RETRY_PUSHBACK_MS));
+      Integer pushback = parse(trailers.get(RETRY_AFTER_MS));
       long ms = pushback == null || pushback < 0 ? DEFAULT_PUSHBACK_MS : Math.min(pushback, MAX_PUSHBACK_MS);
       worker.markOverloaded(forwarder.outliers.now() + TimeUnit.MILLISECONDS.toNanos(ms));
     }

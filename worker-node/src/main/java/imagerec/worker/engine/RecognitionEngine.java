@@ -65,7 +65,10 @@ public final class RecognitionEngine {
       return result;
     }
     try {
+      model.predictor().checkRoom(); // overloaded: refuse before decoding, at next to no cost
       decodePool.execute(() -> decodeAndSubmit(image, model, k, deadlineNanos, start, result));
+    } catch (OverloadedException e) {
+      result.completeExceptionally(e);
     } catch (RejectedExecutionException e) {
       result.completeExceptionally(
           new OverloadedException("too many images waiting to be decoded", Duration.ofMillis(100)));

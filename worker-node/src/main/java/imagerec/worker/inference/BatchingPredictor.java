@@ -86,10 +86,27 @@ public final class BatchingPredictor implements AutoCloseable {
     }
     Item item = new Item(input, nanoClock.getAsLong(), deadlineNanos, new CompletableFuture<>());
     if (!queue.offer(item)) {
-      throw new OverloadedException("model " + name + " queue is full (" + config.queueCapacity()
-          + " waiting)", Duration.ofMillis(100));
+      throw full();
     }
     return item.result;
+  }
+
+  /**
+   * Refuses at once when the queue is full now, so that a caller about to prepare an input (decode
+   * an image) does not spend that work on a request {@link #submit} would refuse: under overload,
+   * a refusal then costs next to nothing. The queue may still fill before the submit.
+   *
+   * @throws OverloadedException when the queue is full
+   */
+  public void checkRoom() {
+    if (queue.remainingCapacity() == 0) {
+      throw full();
+    }
+  }
+
+  private OverloadedException full() {
+    return new OverloadedException("model " + name + " queue is full (" + config.queueCapacity() + " waiting)",
+        Duration.ofMillis(100));
   }
 
   /** Items the queue can hold. */

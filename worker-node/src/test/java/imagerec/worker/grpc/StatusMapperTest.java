@@ -28,7 +28,7 @@ class StatusMapperTest {
   void overloadCarriesARetryHint() {
     StatusRuntimeException e = StatusMapper.toException(new OverloadedException("full", Duration.ofMillis(250)));
     assertEquals(Status.Code.RESOURCE_EXHAUSTED, e.getStatus().getCode());
-    assertEquals("250", e.getTrailers().get(StatusMapper.RETRY_PUSHBACK_MS));
+    assertEquals("250", e.getTrailers().get(StatusMapper.RETRY_AFTER_MS));
   }
 
   @Test

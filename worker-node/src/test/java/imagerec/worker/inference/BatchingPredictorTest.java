@@ -92,7 +92,9 @@ class BatchingPredictorTest {
     predictor.submit(new float[] {0}, Long.MAX_VALUE);
     assertTrue(started.await(5, TimeUnit.SECONDS));
     predictor.submit(new float[] {1}, Long.MAX_VALUE);
+    predictor.checkRoom(); // one place left
     predictor.submit(new float[] {2}, Long.MAX_VALUE);
+    assertThrows(OverloadedException.class, predictor::checkRoom, "full: refused before any work is done");
     OverloadedException e = assertThrows(OverloadedException.class,
         () -> predictor.submit(new float[] {3}, Long.MAX_VALUE));
     assertTrue(e.getMessage().contains("queue is full"), e.getMessage());
