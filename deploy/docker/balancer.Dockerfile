@@ -2,7 +2,8 @@
 # imagerec balancer: forwards Recognizer calls to the least-loaded healthy worker.
 #   docker build -f deploy/docker/balancer.Dockerfile -t imagerec-balancer .
 #   docker run -p 50051:50051 -p 8080:8080 -p 9090:9090 imagerec-balancer --discover worker:50061
-# gRPC on 50051 (Recognizer, BalancerAdmin, registration, health, reflection), HTTP uploads on 8080
+# gRPC on 50051 (Recognizer, health, reflection), admin services on 50052 (loopback only: use
+# `docker exec ... bin/imagerec workers`), HTTP uploads on 8080
 # (POST /image, POST /v1/recognize), Prometheus metrics on 9090 (/metrics).
 
 FROM maven:3.9-eclipse-temurin-17 AS build
