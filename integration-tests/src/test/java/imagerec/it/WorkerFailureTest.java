@@ -7,7 +7,14 @@ import com.google.protobuf.ByteString;
 import imagerec.v1.RecognizeRequest;
 import imagerec.v1.RecognizerGrpc;
 import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
 import io.grpc.Status;
+import io.grpc.health.v1.HealthCheckRequest;
+import io.grpc.health.v1.HealthCheckResponse;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.health.v1.HealthGrpc;
+import io.grpc.stub.StreamObserver;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.util.List;
@@ -27,8 +34,29 @@ class WorkerFailureTest {
   }
 
   @Test
-  void stoppingAWorkerGracefullyUnderLoadLosesNoCall() throws Exception {
-    underLoadWhile("worker-sigterm", "SIGTERM 1 of 3 workers, restart it", node -> ProcessCluster.stop(node));
+  void stoppingAWorkerGracefullyUnderLoadLosesNoCallAndItSaysNotServingFirst() throws Exception {
+    List<ServingStatus> seen = new CopyOnWriteArrayList<>();
+    underLoadWhile("worker-sigterm", "SIGTERM 1 of 3 workers, restart it", node -> {
+      ManagedChannel health = ManagedChannelBuilder.forTarget(node.address()).usePlaintext().build();
+      HealthGrpc.newStub(health).watch(HealthCheckRequest.newBuilder().setService(ProcessCluster.RECOGNIZER).build(),
+          new StreamObserver<>() {
+            @Override
+            public void onNext(HealthCheckResponse r) {
+              seen.add(r.getStatus());
+            }
+
+            @Override
+            public void onError(Throwable t) {}
+
+            @Override
+            public void onCompleted() {}
+          });
+      Thread.sleep(300);
+      assertEquals(143, ProcessCluster.stop(node), "exit status after SIGTERM, once in-flight calls finished");
+      health.shutdownNow();
+    });
+    assertEquals(List.of(ServingStatus.SERVING, ServingStatus.NOT_SERVING), seen,
+        "the worker said NOT_SERVING before it went away");
   }
 
   /** What is done to worker-1 while calls go through the balancer. */

@@ -286,11 +286,18 @@ public final class WorkerServer implements AutoCloseable {
     health.enterTerminalState();
     server.shutdown();
     try {
-      if (!server.awaitTermination(config.shutdownGrace().toMillis(), TimeUnit.MILLISECONDS)) {
-        log.warn("calls still running after {}; cancelling them", config.shutdownGrace());
-        server.shutdownNow();
-        server.awaitTermination(5, TimeUnit.SECONDS);
+      // recognition calls get the grace period to finish; health watches (a balancer keeps one
+      // open, and has just been told NOT_SERVING) would otherwise hold the server for all of it
+      long until = System.nanoTime() + config.shutdownGrace().toNanos();
+      while (loadReporter.inFlight() > 0 && System.nanoTime() < until
+          && !server.awaitTermination(20, TimeUnit.MILLISECONDS)) {
+        // waiting for the calls in flight
       }
+      if (loadReporter.inFlight() > 0) {
+        log.warn("{} calls still running after {}; cancelling them", loadReporter.inFlight(), config.shutdownGrace());
+      }
+      server.shutdownNow();
+      server.awaitTermination(5, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
       server.shutdownNow();
       Thread.currentThread().interrupt();
