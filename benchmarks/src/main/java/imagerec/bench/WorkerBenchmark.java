@@ -191,7 +191,7 @@ public final class WorkerBenchmark implements Callable<Integer> {
         straight.add(step(new LoadGenerator(requests), ch, c, seconds).callsPerSecond());
       }
       try (LocalProcess balancer = LocalProcess.start("balancer", logDir, root.resolve("bin/imagerec-balancer"),
-          List.of("--workers", worker.address())); Client viaBalancer = client(balancer)) {
+          List.of("--workers", worker.address(), "--admin-port", "0")); Client viaBalancer = client(balancer)) {
         waitServing(viaBalancer);
         warm(gen, viaBalancer);
         for (int i = 0; i < concurrency.size(); i++) {

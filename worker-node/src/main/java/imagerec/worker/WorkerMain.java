@@ -158,6 +158,11 @@ public final class WorkerMain implements Callable<Integer> {
       description = "serve gRPC server reflection (default: ${DEFAULT-VALUE})")
   boolean reflection;
 
+  @Option(names = "--drain-file", defaultValue = "${env:IMAGEREC_DRAIN_FILE}", paramLabel = "PATH",
+      description = "report NOT_SERVING while this file exists (balancers stop sending calls; those in flight finish), "
+          + "SERVING again once it is removed")
+  Path drainFile;
+
   @Option(names = "--check", description = "load and warm the models, report them, and exit (0 when all load)")
   boolean check;
 
@@ -190,7 +195,7 @@ public final class WorkerMain implements Callable<Integer> {
         intraOpThreads, decodeThreads > 0 ? decodeThreads : cores, 1024, maxPixels, limits,
         Duration.ofMillis(shutdownGraceMs), Duration.ofMillis(Math.max(0, pollIntervalMs)), registration,
         Math.max(1, slowdown), new MetricsConfig(metricsHost, metricsPort, metricsPortFile), accessLog,
-        tls, token == null || token.isBlank() ? null : token, reflection);
+        tls, token == null || token.isBlank() ? null : token, reflection, drainFile);
     log.info("starting worker with {}", config);
     configureEngine(config.intraOpThreads());
     if (check) {

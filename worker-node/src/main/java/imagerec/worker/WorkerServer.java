@@ -71,6 +71,7 @@ public final class WorkerServer implements AutoCloseable {
   private final MetricsEndpoint metricsEndpoint;
   private final Server server;
   private volatile ModelRepository models;
+  private boolean drained; // the drain file existed at the last look (repository thread only)
   private BalancerRegistration registration;
   private final Tls tls; // reloads the certificate files, the server's and the registration's
 
@@ -180,6 +181,10 @@ public final class WorkerServer implements AutoCloseable {
     }
     services.addService(recognizer); // replaces the stand-in
     setServing(true);
+    if (config.drainFile() != null) {
+      watchDrainFile();
+      repositoryThread.scheduleWithFixedDelay(this::watchDrainFile, 250, 250, TimeUnit.MILLISECONDS);
+    }
     if (config.registration() != null) {
       RegistrationConfig how = config.registration();
       String advertised = how.advertise() != null ? how.advertise() : advertisedHost() + ":" + port();
@@ -262,6 +267,21 @@ public final class WorkerServer implements AutoCloseable {
       return InetAddress.getLocalHost().getHostName();
     } catch (UnknownHostException e) {
       return "localhost";
+    }
+  }
+
+  /**
+   * NOT_SERVING while the drain file exists, SERVING again once it is gone: a balancer stops
+   * sending calls as soon as its health stream says so, and the calls in flight finish. Runs on
+   * the repository thread.
+   */
+  private void watchDrainFile() {
+    boolean drain = Files.exists(config.drainFile());
+    if (drain != drained) {
+      drained = drain;
+      setServing(!drain);
+      log.info("worker {} {} ({} {})", name(), drain ? "NOT_SERVING: draining" : "SERVING again",
+          config.drainFile(), drain ? "exists" : "is gone");
     }
   }
 
