@@ -5,6 +5,7 @@ import imagerec.balancer.routing.Picker;
 import imagerec.observability.Logging;
 import imagerec.observability.MetricsConfig;
 import imagerec.balancer.admin.AdminConfig;
+import imagerec.security.ByteBudget;
 import imagerec.security.ConnectionLimitOptions;
 import imagerec.security.ConnectionLimits;
 import imagerec.security.ServerTlsOptions;
@@ -225,7 +226,7 @@ public final class BalancerMain implements Callable<Integer> {
     }
     ConnectionLimits limits = limitOptions.limits(cmd);
     long heap = Runtime.getRuntime().maxMemory();
-    long bytesInFlight = maxBytesInFlight > 0 ? maxBytesInFlight : heap / 2;
+    long bytesInFlight = maxBytesInFlight > 0 ? maxBytesInFlight : ByteBudget.halfTheHeap();
     if (bytesInFlight < limits.maxMessageBytes()) {
       throw new CommandLine.ParameterException(cmd, "--max-bytes-in-flight (" + bytesInFlight
           + ") must hold at least one message of --max-message-bytes (" + limits.maxMessageBytes() + ")");

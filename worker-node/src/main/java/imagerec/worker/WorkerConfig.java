@@ -33,13 +33,15 @@ import java.time.Duration;
  * @param token the bearer token every Recognizer call must carry (null: none)
  * @param reflection whether server reflection is served
  * @param drainFile while this file exists the worker reports NOT_SERVING (null: none)
+ * @param maxBytesInFlight image bytes held at once; past it, RESOURCE_EXHAUSTED
  */
 public record WorkerConfig(String host, int port, Path portFile, String name, Path modelsDir,
                            String defaultModel, BatchingConfig batching, int intraOpThreads,
                            int decodeThreads, int decodeQueue, long maxPixels, ConnectionLimits limits,
                            Duration shutdownGrace, Duration pollInterval, RegistrationConfig registration,
                            double slowdown, MetricsConfig metrics, boolean accessLog,
-                           TlsConfig tls, String token, boolean reflection, Path drainFile) {
+                           TlsConfig tls, String token, boolean reflection, Path drainFile,
+                           long maxBytesInFlight) {
   @Override
   public String toString() { // the token is a secret: never in the log
     return "WorkerConfig[host=" + host + ", port=" + port + ", name=" + name + ", modelsDir=" + modelsDir
@@ -48,6 +50,6 @@ public record WorkerConfig(String host, int port, Path portFile, String name, Pa
         + ", limits=" + limits + ", shutdownGrace=" + shutdownGrace + ", pollInterval="
         + pollInterval + ", registration=" + registration + ", slowdown=" + slowdown
         + ", metrics=" + metrics + ", accessLog=" + accessLog + ", tls=" + tls + ", token="
-        + (token == null ? "none" : "(hidden)") + ", reflection=" + reflection + ", drainFile=" + drainFile + "]";
+        + (token == null ? "none" : "(hidden)") + ", reflection=" + reflection + ", drainFile=" + drainFile + ", maxBytesInFlight=" + maxBytesInFlight + "]";
   }
 }

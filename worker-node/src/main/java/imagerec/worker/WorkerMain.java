@@ -2,6 +2,7 @@ package imagerec.worker;
 
 import imagerec.observability.Logging;
 import imagerec.observability.MetricsConfig;
+import imagerec.security.ByteBudget;
 import imagerec.security.ConnectionLimitOptions;
 import imagerec.security.ConnectionLimits;
 import imagerec.security.ServerTlsOptions;
@@ -84,6 +85,11 @@ public final class WorkerMain implements Callable<Integer> {
   @Option(names = "--max-pixels", defaultValue = "${env:IMAGEREC_MAX_PIXELS:-16777216}",
       description = "largest image accepted, width x height (default: ${DEFAULT-VALUE})")
   long maxPixels;
+
+  @Option(names = "--max-bytes-in-flight", defaultValue = "${env:IMAGEREC_MAX_BYTES_IN_FLIGHT:-0}",
+      description = "image bytes held at once (received, not yet answered); past it, RESOURCE_EXHAUSTED "
+          + "(default: half the heap)")
+  long maxBytesInFlight;
 
   @Option(names = "--shutdown-grace-ms", defaultValue = "${env:IMAGEREC_SHUTDOWN_GRACE_MS:-10000}",
       description = "time in-flight calls get to finish at shutdown (default: ${DEFAULT-VALUE})")
@@ -195,7 +201,8 @@ public final class WorkerMain implements Callable<Integer> {
         intraOpThreads, decodeThreads > 0 ? decodeThreads : cores, 1024, maxPixels, limits,
         Duration.ofMillis(shutdownGraceMs), Duration.ofMillis(Math.max(0, pollIntervalMs)), registration,
         Math.max(1, slowdown), new MetricsConfig(metricsHost, metricsPort, metricsPortFile), accessLog,
-        tls, token == null || token.isBlank() ? null : token, reflection, drainFile);
+        tls, token == null || token.isBlank() ? null : token, reflection, drainFile,
+        maxBytesInFlight > 0 ? maxBytesInFlight : ByteBudget.halfTheHeap());
     log.info("starting worker with {}", config);
     configureEngine(config.intraOpThreads());
     if (check) {

@@ -4,6 +4,7 @@ import imagerec.observability.AccessLog;
 import imagerec.observability.MetricsEndpoint;
 import imagerec.observability.ProcessMetrics;
 import imagerec.observability.Tracing;
+import imagerec.security.ByteBudget;
 import imagerec.security.Tls;
 import imagerec.security.TokenAuthenticator;
 import io.grpc.ServerServiceDefinition;
@@ -71,6 +72,7 @@ public final class WorkerServer implements AutoCloseable {
   private final MetricsEndpoint metricsEndpoint;
   private final Server server;
   private volatile ModelRepository models;
+  private final ByteBudget imageBytes; // shared by the services of every repository version
   private boolean drained; // the drain file existed at the last look (repository thread only)
   private BalancerRegistration registration;
   private final Tls tls; // reloads the certificate files, the server's and the registration's
@@ -79,6 +81,7 @@ public final class WorkerServer implements AutoCloseable {
     this.config = config;
     this.tracing = tracing;
     this.tls = tls;
+    this.imageBytes = new ByteBudget(config.maxBytesInFlight());
     AccessLog.enable(config.accessLog());
     AtomicInteger threadIds = new AtomicInteger();
     this.decodePool = new ThreadPoolExecutor(config.decodeThreads(), config.decodeThreads(), 0,
@@ -224,7 +227,7 @@ public final class WorkerServer implements AutoCloseable {
 
   private RecognizerService serviceFor(ModelRepository repository) {
     RecognitionEngine engine = new RecognitionEngine(repository, new ImageDecoder(config.maxPixels()),
-        decodePool);
+        decodePool, imageBytes);
     return new RecognizerService(engine, repository, name(), config.slowdown(), repositoryThread, metrics,
         tracing, accessLog);
   }

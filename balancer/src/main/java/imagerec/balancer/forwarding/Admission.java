@@ -1,9 +1,9 @@
 package imagerec.balancer.forwarding;
 
+import imagerec.security.ByteBudget;
 import io.grpc.Metadata;
 import io.grpc.Status;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The balancer's own limits on what it holds at once: calls in flight, and bytes of requests held
@@ -15,10 +15,9 @@ public final class Admission {
   private static final long PUSHBACK_MS = 100;
 
   private final int maxCalls;
-  private final long maxBytes;
+  private final ByteBudget bytes;
   private final Runnable onReject;
   private final AtomicInteger calls = new AtomicInteger();
-  private final AtomicLong bytes = new AtomicLong();
 
   /**
    * @param maxCalls calls (and stream items) forwarded at once
@@ -27,7 +26,7 @@ public final class Admission {
    */
   public Admission(int maxCalls, long maxBytes, Runnable onReject) {
     this.maxCalls = maxCalls;
-    this.maxBytes = maxBytes;
+    this.bytes = new ByteBudget(maxBytes);
     this.onReject = onReject;
   }
 
@@ -57,9 +56,7 @@ public final class Admission {
 
   /** Reserves {@code size} bytes (an HTTP upload about to be read); false, counted as a refusal, when they do not fit. */
   public boolean tryHold(long size) {
-    long now = bytes.addAndGet(size);
-    if (now > maxBytes && now != size) { // one request alone is always let in: the message size limit bounds it
-      bytes.addAndGet(-size);
+    if (!bytes.tryHold(size)) {
       onReject.run();
       return false;
     }
@@ -68,12 +65,12 @@ public final class Admission {
 
   /** Gives back bytes reserved by {@link #tryHold(long)}. */
   public void releaseBytes(long size) {
-    bytes.addAndGet(-size);
+    bytes.release(size);
   }
 
   /** The answer when the byte limit is reached. */
   public Status bytesExhausted() {
-    return Status.RESOURCE_EXHAUSTED.withDescription("balancer at its limit of " + maxBytes
+    return Status.RESOURCE_EXHAUSTED.withDescription("balancer at its limit of " + bytes.max()
         + " request bytes held (--max-bytes-in-flight); retry after " + PUSHBACK_MS + " ms");
   }
 
@@ -91,6 +88,6 @@ public final class Admission {
 
   /** Request bytes held now. */
   public long bytes() {
-    return bytes.get();
+    return bytes.held();
   }
 }

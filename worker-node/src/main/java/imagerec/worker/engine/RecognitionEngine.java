@@ -3,6 +3,7 @@ package imagerec.worker.engine;
 import imagerec.worker.image.ImageDecoder;
 import imagerec.worker.image.InvalidImageException;
 import imagerec.worker.image.Preprocessor;
+import imagerec.security.ByteBudget;
 import imagerec.worker.inference.OverloadedException;
 import imagerec.worker.inference.Prediction;
 import imagerec.worker.model.ModelRepository;
@@ -28,15 +29,20 @@ public final class RecognitionEngine {
   private final ImageDecoder decoder;
   private final Preprocessor preprocessor = new Preprocessor();
   private final ExecutorService decodePool;
+  private final ByteBudget bytes;
 
   /**
    * @param decodePool bounded executor for decoding; a rejected task fails the request with
    *     {@link OverloadedException}. Owned by the caller.
+   * @param bytes the image bytes held at once; a request that does not fit fails with
+   *     {@link OverloadedException}
    */
-  public RecognitionEngine(ModelRepository models, ImageDecoder decoder, ExecutorService decodePool) {
+  public RecognitionEngine(ModelRepository models, ImageDecoder decoder, ExecutorService decodePool,
+                           ByteBudget bytes) {
     this.models = models;
     this.decoder = decoder;
     this.decodePool = decodePool;
+    this.bytes = bytes;
   }
 
   /**
@@ -64,6 +70,12 @@ public final class RecognitionEngine {
       result.completeExceptionally(e);
       return result;
     }
+    if (!bytes.tryHold(image.length)) {
+      result.completeExceptionally(new OverloadedException("worker at its limit of " + bytes.max()
+          + " image bytes held (--max-bytes-in-flight)", Duration.ofMillis(100)));
+      return result;
+    }
+    result.whenComplete((r, e) -> bytes.release(image.length));
     try {
       model.predictor().checkRoom(); // overloaded: refuse before decoding, at next to no cost
       decodePool.execute(() -> decodeAndSubmit(image, model, k, deadlineNanos, start, result));
