@@ -64,7 +64,7 @@ public final class WorkerServer implements AutoCloseable {
   private final ThreadPoolExecutor decodePool;
   private final ScheduledExecutorService repositoryThread;
   private final MutableHandlerRegistry services = new MutableHandlerRegistry();
-  private final LoadReporter loadReporter = new LoadReporter(this::queueDepth);
+  private final LoadReporter loadReporter = new LoadReporter(this::queueDepth, this::queueCapacity);
   private final ProcessMetrics processMetrics = new ProcessMetrics("worker");
   private final WorkerMetrics metrics = new WorkerMetrics(processMetrics.registry(), loadReporter::inFlight);
   private final Tracing tracing;
@@ -238,11 +238,14 @@ public final class WorkerServer implements AutoCloseable {
   }
 
   private LoadReport loadReport() {
-    ModelRepository repository = models;
-    int capacity = repository == null ? 0
-        : repository.all().stream().mapToInt(m -> m.predictor().capacity()).sum();
     return LoadReport.newBuilder().setInFlight(loadReporter.inFlight()).setQueueDepth(queueDepth())
-        .setCapacity(capacity).build();
+        .setCapacity(queueCapacity()).build();
+  }
+
+  /** Images that may wait for inference, over all models. */
+  private int queueCapacity() {
+    ModelRepository repository = models;
+    return repository == null ? 0 : repository.all().stream().mapToInt(m -> m.predictor().capacity()).sum();
   }
 
   /** Images waiting for inference, over all models. */

@@ -73,7 +73,8 @@ public final class RegistrationService extends WorkerRegistrationGrpc.WorkerRegi
       endpoint.setModels(request.getModelsList());
     }
     if (request.hasLoad()) {
-      endpoint.reportLoad(request.getLoad().getInFlight(), request.getLoad().getQueueDepth());
+      endpoint.reportLoad(request.getLoad().getInFlight(), request.getLoad().getQueueDepth(),
+          request.getLoad().getCapacity(), System.nanoTime());
     }
   }
 }

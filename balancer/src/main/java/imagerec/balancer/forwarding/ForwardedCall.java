@@ -42,6 +42,8 @@ final class ForwardedCall {
       Metadata.Key.of("imagerec-in-flight", Metadata.ASCII_STRING_MARSHALLER);
   static final Metadata.Key<String> WORKER_QUEUE_DEPTH =
       Metadata.Key.of("imagerec-queue-depth", Metadata.ASCII_STRING_MARSHALLER);
+  static final Metadata.Key<String> WORKER_QUEUE_CAPACITY =
+      Metadata.Key.of("imagerec-queue-capacity", Metadata.ASCII_STRING_MARSHALLER);
   private static final long DEFAULT_PUSHBACK_MS = 100;
   private static final long MAX_PUSHBACK_MS = 2_000;
 
@@ -175,7 +177,8 @@ final class ForwardedCall {
     Integer inFlight = parse(trailers.get(WORKER_IN_FLIGHT));
     Integer queueDepth = parse(trailers.get(WORKER_QUEUE_DEPTH));
     if (inFlight != null && queueDepth != null) {
-      worker.reportLoad(inFlight, queueDepth);
+      Integer capacity = parse(trailers.get(WORKER_QUEUE_CAPACITY));
+      worker.reportLoad(inFlight, queueDepth, capacity == null ? 0 : capacity, forwarder.outliers.now());
     }
     if (status.getCode() == Status.Code.RESOURCE_EXHAUSTED) {
       Integer pushback = parse(trailers.get(RETRY_AFTER_MS));

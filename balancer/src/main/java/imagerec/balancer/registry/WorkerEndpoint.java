@@ -120,10 +120,22 @@ public final class WorkerEndpoint {
     return overloaded && nowNanos - overloadedUntilNanos < 0;
   }
 
-  /** Records the load a worker reported in a call's trailers. */
-  public void reportLoad(int inFlight, int queueDepth) {
+  /** How long a worker that reported a full queue counts as full (it gives no retry hint then). */
+  static final long FULL_QUEUE_NANOS = 100_000_000L;
+
+  /**
+   * Records the load a worker reported (in a call's trailers or its registration stream). A queue
+   * at its capacity counts as full, like a refusal, for {@link #FULL_QUEUE_NANOS}: the next call
+   * sent there would be refused.
+   *
+   * @param capacity the worker's queue capacity, or 0 when it did not say
+   */
+  public void reportLoad(int inFlight, int queueDepth, int capacity, long nowNanos) {
     reportedInFlight = inFlight;
     reportedQueueDepth = queueDepth;
+    if (capacity > 0 && queueDepth >= capacity) {
+      markOverloaded(nowNanos + FULL_QUEUE_NANOS);
+    }
   }
 
   /** Calls in progress on the worker as it last reported them (-1 before any report). */

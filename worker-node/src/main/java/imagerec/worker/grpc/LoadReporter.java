@@ -14,18 +14,24 @@ import java.util.function.IntSupplier;
 /**
  * Counts the calls in progress on the worker and reports load in the trailers of every call it
  * intercepts, so a balancer can weigh workers by what they say and not only by what it sent:
- * {@code imagerec-in-flight} (calls in progress, this one included) and {@code imagerec-queue-depth}
- * (images waiting for inference, over all models). Thread-safe.
+ * {@code imagerec-in-flight} (calls in progress, this one included), {@code imagerec-queue-depth}
+ * (images waiting for inference, over all models) and {@code imagerec-queue-capacity} (how many
+ * may wait, over all models; a depth at capacity means the next image is refused). Thread-safe.
  */
 public final class LoadReporter implements ServerInterceptor {
   public static final Metadata.Key<String> IN_FLIGHT = Metadata.Key.of("imagerec-in-flight", Metadata.ASCII_STRING_MARSHALLER);
   public static final Metadata.Key<String> QUEUE_DEPTH = Metadata.Key.of("imagerec-queue-depth", Metadata.ASCII_STRING_MARSHALLER);
 
   private final AtomicInteger inFlight = new AtomicInteger();
-  private final IntSupplier queueDepth;
+  public static final Metadata.Key<String> QUEUE_CAPACITY =
+      Metadata.Key.of("imagerec-queue-capacity", Metadata.ASCII_STRING_MARSHALLER);
 
-  public LoadReporter(IntSupplier queueDepth) {
+  private final IntSupplier queueDepth;
+  private final IntSupplier queueCapacity;
+
+  public LoadReporter(IntSupplier queueDepth, IntSupplier queueCapacity) {
     this.queueDepth = queueDepth;
+    this.queueCapacity = queueCapacity;
   }
 
   /** Calls in progress now. */
@@ -48,6 +54,7 @@ public final class LoadReporter implements ServerInterceptor {
       public void close(Status status, Metadata trailers) {
         trailers.put(IN_FLIGHT, Integer.toString(inFlight.get()));
         trailers.put(QUEUE_DEPTH, Integer.toString(queueDepth.getAsInt()));
+        trailers.put(QUEUE_CAPACITY, Integer.toString(queueCapacity.getAsInt()));
         finish.run();
         super.close(status, trailers);
       }
