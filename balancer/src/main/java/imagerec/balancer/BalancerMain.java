@@ -4,7 +4,9 @@ import imagerec.balancer.http.HttpConfig;
 import imagerec.balancer.routing.Picker;
 import imagerec.observability.Logging;
 import imagerec.observability.MetricsConfig;
+import imagerec.observability.ObservabilityOptions;
 import imagerec.balancer.admin.AdminConfig;
+import imagerec.security.AccessOptions;
 import imagerec.security.ByteBudget;
 import imagerec.security.ConnectionLimitOptions;
 import imagerec.security.ConnectionLimits;
@@ -116,17 +118,6 @@ public final class BalancerMain implements Callable<Integer> {
       description = "time in-flight calls get to finish at shutdown (default: ${DEFAULT-VALUE})")
   long shutdownGraceMs;
 
-  @Option(names = "--metrics-port", defaultValue = "${env:IMAGEREC_METRICS_PORT:-9090}",
-      description = "HTTP port of the Prometheus endpoint /metrics; 0 picks a free one, -1 turns it off (default: ${DEFAULT-VALUE})")
-  int metricsPort;
-
-  @Option(names = "--metrics-host", defaultValue = "${env:IMAGEREC_METRICS_HOST:-0.0.0.0}",
-      description = "address the metrics endpoint binds (default: ${DEFAULT-VALUE})")
-  String metricsHost;
-
-  @Option(names = "--metrics-port-file", description = "write the bound metrics port to this file")
-  Path metricsPortFile;
-
   @Option(names = "--http-port", defaultValue = "${env:IMAGEREC_HTTP_PORT:--1}",
       description = "port of the HTTP upload endpoint (POST /image, POST /v1/recognize); 0 picks a free one, "
           + "-1 turns it off (default: ${DEFAULT-VALUE})")
@@ -147,19 +138,17 @@ public final class BalancerMain implements Callable<Integer> {
   @Option(names = "--http-port-file", description = "write the bound HTTP port to this file")
   Path httpPortFile;
 
-  @Option(names = "--access-log", defaultValue = "${env:IMAGEREC_ACCESS_LOG:-false}", fallbackValue = "true",
-      arity = "0..1", description = "log one line per forwarded call or stream item (default: ${DEFAULT-VALUE})")
-  boolean accessLog;
-
   @Mixin
   ServerTlsOptions tlsOptions = new ServerTlsOptions();
 
   @Mixin
   ConnectionLimitOptions limitOptions = new ConnectionLimitOptions();
 
-  @Option(names = "--token", defaultValue = "${env:IMAGEREC_TOKEN}", paramLabel = "TOKEN",
-      description = "Recognizer calls and HTTP uploads must carry 'authorization: Bearer TOKEN'")
-  String token;
+  @Mixin
+  AccessOptions access = new AccessOptions();
+
+  @Mixin
+  ObservabilityOptions observability = new ObservabilityOptions();
 
   @Option(names = "--admin-token", defaultValue = "${env:IMAGEREC_ADMIN_TOKEN}", paramLabel = "TOKEN",
       description = "BalancerAdmin and WorkerRegistration calls must carry this token (default: --token's)")
@@ -184,10 +173,6 @@ public final class BalancerMain implements Callable<Integer> {
   @Option(names = "--worker-token", defaultValue = "${env:IMAGEREC_WORKER_TOKEN}", paramLabel = "TOKEN",
       description = "send 'authorization: Bearer TOKEN' to the workers (their --token)")
   String workerToken;
-
-  @Option(names = "--reflection", defaultValue = "${env:IMAGEREC_REFLECTION:-true}", negatable = true, fallbackValue = "true",
-      description = "serve gRPC server reflection (default: ${DEFAULT-VALUE})")
-  boolean reflection;
 
   @Override
   public Integer call() throws Exception {
@@ -219,10 +204,10 @@ public final class BalancerMain implements Callable<Integer> {
     if (badLogFormat != null) {
       throw new CommandLine.ParameterException(cmd, badLogFormat);
     }
-    if (metricsPort < -1 || metricsPort > 65535 || httpPort < -1 || httpPort > 65535 || adminPort < -1
-        || adminPort > 65535) {
+    MetricsConfig metrics = observability.metrics(cmd, 9090);
+    if (httpPort < -1 || httpPort > 65535 || adminPort < -1 || adminPort > 65535) {
       throw new CommandLine.ParameterException(cmd,
-          "--metrics-port, --http-port and --admin-port must be -1 (off, or shared for --admin-port) or 0..65535");
+          "--http-port and --admin-port must be -1 (off, or shared for --admin-port) or 0..65535");
     }
     ConnectionLimits limits = limitOptions.limits(cmd);
     long heap = Runtime.getRuntime().maxMemory();
@@ -244,7 +229,7 @@ public final class BalancerMain implements Callable<Integer> {
     if (badTls != null) {
       throw new CommandLine.ParameterException(cmd, badTls);
     }
-    String publicToken = blankToNull(token);
+    String publicToken = access.token();
     SecurityConfig security = new SecurityConfig(serverTls, publicToken,
         blankToNull(adminToken) != null ? blankToNull(adminToken) : publicToken,
         workerTls || workerCa != null || workerCert != null, workerSide, blankToNull(workerToken));
@@ -258,9 +243,9 @@ public final class BalancerMain implements Callable<Integer> {
         Duration.ofMillis(Math.max(100, discoveryIntervalMs)), picking, maxAttempts, retryBudget, maxInFlight,
         bytesInFlight, ejectAfterFailures, Duration.ofMillis(ejectionMs), Duration.ofMillis(maxEjectionMs),
         maxEjectedPercent / 100.0, streamWindow, limits, Duration.ofMillis(shutdownGraceMs),
-        new MetricsConfig(metricsHost, metricsPort, metricsPortFile), accessLog,
+        metrics, observability.accessLog(),
         new HttpConfig(httpHost, httpPort, Duration.ofMillis(httpTimeoutMs), httpThreads, httpPortFile),
-        security, reflection, new AdminConfig(adminHost, adminPort, adminPortFile));
+        security, access.reflection(), new AdminConfig(adminHost, adminPort, adminPortFile));
     if (!names.isEmpty()) {
       // the JVM caches DNS answers for 30 s by default; keep them no longer than one discovery round,
       // so a scaled-up service's new addresses are seen at the next round

@@ -2,6 +2,8 @@ package imagerec.worker;
 
 import imagerec.observability.Logging;
 import imagerec.observability.MetricsConfig;
+import imagerec.observability.ObservabilityOptions;
+import imagerec.security.AccessOptions;
 import imagerec.security.ByteBudget;
 import imagerec.security.ConnectionLimitOptions;
 import imagerec.security.ConnectionLimits;
@@ -135,34 +137,17 @@ public final class WorkerMain implements Callable<Integer> {
       description = "every inference call takes at least this long: a stand-in for a heavier model in overload tests")
   long minInferenceMs;
 
-  @Option(names = "--metrics-port", defaultValue = "${env:IMAGEREC_METRICS_PORT:-9091}",
-      description = "HTTP port of the Prometheus endpoint /metrics; 0 picks a free one, -1 turns it off (default: ${DEFAULT-VALUE})")
-  int metricsPort;
-
-  @Option(names = "--metrics-host", defaultValue = "${env:IMAGEREC_METRICS_HOST:-0.0.0.0}",
-      description = "address the metrics endpoint binds (default: ${DEFAULT-VALUE})")
-  String metricsHost;
-
-  @Option(names = "--metrics-port-file", description = "write the bound metrics port to this file")
-  Path metricsPortFile;
-
-  @Option(names = "--access-log", defaultValue = "${env:IMAGEREC_ACCESS_LOG:-false}", fallbackValue = "true",
-      arity = "0..1", description = "log one line per image answered (default: ${DEFAULT-VALUE})")
-  boolean accessLog;
-
   @Mixin
   ServerTlsOptions tlsOptions = new ServerTlsOptions();
 
   @Mixin
   ConnectionLimitOptions limitOptions = new ConnectionLimitOptions();
 
-  @Option(names = "--token", defaultValue = "${env:IMAGEREC_TOKEN}", paramLabel = "TOKEN",
-      description = "Recognizer calls must carry 'authorization: Bearer TOKEN' (health and reflection stay open)")
-  String token;
+  @Mixin
+  AccessOptions access = new AccessOptions();
 
-  @Option(names = "--reflection", defaultValue = "${env:IMAGEREC_REFLECTION:-true}", negatable = true, fallbackValue = "true",
-      description = "serve gRPC server reflection (default: ${DEFAULT-VALUE})")
-  boolean reflection;
+  @Mixin
+  ObservabilityOptions observability = new ObservabilityOptions();
 
   @Option(names = "--drain-file", defaultValue = "${env:IMAGEREC_DRAIN_FILE}", paramLabel = "PATH",
       description = "report NOT_SERVING while this file exists (balancers stop sending calls; those in flight finish), "
@@ -182,9 +167,7 @@ public final class WorkerMain implements Callable<Integer> {
     TlsConfig tls = tlsOptions.config(new CommandLine(this));
     ConnectionLimits limits = limitOptions.limits(new CommandLine(this));
     RegistrationConfig registration = registration(new CommandLine(this));
-    if (metricsPort < -1 || metricsPort > 65535) {
-      throw new CommandLine.ParameterException(new CommandLine(this), "--metrics-port must be -1 (off) or 0..65535");
-    }
+    MetricsConfig metrics = observability.metrics(new CommandLine(this), 9091);
     if (!Files.isDirectory(models)) {
       throw new CommandLine.ParameterException(new CommandLine(this),
           "model repository " + models + " is not a folder (set --models)");
@@ -200,8 +183,8 @@ public final class WorkerMain implements Callable<Integer> {
             Duration.ofMillis(maxBatchDelayMs), queueCapacity, Duration.ofMillis(minInferenceMs)),
         intraOpThreads, decodeThreads > 0 ? decodeThreads : cores, 1024, maxPixels, limits,
         Duration.ofMillis(shutdownGraceMs), Duration.ofMillis(Math.max(0, pollIntervalMs)), registration,
-        Math.max(1, slowdown), new MetricsConfig(metricsHost, metricsPort, metricsPortFile), accessLog,
-        tls, token == null || token.isBlank() ? null : token, reflection, drainFile,
+        Math.max(1, slowdown), metrics, observability.accessLog(),
+        tls, access.token(), access.reflection(), drainFile,
         maxBytesInFlight > 0 ? maxBytesInFlight : ByteBudget.halfTheHeap());
     log.info("starting worker with {}", config);
     configureEngine(config.intraOpThreads());
