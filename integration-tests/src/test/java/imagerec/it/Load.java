@@ -158,9 +158,14 @@ final class Load {
 
   /** Failed calls by status. */
   Map<Status.Code, Long> failures() {
+    return failures(Long.MIN_VALUE, Long.MAX_VALUE);
+  }
+
+  /** Failed calls by status, among those completed from {@code from} to before {@code to} (nanoTime). */
+  Map<Status.Code, Long> failures(long from, long to) {
     Map<Status.Code, Long> failed = new EnumMap<>(Status.Code.class);
     for (Outcome o : outcomes) {
-      if (o.code() != Status.Code.OK) {
+      if (o.at() >= from && o.at() < to && o.code() != Status.Code.OK) {
         failed.merge(o.code(), 1L, Long::sum);
       }
     }

@@ -10,7 +10,6 @@ import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import java.nio.file.Files;
 import java.time.Duration;
-import java.util.EnumMap;
 import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
@@ -64,8 +63,8 @@ class NetworkFaultTest {
         Thread.sleep(1000);
         ProcessStats after = ProcessStats.of(balancer.process());
 
-        Map<Status.Code, Long> beforeStall = failures(load, delayFrom, stallFrom);
-        Map<Status.Code, Long> inStall = failures(load, stallFrom, stallUntil + Duration.ofSeconds(3).toNanos());
+        Map<Status.Code, Long> beforeStall = load.failures(delayFrom, stallFrom);
+        Map<Status.Code, Long> inStall = load.failures(stallFrom, stallUntil + Duration.ofSeconds(3).toNanos());
         Map<String, Long> delayed = load.byWorker(delayFrom + Duration.ofSeconds(1).toNanos(), resetFrom, o -> true);
         Figures.report("network faults", "8 unary calls in flight, 2 s deadline",
             "proxy to 1 of 2 workers: 50 ms delay " + Figures.seconds(3).toSeconds() + " s, " + resets
@@ -86,15 +85,5 @@ class NetworkFaultTest {
         assertTrue(after.fds() <= before.fds() + 8, "file descriptors: " + before + " -> " + after);
       }
     }
-  }
-
-  private static Map<Status.Code, Long> failures(Load load, long from, long to) {
-    Map<Status.Code, Long> failed = new EnumMap<>(Status.Code.class);
-    for (Load.Outcome o : load.outcomes()) {
-      if (o.at() >= from && o.at() < to && o.code() != Status.Code.OK) {
-        failed.merge(o.code(), 1L, Long::sum);
-      }
-    }
-    return failed;
   }
 }

@@ -63,8 +63,7 @@ final class ProcessCluster implements AutoCloseable {
 
   /** As {@link #startWorker(String, String...)}, checking its health with {@code credentials}. */
   Node startWorker(String name, ChannelCredentials credentials, String... extraArgs) throws Exception {
-    List<String> all = new ArrayList<>(List.of("--models", ROOT.resolve("models").toString(), "--name", name,
-        "--host", "127.0.0.1"));
+    List<String> all = workerOptions(name);
     all.addAll(List.of(extraArgs));
     Node worker = launch(name, "imagerec.worker.WorkerMain", all.toArray(String[]::new));
     workers.add(worker);
@@ -97,8 +96,7 @@ final class ProcessCluster implements AutoCloseable {
     cluster.env.putAll(env);
     try {
       for (int i = 0; i < n; i++) {
-        List<String> args = new ArrayList<>(List.of(
-            "--models", ROOT.resolve("models").toString(), "--name", "worker-" + i, "--host", "127.0.0.1"));
+        List<String> args = workerOptions("worker-" + i);
         args.addAll(workerArgs);
         cluster.workers.add(cluster.launch("worker-" + i, "imagerec.worker.WorkerMain", args.toArray(String[]::new)));
       }
@@ -256,6 +254,11 @@ final class ProcessCluster implements AutoCloseable {
       node.process().waitFor(10, TimeUnit.SECONDS);
     }
     return node.process().exitValue();
+  }
+
+  /** A worker's options: the bundled models, its name, loopback. */
+  private static List<String> workerOptions(String name) {
+    return new ArrayList<>(List.of("--models", ROOT.resolve("models").toString(), "--name", name, "--host", "127.0.0.1"));
   }
 
   private List<String> adminArgs() {

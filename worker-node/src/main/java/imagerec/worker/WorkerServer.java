@@ -129,14 +129,7 @@ public final class WorkerServer implements AutoCloseable {
       throw new IOException("cannot use the TLS files " + config.tls() + ": " + e.getMessage(), e);
     }
     config.limits().applyTo(builder);
-    WorkerServer worker;
-    try {
-      worker = start(config, builder, Tracing.fromEnvironment("imagerec-worker"), tls);
-    } catch (IOException | ModelLoadException | RuntimeException e) {
-      tls.close();
-      throw e;
-    }
-    return worker;
+    return start(config, builder, Tracing.fromEnvironment("imagerec-worker"), tls);
   }
 
   /** As {@link #start(WorkerConfig)} on a given transport (tests use in-process ones). */
@@ -151,10 +144,17 @@ public final class WorkerServer implements AutoCloseable {
     return start(config, builder, tracing, new Tls(Duration.ofMinutes(1)));
   }
 
+  /** Owns {@code tls} from here on: closes it if the worker cannot start. */
   private static WorkerServer start(WorkerConfig config, ServerBuilder<?> builder, Tracing tracing, Tls tls)
       throws IOException, ModelLoadException {
     config.limits().applyTo(builder);
-    WorkerServer worker = new WorkerServer(config, builder, tracing, tls);
+    WorkerServer worker;
+    try {
+      worker = new WorkerServer(config, builder, tracing, tls);
+    } catch (IOException | RuntimeException e) { // not listening: nothing but the TLS reloads to close
+      tls.close();
+      throw e;
+    }
     try {
       worker.loadModels();
     } catch (ModelLoadException | RuntimeException | Error e) {
