@@ -77,8 +77,9 @@ public final class BalancerMain implements Callable<Integer> {
       description = "attempts per call on UNAVAILABLE, each on another worker (default: ${DEFAULT-VALUE})")
   int maxAttempts;
 
-  @Option(names = "--policy", defaultValue = "${env:IMAGEREC_POLICY:-least-outstanding}",
-      description = "least-outstanding, or round-robin (a baseline for benchmarks) (default: ${DEFAULT-VALUE})")
+  @Option(names = "--policy", defaultValue = "${env:IMAGEREC_POLICY:-least-latency}",
+      description = "least-latency (outstanding calls weighted by each worker's measured time per call), "
+          + "least-outstanding, or round-robin (a baseline for benchmarks) (default: ${DEFAULT-VALUE})")
   String policy;
 
   @Option(names = "--retry-budget", defaultValue = "${env:IMAGEREC_RETRY_BUDGET:-0.2}",
@@ -237,7 +238,7 @@ public final class BalancerMain implements Callable<Integer> {
     try {
       picking = Picker.Policy.valueOf(policy.strip().toUpperCase(java.util.Locale.ROOT).replace('-', '_'));
     } catch (IllegalArgumentException e) {
-      throw new CommandLine.ParameterException(cmd, "--policy must be least-outstanding or round-robin");
+      throw new CommandLine.ParameterException(cmd, "--policy must be least-outstanding, least-latency or round-robin");
     }
     BalancerConfig config = new BalancerConfig(host, port, portFile, addresses, names,
         Duration.ofMillis(Math.max(100, discoveryIntervalMs)), picking, maxAttempts, retryBudget, maxInFlight,

@@ -26,7 +26,6 @@ import java.time.Duration;
  * @param shutdownGrace how long in-flight calls may take to finish at shutdown
  * @param pollInterval how often the model repository is rescanned for changes (zero: never)
  * @param registration the balancer to register with, and how (null: none)
- * @param slowdown unary answers take this many times as long: a slow worker for benchmarks (1 normally)
  * @param metrics where Prometheus metrics are served
  * @param accessLog whether every request is logged
  * @param tls the server's certificate, and the CA its clients must be signed by for mutual TLS
@@ -39,7 +38,7 @@ public record WorkerConfig(String host, int port, Path portFile, String name, Pa
                            String defaultModel, BatchingConfig batching, int intraOpThreads,
                            int decodeThreads, int decodeQueue, long maxPixels, ConnectionLimits limits,
                            Duration shutdownGrace, Duration pollInterval, RegistrationConfig registration,
-                           double slowdown, MetricsConfig metrics, boolean accessLog,
+                           MetricsConfig metrics, boolean accessLog,
                            TlsConfig tls, String token, boolean reflection, Path drainFile,
                            long maxBytesInFlight) {
   @Override
@@ -48,7 +47,7 @@ public record WorkerConfig(String host, int port, Path portFile, String name, Pa
         + ", defaultModel=" + defaultModel + ", batching=" + batching + ", intraOpThreads=" + intraOpThreads
         + ", decodeThreads=" + decodeThreads + ", decodeQueue=" + decodeQueue + ", maxPixels=" + maxPixels
         + ", limits=" + limits + ", shutdownGrace=" + shutdownGrace + ", pollInterval="
-        + pollInterval + ", registration=" + registration + ", slowdown=" + slowdown
+        + pollInterval + ", registration=" + registration
         + ", metrics=" + metrics + ", accessLog=" + accessLog + ", tls=" + tls + ", token="
         + (token == null ? "none" : "(hidden)") + ", reflection=" + reflection + ", drainFile=" + drainFile + ", maxBytesInFlight=" + maxBytesInFlight + "]";
   }

@@ -10,6 +10,7 @@ import imagerec.security.ConnectionLimits;
 import imagerec.security.ServerTlsOptions;
 import imagerec.security.TlsConfig;
 import imagerec.worker.inference.BatchingConfig;
+import imagerec.worker.inference.InferencePace;
 import imagerec.worker.model.ModelLoadException;
 import imagerec.worker.model.ModelRepository;
 import imagerec.worker.registration.RegistrationConfig;
@@ -130,7 +131,8 @@ public final class WorkerMain implements Callable<Integer> {
   String advertise;
 
   @Option(names = "--slowdown", defaultValue = "1", hidden = true,
-      description = "unary answers take this many times as long as they need: a slow worker for benchmarks")
+      description = "every inference takes this many times as long as the model needs, the inference thread "
+          + "waiting out the rest: a slow worker (a fraction of the capacity) for benchmarks")
   double slowdown;
 
   @Option(names = "--min-inference-ms", defaultValue = "0", hidden = true,
@@ -173,17 +175,18 @@ public final class WorkerMain implements Callable<Integer> {
           "model repository " + models + " is not a folder (set --models)");
     }
     if (intraOpThreads < 1 || maxBatchSize < 1 || queueCapacity < 1 || maxPixels < 1 || maxBatchDelayMs < 0
-        || minInferenceMs < 0) {
+        || minInferenceMs < 0 || !(slowdown >= 1)) {
       throw new CommandLine.ParameterException(new CommandLine(this),
           "--intra-op-threads, --max-batch-size, --queue-capacity and --max-pixels must be positive, "
-              + "--max-batch-delay-ms not negative");
+              + "--max-batch-delay-ms and --min-inference-ms not negative, --slowdown at least 1");
     }
     WorkerConfig config = new WorkerConfig(host, port, portFile, name, models, defaultModel,
         new BatchingConfig(instances > 0 ? instances : cores, maxBatchSize,
-            Duration.ofMillis(maxBatchDelayMs), queueCapacity, Duration.ofMillis(minInferenceMs)),
+            Duration.ofMillis(maxBatchDelayMs), queueCapacity,
+            new InferencePace(Duration.ofMillis(minInferenceMs), slowdown)),
         intraOpThreads, decodeThreads > 0 ? decodeThreads : cores, 1024, maxPixels, limits,
         Duration.ofMillis(shutdownGraceMs), Duration.ofMillis(Math.max(0, pollIntervalMs)), registration,
-        Math.max(1, slowdown), metrics, observability.accessLog(),
+        metrics, observability.accessLog(),
         tls, access.token(), access.reflection(), drainFile,
         maxBytesInFlight > 0 ? maxBytesInFlight : ByteBudget.halfTheHeap());
     log.info("starting worker with {}", config);

@@ -228,7 +228,7 @@ public final class WorkerServer implements AutoCloseable {
   private RecognizerService serviceFor(ModelRepository repository) {
     RecognitionEngine engine = new RecognitionEngine(repository, new ImageDecoder(config.maxPixels()),
         decodePool, imageBytes);
-    return new RecognizerService(engine, repository, name(), config.slowdown(), repositoryThread, metrics,
+    return new RecognizerService(engine, repository, name(), metrics,
         tracing, accessLog);
   }
 

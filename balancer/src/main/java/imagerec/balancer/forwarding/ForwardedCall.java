@@ -117,7 +117,7 @@ final class ForwardedCall {
       return;
     }
     tried.add(worker);
-    worker.callStarted();
+    int sharedWith = worker.callStarted();
     long attemptStart = System.nanoTime();
     Metadata attemptHeaders = headers;
     Span span = Span.getInvalid();
@@ -148,6 +148,9 @@ final class ForwardedCall {
         // call the client itself cancelled says nothing about the worker
         boolean workerFailure = cancelled ? deadline != null && deadline.isExpired() : isWorkerFailure(status);
         worker.callFinished(workerFailure);
+        if (status.isOk()) {
+          worker.recordServiceTime(System.nanoTime() - attemptStart, sharedWith, forwarder.outliers.now());
+        }
         forwarder.outliers.onResult(worker, workerFailure);
         recordLoad(worker, status, trailers);
         forwarder.observer.attemptEnded(worker, status.getCode(), System.nanoTime() - attemptStart);

@@ -28,6 +28,7 @@ public final class WorkerEndpoint {
   private volatile int reportedInFlight = -1;
   private volatile int reportedQueueDepth = -1;
   private volatile List<String> models = List.of();
+  private final ServiceTimeEstimate serviceTime = new ServiceTimeEstimate();
 
   /**
    * @param source where the balancer learned of it ("static" for --workers)
@@ -65,8 +66,9 @@ public final class WorkerEndpoint {
     return failed.get();
   }
 
-  public void callStarted() {
-    inFlight.incrementAndGet();
+  /** Counts a call sent to the worker; returns the calls now in flight there, this one included. */
+  public int callStarted() {
+    return inFlight.incrementAndGet();
   }
 
   public void callFinished(boolean workerFailure) {
@@ -146,6 +148,20 @@ public final class WorkerEndpoint {
   /** Images waiting for inference on the worker as it last reported them (-1 before any report). */
   public int reportedQueueDepth() {
     return reportedQueueDepth;
+  }
+
+  /**
+   * Records a call the worker answered successfully, for the estimate of its time per call.
+   *
+   * @param sharedWith what {@link #callStarted()} returned for the call
+   */
+  public void recordServiceTime(long latencyNanos, int sharedWith, long nowNanos) {
+    serviceTime.record(latencyNanos, sharedWith, nowNanos);
+  }
+
+  /** The worker's time per call at its recent load, in nanoseconds; -1 before any call succeeded. */
+  public double serviceTimeNanos(long nowNanos) {
+    return serviceTime.nanos(nowNanos);
   }
 
   /** The models the worker said it serves (empty when it did not say). */

@@ -8,8 +8,9 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.random.RandomGenerator;
 
 /**
- * Chooses the worker for a call: the one with the fewest outstanding (balancer-counted) calls.
- * Ejected workers are left out (unless every candidate is ejected), and a worker that recently
+ * Chooses the worker for a call: the one with the fewest outstanding (balancer-counted) calls, or,
+ * with {@link Policy#LEAST_LATENCY}, the one where a new call can expect the shortest wait (its
+ * outstanding calls plus one, times its measured time per call). Ejected workers are left out (unless every candidate is ejected), and a worker that recently
  * shed a call with RESOURCE_EXHAUSTED counts as full, so a worker that fails fast because it is
  * overloaded does not attract more calls by finishing them quickly.
  *
@@ -26,8 +27,15 @@ public final class Picker {
 
   /** How a worker is chosen among the candidates. */
   public enum Policy {
-    /** The fewest outstanding calls (the default). */
+    /** The fewest outstanding calls. */
     LEAST_OUTSTANDING,
+    /**
+     * The shortest expected wait: outstanding calls plus one, times the worker's measured time per
+     * call ({@link WorkerEndpoint#serviceTimeNanos}), so a worker slower than the others gets fewer
+     * calls at once, not merely as many as the rest. Where a compared worker has no measurement
+     * yet, the fewest outstanding calls decides. The default.
+     */
+    LEAST_LATENCY,
     /** Each in turn, whatever its load: a baseline for benchmarks. */
     ROUND_ROBIN
   }
@@ -35,10 +43,6 @@ public final class Picker {
   private final RandomGenerator random;
   private final Policy policy;
   private final AtomicLong turn = new AtomicLong();
-
-  public Picker(RandomGenerator random) {
-    this(random, Policy.LEAST_OUTSTANDING);
-  }
 
   public Picker(RandomGenerator random, Policy policy) {
     this.random = random;
@@ -76,12 +80,16 @@ public final class Picker {
       return candidates.get((int) Math.floorMod(turn.getAndIncrement(), (long) n));
     }
     if (n <= FULL_SCAN_LIMIT) {
+      boolean timed = timed(candidates, nowNanos);
       int offset = random.nextInt(n);
       WorkerEndpoint best = null;
+      double bestLoad = 0;
       for (int i = 0; i < n; i++) {
         WorkerEndpoint e = candidates.get((offset + i) % n);
-        if (best == null || load(e, nowNanos) < load(best, nowNanos)) {
+        double load = load(e, timed, nowNanos);
+        if (best == null || load < bestLoad) {
           best = e;
+          bestLoad = load;
         }
       }
       return best;
@@ -93,10 +101,25 @@ public final class Picker {
     }
     WorkerEndpoint first = candidates.get(a);
     WorkerEndpoint second = candidates.get(b);
-    return load(second, nowNanos) < load(first, nowNanos) ? second : first;
+    boolean timed = timed(List.of(first, second), nowNanos);
+    return load(second, timed, nowNanos) < load(first, timed, nowNanos) ? second : first;
   }
 
-  private static long load(WorkerEndpoint e, long nowNanos) {
-    return e.inFlight() + (e.isOverloaded(nowNanos) ? OVERLOAD_PENALTY : 0L);
+  /** Whether the comparison weighs calls by time: the policy says so and every worker has a measurement. */
+  private boolean timed(List<WorkerEndpoint> compared, long nowNanos) {
+    if (policy != Policy.LEAST_LATENCY) {
+      return false;
+    }
+    for (WorkerEndpoint e : compared) {
+      if (e.serviceTimeNanos(nowNanos) <= 0) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static double load(WorkerEndpoint e, boolean timed, long nowNanos) {
+    double calls = e.inFlight() + (e.isOverloaded(nowNanos) ? OVERLOAD_PENALTY : 0L);
+    return timed ? (calls + 1) * e.serviceTimeNanos(nowNanos) : calls;
   }
 }

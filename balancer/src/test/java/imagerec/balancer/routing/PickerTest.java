@@ -15,7 +15,9 @@ import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 class PickerTest {
-  private final Picker picker = new Picker(new Random(42));
+  private final Picker picker = new Picker(new Random(42), Picker.Policy.LEAST_OUTSTANDING);
+  private final Picker timed = new Picker(new Random(42), Picker.Policy.LEAST_LATENCY);
+  private static final long MS = 1_000_000;
 
   private static List<WorkerEndpoint> workers(int n) {
     List<WorkerEndpoint> list = new ArrayList<>();
@@ -123,5 +125,65 @@ class PickerTest {
     assertTrue(counts.get(w.get(5)) > counts.getOrDefault(w.get(8), 0), counts.toString());
     // the least loaded wins whenever it is drawn: 2 of 10 draws include it, about 20% of calls
     assertEquals(0.2, counts.get(w.get(0)) / 10_000.0, 0.03);
+  }
+
+  /** Gives {@code w} a measured time per call of {@code ms} (one call that had the worker to itself). */
+  private static void measured(WorkerEndpoint w, long ms) {
+    w.recordServiceTime(ms * MS, 1, 0);
+  }
+
+  @Test
+  void leastLatencyWeighsOutstandingCallsByEachWorkersTimePerCall() {
+    List<WorkerEndpoint> w = workers(2);
+    measured(w.get(0), 1);
+    measured(w.get(1), 5); // five times slower
+    load(w.get(0), 3); // a new call waits (3 + 1) x 1 ms here, (0 + 1) x 5 ms on the idle slow one
+    for (int i = 0; i < 20; i++) {
+      assertSame(w.get(0), timed.pick(w, Set.of(), 0));
+    }
+    assertSame(w.get(1), picker.pick(w, Set.of(), 0), "least-outstanding would pick the idle slow worker");
+    load(w.get(0), 2); // now (5 + 1) x 1 ms against 5 ms
+    assertSame(w.get(1), timed.pick(w, Set.of(), 0));
+  }
+
+  @Test
+  void leastLatencyFallsBackToOutstandingCallsUntilEveryComparedWorkerIsMeasured() {
+    List<WorkerEndpoint> w = workers(2);
+    measured(w.get(0), 1);
+    load(w.get(0), 2); // w1 is new: no measurement, so it does not look infinitely fast or slow
+    assertSame(w.get(1), timed.pick(w, Set.of(), 0));
+    load(w.get(1), 3);
+    assertSame(w.get(0), timed.pick(w, Set.of(), 0));
+  }
+
+  @Test
+  void leastLatencyStillCountsAWorkerThatShedsCallsAsFull() {
+    List<WorkerEndpoint> w = workers(2);
+    measured(w.get(0), 1);
+    measured(w.get(1), 20);
+    load(w.get(1), 5);
+    w.get(0).markOverloaded(1_000);
+    assertSame(w.get(1), timed.pick(w, Set.of(), 10));
+    assertSame(w.get(0), timed.pick(w, Set.of(), 2_000), "the overload mark expires");
+  }
+
+  @Test
+  void leastLatencyWithManyWorkersGivesASlowOneFewerCalls() {
+    List<WorkerEndpoint> w = workers(8);
+    for (WorkerEndpoint e : w) {
+      measured(e, e == w.get(7) ? 10 : 1);
+    }
+    // calls start and never finish: each pick adds one outstanding call where it lands
+    Map<WorkerEndpoint, Integer> counts = new HashMap<>();
+    for (int i = 0; i < 800; i++) {
+      WorkerEndpoint e = timed.pick(w, Set.of(), 0);
+      e.callStarted();
+      counts.merge(e, 1, Integer::sum);
+    }
+    int slow = counts.getOrDefault(w.get(7), 0);
+    for (int i = 0; i < 7; i++) {
+      assertTrue(counts.get(w.get(i)) > 5 * slow, "the slow worker got " + slow + ": " + counts);
+    }
+    assertTrue(slow > 0, "the slow worker still gets calls when the others are busy enough: " + counts);
   }
 }

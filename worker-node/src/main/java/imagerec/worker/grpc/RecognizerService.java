@@ -30,7 +30,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -44,52 +43,32 @@ public final class RecognizerService extends RecognizerGrpc.RecognizerImplBase {
   private final RecognitionEngine engine;
   private final ModelRepository models;
   private final String workerName;
-  private final double slowdown;
-  private final ScheduledExecutorService delayer;
   private final RecognitionObserver observer;
 
   /** A service recording metrics into a registry of its own, without tracing or access log (for tests). */
   public RecognizerService(RecognitionEngine engine, ModelRepository models, String workerName) {
-    this(engine, models, workerName, 1, null,
+    this(engine, models, workerName,
         new WorkerMetrics(new SimpleMeterRegistry(), () -> 0), Tracing.disabled(), new AccessLog());
   }
 
   /**
-   * @param slowdown each unary answer is held until the call has taken this many times as long as
-   *     it needed, to make a slow worker for benchmarks and tests (1 in production)
-   * @param delayer runs the held answers (needed when {@code slowdown} is above 1)
    * @param metrics, tracing, accessLog what is recorded about each image
    */
   public RecognizerService(RecognitionEngine engine, ModelRepository models, String workerName,
-                           double slowdown, ScheduledExecutorService delayer, WorkerMetrics metrics,
+                           WorkerMetrics metrics,
                            Tracing tracing, AccessLog accessLog) {
     this.engine = engine;
     this.models = models;
     this.workerName = workerName;
-    this.slowdown = slowdown;
-    this.delayer = delayer;
     this.observer = new RecognitionObserver(metrics, tracing, accessLog, workerName, models.defaultModel());
   }
 
   @Override
   public void recognize(RecognizeRequest request, StreamObserver<RecognizeResponse> responses) {
-    long start = System.nanoTime();
     RecognitionObserver.Observation observation =
         observer.start("Recognize", request.getRequestId(), request.getModel());
-    CompletableFuture<Recognition> submitted = submit(request);
-    Context.current().addListener(context -> submitted.cancel(false), Runnable::run);
-    CompletableFuture<Recognition> result = slowdown <= 1 ? submitted : submitted.handle((r, e) -> {
-      CompletableFuture<Recognition> held = new CompletableFuture<>();
-      long hold = (long) ((System.nanoTime() - start) * (slowdown - 1));
-      delayer.schedule(() -> {
-        if (e != null) {
-          held.completeExceptionally(e);
-        } else {
-          held.complete(r);
-        }
-      }, hold, TimeUnit.NANOSECONDS);
-      return held;
-    }).thenCompose(f -> f);
+    CompletableFuture<Recognition> result = submit(request);
+    Context.current().addListener(context -> result.cancel(false), Runnable::run);
     result.whenComplete((recognition, failure) -> {
       if (failure != null) {
         StatusRuntimeException e = StatusMapper.toException(failure);

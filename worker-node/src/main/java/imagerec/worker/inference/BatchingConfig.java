@@ -10,23 +10,21 @@ import java.time.Duration;
  * @param maxBatchDelay how long a thread that has fewer than {@code maxBatchSize} items waits for
  *     more before it runs; zero runs whatever is queued at once (no added latency when idle)
  * @param queueCapacity most items waiting; past it, submissions fail with {@link OverloadedException}
- * @param minInferenceTime every inference call takes at least this long (the thread waits out the
- *     rest): a stand-in for a heavier model, so that overload tests on a small machine can offer
- *     many times a worker's capacity; zero normally
+ * @param pace how much longer than the model needs each inference call is made to take (tests and
+ *     benchmarks; {@link InferencePace#NORMAL} normally)
  */
 public record BatchingConfig(int instances, int maxBatchSize, Duration maxBatchDelay, int queueCapacity,
-                             Duration minInferenceTime) {
+                             InferencePace pace) {
   public BatchingConfig {
-    if (instances < 1 || maxBatchSize < 1 || queueCapacity < 1 || maxBatchDelay.isNegative()
-        || minInferenceTime.isNegative()) {
+    if (instances < 1 || maxBatchSize < 1 || queueCapacity < 1 || maxBatchDelay.isNegative()) {
       throw new IllegalArgumentException("instances, maxBatchSize and queueCapacity must be >= 1, "
           + "maxBatchDelay >= 0: " + instances + ", " + maxBatchSize + ", " + queueCapacity + ", "
           + maxBatchDelay);
     }
   }
 
-  /** A configuration without a minimum inference time. */
+  /** A configuration with inference at the model's own pace. */
   public BatchingConfig(int instances, int maxBatchSize, Duration maxBatchDelay, int queueCapacity) {
-    this(instances, maxBatchSize, maxBatchDelay, queueCapacity, Duration.ZERO);
+    this(instances, maxBatchSize, maxBatchDelay, queueCapacity, InferencePace.NORMAL);
   }
 }

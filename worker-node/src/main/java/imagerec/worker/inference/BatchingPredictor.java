@@ -203,7 +203,7 @@ public final class BatchingPredictor implements AutoCloseable {
     float[][] outputs;
     try {
       outputs = function.predict(inputs);
-      waitOutMinimum(start);
+      waitOutPace(start);
       if (outputs.length != inputs.length) {
         throw new IllegalStateException("model returned " + outputs.length + " outputs for "
             + inputs.length + " inputs");
@@ -221,8 +221,8 @@ public final class BatchingPredictor implements AutoCloseable {
     }
   }
 
-  private void waitOutMinimum(long start) throws InterruptedException {
-    long rest = config.minInferenceTime().toNanos() - (nanoClock.getAsLong() - start);
+  private void waitOutPace(long start) throws InterruptedException {
+    long rest = config.pace().extraNanos(nanoClock.getAsLong() - start);
     if (rest > 0) {
       TimeUnit.NANOSECONDS.sleep(rest);
     }

@@ -52,7 +52,7 @@ public record ModelConfig(
           maxBatchSize != null ? maxBatchSize : defaults.maxBatchSize(),
           maxBatchDelayMillis != null ? Duration.ofMillis(maxBatchDelayMillis) : defaults.maxBatchDelay(),
           queueCapacity != null ? queueCapacity : defaults.queueCapacity(),
-          defaults.minInferenceTime());
+          defaults.pace());
     }
   }
 
