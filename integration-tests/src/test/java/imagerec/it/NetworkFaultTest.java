@@ -79,7 +79,7 @@ class NetworkFaultTest {
         assertTrue(Set.of(Status.Code.DEADLINE_EXCEEDED, Status.Code.UNAVAILABLE).containsAll(inStall.keySet()),
             "a stall ends calls at their deadline: " + inStall);
         assertTrue(delayed.getOrDefault("worker-0", 0L) > delayed.getOrDefault("worker-1", 0L),
-            "least-outstanding sends less to the delayed worker: " + delayed);
+            "routing sends less to the delayed worker: " + delayed);
         assertTrue(evenAt > 0, "traffic came back after the stall");
         assertTrue(after.threads() <= before.threads() + 4, "threads: " + before + " -> " + after);
         assertTrue(after.fds() <= before.fds() + 8, "file descriptors: " + before + " -> " + after);
