@@ -232,7 +232,7 @@ class BalancerServerTest {
     WorkerStatus after = list.getWorkersList().stream().filter(w -> w.getAddress().equals(held.name)).findFirst().orElseThrow();
     assertEquals(WorkerStatus.State.DRAINING, after.getState());
     assertEquals(1, after.getCompleted());
-    assertTrue(after.getTimePerCallMs() > 0, "its answered call gave it a time per call: " + after);
+    assertTrue(after.getLatencyMs() > 0, "its answered call gave it a latency: " + after);
     assertEquals(WorkerStatus.State.SERVING,
         admin.undrainWorker(DrainWorkerRequest.newBuilder().setAddress(held.name).build()).getState());
     StatusRuntimeException unknown = assertThrows(StatusRuntimeException.class,

@@ -71,7 +71,7 @@ final class WorkersCommand implements Callable<Integer> {
   static void print(PrintWriter out, ListWorkersResponse response) {
     int width = Math.max(7, response.getWorkersList().stream().mapToInt(w -> w.getAddress().length()).max().orElse(7));
     out.printf(Locale.ROOT, "%-" + width + "s  %-10s %-12s %9s %11s %9s %9s %6s %8s  %s%n", "ADDRESS", "SOURCE", "STATE",
-        "IN-FLIGHT", "COMPLETED", "FAILURES", "EJECTIONS", "QUEUE", "MS/CALL", "NOTE");
+        "IN-FLIGHT", "COMPLETED", "FAILURES", "EJECTIONS", "QUEUE", "LATENCY", "NOTE");
     for (WorkerStatus w : response.getWorkersList()) {
       out.println(row(w, width));
     }
@@ -89,7 +89,7 @@ final class WorkersCommand implements Callable<Integer> {
     return String.format(Locale.ROOT, "%-" + width + "s  %-10s %-12s %9d %11d %9d %9d %6s %8s  %s", w.getAddress(), w.getSource(),
         state, w.getInFlight(), w.getCompleted(), w.getFailures(), w.getEjections(),
         w.getReportedQueueDepth() < 0 ? "-" : Integer.toString(w.getReportedQueueDepth()),
-        w.getTimePerCallMs() > 0 ? String.format(Locale.ROOT, "%.2f", w.getTimePerCallMs()) : "-", note).stripTrailing();
+        w.getLatencyMs() > 0 ? String.format(Locale.ROOT, "%.2fms", w.getLatencyMs()) : "-", note).stripTrailing();
   }
 
   /** {@code imagerec workers drain ADDRESS}. */

@@ -88,7 +88,7 @@ public final class AdminService extends BalancerAdminGrpc.BalancerAdminImplBase 
         .setReportedInFlight(e.reportedInFlight())
         .setReportedQueueDepth(e.reportedQueueDepth())
         .setOverloaded(e.isOverloaded(now))
-        .setTimePerCallMs(Math.max(0, e.serviceTimeNanos(now)) / 1e6)
+        .setLatencyMs(Math.max(0, e.latencyNanos(now)) / 1e6)
         .addAllModels(e.models())
         .build();
   }

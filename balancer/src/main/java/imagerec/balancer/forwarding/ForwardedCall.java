@@ -117,7 +117,7 @@ final class ForwardedCall {
       return;
     }
     tried.add(worker);
-    int sharedWith = worker.callStarted();
+    worker.callStarted();
     long attemptStart = System.nanoTime();
     Metadata attemptHeaders = headers;
     Span span = Span.getInvalid();
@@ -149,7 +149,7 @@ final class ForwardedCall {
         boolean workerFailure = cancelled ? deadline != null && deadline.isExpired() : isWorkerFailure(status);
         worker.callFinished(workerFailure);
         if (status.isOk()) {
-          worker.recordServiceTime(System.nanoTime() - attemptStart, sharedWith, forwarder.outliers.now());
+          worker.recordLatency(System.nanoTime() - attemptStart, forwarder.outliers.now());
         }
         forwarder.outliers.onResult(worker, workerFailure);
         recordLoad(worker, status, trailers);

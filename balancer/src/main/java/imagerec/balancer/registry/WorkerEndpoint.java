@@ -28,7 +28,7 @@ public final class WorkerEndpoint {
   private volatile int reportedInFlight = -1;
   private volatile int reportedQueueDepth = -1;
   private volatile List<String> models = List.of();
-  private final ServiceTimeEstimate serviceTime = new ServiceTimeEstimate();
+  private final LatencyEstimate latency = new LatencyEstimate();
 
   /**
    * @param source where the balancer learned of it ("static" for --workers)
@@ -66,9 +66,8 @@ public final class WorkerEndpoint {
     return failed.get();
   }
 
-  /** Counts a call sent to the worker; returns the calls now in flight there, this one included. */
-  public int callStarted() {
-    return inFlight.incrementAndGet();
+  public void callStarted() {
+    inFlight.incrementAndGet();
   }
 
   public void callFinished(boolean workerFailure) {
@@ -150,18 +149,17 @@ public final class WorkerEndpoint {
     return reportedQueueDepth;
   }
 
-  /**
-   * Records a call the worker answered successfully, for the estimate of its time per call.
-   *
-   * @param sharedWith what {@link #callStarted()} returned for the call
-   */
-  public void recordServiceTime(long latencyNanos, int sharedWith, long nowNanos) {
-    serviceTime.record(latencyNanos, sharedWith, nowNanos);
+  /** Records the latency of a call the worker answered successfully (see {@link LatencyEstimate}). */
+  public void recordLatency(long latencyNanos, long nowNanos) {
+    latency.record(latencyNanos, nowNanos);
   }
 
-  /** The worker's time per call at its recent load, in nanoseconds; -1 before any call succeeded. */
-  public double serviceTimeNanos(long nowNanos) {
-    return serviceTime.nanos(nowNanos);
+  /**
+   * The worker's recent call latency in nanoseconds (fading while nothing is in flight there); -1
+   * before any call succeeded.
+   */
+  public double latencyNanos(long nowNanos) {
+    return latency.nanos(nowNanos, inFlight.get() == 0);
   }
 
   /** The models the worker said it serves (empty when it did not say). */

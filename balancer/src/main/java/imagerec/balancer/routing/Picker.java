@@ -8,9 +8,9 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.random.RandomGenerator;
 
 /**
- * Chooses the worker for a call: the one with the fewest outstanding (balancer-counted) calls, or,
- * with {@link Policy#LEAST_LATENCY}, the one where a new call can expect the shortest wait (its
- * outstanding calls plus one, times its measured time per call). Ejected workers are left out (unless every candidate is ejected), and a worker that recently
+ * Chooses the worker for a call: with {@link Policy#LEAST_LATENCY} the one with the least
+ * outstanding (balancer-counted) calls plus one, times its recent call latency; with
+ * {@link Policy#LEAST_OUTSTANDING} the one with the fewest outstanding calls. Ejected workers are left out (unless every candidate is ejected), and a worker that recently
  * shed a call with RESOURCE_EXHAUSTED counts as full, so a worker that fails fast because it is
  * overloaded does not attract more calls by finishing them quickly.
  *
@@ -30,10 +30,10 @@ public final class Picker {
     /** The fewest outstanding calls. */
     LEAST_OUTSTANDING,
     /**
-     * The shortest expected wait: outstanding calls plus one, times the worker's measured time per
-     * call ({@link WorkerEndpoint#serviceTimeNanos}), so a worker slower than the others gets fewer
-     * calls at once, not merely as many as the rest. Where a compared worker has no measurement
-     * yet, the fewest outstanding calls decides. The default.
+     * Outstanding calls plus one, times the worker's recent call latency
+     * ({@link WorkerEndpoint#latencyNanos}), so a worker slower than the others gets fewer calls at
+     * once, not merely as many as the rest. Where a compared worker has no measurement yet, the
+     * fewest outstanding calls decides. The default.
      */
     LEAST_LATENCY,
     /** Each in turn, whatever its load: a baseline for benchmarks. */
@@ -111,7 +111,7 @@ public final class Picker {
       return false;
     }
     for (WorkerEndpoint e : compared) {
-      if (e.serviceTimeNanos(nowNanos) <= 0) {
+      if (e.latencyNanos(nowNanos) <= 0) {
         return false;
       }
     }
@@ -120,6 +120,6 @@ public final class Picker {
 
   private static double load(WorkerEndpoint e, boolean timed, long nowNanos) {
     double calls = e.inFlight() + (e.isOverloaded(nowNanos) ? OVERLOAD_PENALTY : 0L);
-    return timed ? (calls + 1) * e.serviceTimeNanos(nowNanos) : calls;
+    return timed ? (calls + 1) * e.latencyNanos(nowNanos) : calls;
   }
 }

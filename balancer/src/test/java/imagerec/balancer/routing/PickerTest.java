@@ -127,13 +127,13 @@ class PickerTest {
     assertEquals(0.2, counts.get(w.get(0)) / 10_000.0, 0.03);
   }
 
-  /** Gives {@code w} a measured time per call of {@code ms} (one call that had the worker to itself). */
+  /** Gives {@code w} a measured latency of {@code ms}. */
   private static void measured(WorkerEndpoint w, long ms) {
-    w.recordServiceTime(ms * MS, 1, 0);
+    w.recordLatency(ms * MS, 0);
   }
 
   @Test
-  void leastLatencyWeighsOutstandingCallsByEachWorkersTimePerCall() {
+  void leastLatencyWeighsOutstandingCallsByEachWorkersLatency() {
     List<WorkerEndpoint> w = workers(2);
     measured(w.get(0), 1);
     measured(w.get(1), 5); // five times slower
