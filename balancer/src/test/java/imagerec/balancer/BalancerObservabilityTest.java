@@ -130,6 +130,8 @@ class BalancerObservabilityTest {
     assertEquals(0, value(m, "imagerec_balancer_worker_up{process=\"balancer\",worker=\"" + w0 + "\"}"));
     assertEquals(1, value(m, "imagerec_balancer_worker_up{process=\"balancer\",worker=\"" + w1 + "\"}"));
     assertEquals(0, value(m, "imagerec_balancer_worker_in_flight{process=\"balancer\",worker=\"" + w1 + "\"}"));
+    assertTrue(value(m, "imagerec_balancer_worker_routing_latency_seconds{process=\"balancer\",worker=\"" + w1 + "\"}") > 0,
+        "the worker that answered has a latency estimate");
     assertEquals(1, value(m, "imagerec_balancer_workers{process=\"balancer\",state=\"SERVING\"}"));
     assertTrue(m.contains("imagerec_balancer_forward_duration_seconds_bucket{process=\"balancer\",worker=\"" + w1 + "\",le=\"0.001\"}"));
     assertTrue(m.contains("grpc_server_processing_duration_seconds_count{method=\"Recognize\""));

@@ -25,7 +25,8 @@ import java.util.concurrent.TimeUnit;
  *       call or one stream item each), by status, and their latency;
  *   <li>{@code imagerec_balancer_retries_total{reason}}, {@code imagerec_balancer_rejected_total}
  *       (own in-flight limit);
- *   <li>{@code imagerec_balancer_worker_in_flight{worker}}, {@code imagerec_balancer_ejections_total{worker}},
+ *   <li>{@code imagerec_balancer_worker_in_flight{worker}},
+ *       {@code imagerec_balancer_worker_routing_latency_seconds{worker}}, {@code imagerec_balancer_ejections_total{worker}},
  *       {@code imagerec_balancer_worker_up{worker}} (1 while in rotation);
  *   <li>{@code imagerec_balancer_health_changes_total{worker,state}}, {@code imagerec_balancer_workers{state}}.
  * </ul>
@@ -109,6 +110,10 @@ public final class BalancerMetrics implements ForwardingObserver {
           .description("time from forwarding an attempt to its end").tags(tags).register(registry));
       add(Gauge.builder("imagerec.balancer.worker.in.flight", worker, WorkerEndpoint::inFlight)
           .description("calls the balancer has in progress on the worker").tags(tags).register(registry));
+      add(Gauge.builder("imagerec.balancer.worker.routing.latency", worker,
+              w -> Math.max(0, w.latencyNanos(System.nanoTime())) / 1e9)
+          .description("the worker's recent call latency as least-latency routing estimates it (0 before any answer)")
+          .baseUnit("seconds").tags(tags).register(registry));
       add(FunctionCounter.builder("imagerec.balancer.ejections", worker, WorkerEndpoint::ejections)
           .description("times the worker was ejected after consecutive failures").tags(tags).register(registry));
       add(Gauge.builder("imagerec.balancer.worker.up", worker, w -> last.isHealthy(w) ? 1 : 0)
