@@ -206,12 +206,19 @@ public final class WorkerBenchmark implements Callable<Integer> {
               wPer, bPer);
         }
       }
-      // 5. sustained load: memory
+      // 5. sustained load: memory, read when the run begins (after every step above has run, so
+      // whatever the worker allocates once per batch shape exists), halfway and at the end
       if (soakSeconds > 0) {
-        StepResult soak = step(gen, ch, 16, soakSeconds);
+        double rssBegin = worker.rssMiB();
+        StepResult first = step(gen, ch, 16, soakSeconds / 2.0);
+        double rssHalf = worker.rssMiB();
+        StepResult second = step(gen, ch, 16, soakSeconds / 2.0);
         rssEnd = worker.rssMiB();
-        System.out.printf(Locale.ROOT, "%n### 5. Sustained load%n%nWorker RSS %.0f MiB after warm-up, %.0f MiB after %d more s at "
-            + "concurrency 16 (%d calls, %d failed).%n", rssStart, rssEnd, soakSeconds, soak.calls(), soak.calls() - soak.ok());
+        long calls = first.calls() + second.calls();
+        long failed = calls - first.ok() - second.ok();
+        System.out.printf(Locale.ROOT, "%n### 5. Sustained load%n%nWorker RSS %.0f MiB after warm-up, %.0f MiB after the steps "
+            + "above, then at concurrency 16: %.0f MiB after %d s, %.0f MiB after %d s (%d calls, %d failed).%n",
+            rssStart, rssBegin, rssHalf, soakSeconds / 2, rssEnd, soakSeconds, calls, failed);
       }
     }
     try (LocalProcess worker = worker(repository, List.of("--max-batch-size", "1")); Client ch = client(worker)) {
