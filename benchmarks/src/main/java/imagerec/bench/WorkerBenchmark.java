@@ -193,7 +193,7 @@ public final class WorkerBenchmark implements Callable<Integer> {
       try (LocalProcess balancer = LocalProcess.start("balancer", logDir, root.resolve("bin/imagerec-balancer"),
           List.of("--workers", worker.address(), "--admin-port", "0")); Client viaBalancer = client(balancer)) {
         waitServing(viaBalancer);
-        warm(gen, viaBalancer);
+        step(gen, viaBalancer, 64, 20); // a fresh balancer JVM compiles for longer than a warm-up step (docs/PERFORMANCE.md)
         for (int i = 0; i < concurrency.size(); i++) {
           int c = concurrency.get(i);
           long wCpu = worker.cpuNanos();
@@ -221,10 +221,11 @@ public final class WorkerBenchmark implements Callable<Integer> {
             rssStart, rssBegin, rssHalf, soakSeconds / 2, rssEnd, soakSeconds, calls, failed);
       }
     }
-    try (LocalProcess worker = worker(repository, List.of("--max-batch-size", "1")); Client ch = client(worker)) {
+    try (LocalProcess worker = worker(unbatched(modelDir), List.of("--max-batch-size", "1")); Client ch = client(worker)) {
       LoadGenerator gen = new LoadGenerator(requests);
       warm(gen, ch);
-      System.out.printf("%nNo batching (--max-batch-size 1), same worker otherwise:%n%n");
+      System.out.printf("%nNo batching (--max-batch-size 1, and the model folder's own batching setting, if any, "
+          + "set to 1 in a copy), same worker otherwise:%n%n");
       System.out.println(SERVED_HEADER);
       System.out.println(SERVED_RULE);
       for (int c : concurrency) {
@@ -233,6 +234,30 @@ public final class WorkerBenchmark implements Callable<Integer> {
     }
     System.out.printf(Locale.ROOT, "%nIn-process single-image latency (1 thread, 1 predictor, batch 1): p50 %.2f ms, p99 %.2f ms.%n",
         single.get("batch_p50_ms").getAsDouble(), single.get("batch_p99_ms").getAsDouble());
+  }
+
+  /**
+   * A repository holding a copy of {@code modelDir} whose model.json batches at most one image (a
+   * model's own {@code batching} wins over the worker's flags, so the flag alone does not turn it off).
+   */
+  private Path unbatched(Path modelDir) throws IOException {
+    // a repository of its own per model: with others beside it, requests naming no model would
+    // go to the first by name
+    Path repository = root.resolve("benchmarks/target/models-unbatched").resolve(modelDir.getFileName());
+    Path copy = repository.resolve(modelDir.getFileName());
+    Files.createDirectories(copy);
+    try (Stream<Path> files = Files.list(modelDir)) {
+      for (Path f : files.filter(Files::isRegularFile).toList()) {
+        Files.copy(f, copy.resolve(f.getFileName()), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      }
+    }
+    Path config = copy.resolve("model.json");
+    JsonObject json = JsonParser.parseString(Files.readString(config)).getAsJsonObject();
+    if (json.has("batching")) {
+      json.getAsJsonObject("batching").addProperty("maxBatchSize", 1);
+      Files.writeString(config, json.toString());
+    }
+    return repository;
   }
 
   private static final String SERVED_HEADER = "| settings | concurrency | images/s | x limit | p50 ms | p90 ms | p99 ms "
