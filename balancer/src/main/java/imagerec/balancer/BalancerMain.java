@@ -78,7 +78,7 @@ public final class BalancerMain implements Callable<Integer> {
   int maxAttempts;
 
   @Option(names = "--policy", defaultValue = "${env:IMAGEREC_POLICY:-least-latency}",
-      description = "least-latency (outstanding calls weighted by each worker's measured time per call), "
+      description = "least-latency (outstanding calls weighted by each worker's recent call latency), "
           + "least-outstanding, or round-robin (a baseline for benchmarks) (default: ${DEFAULT-VALUE})")
   String policy;
 

@@ -17,6 +17,7 @@ import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -248,7 +249,7 @@ public final class WorkerBenchmark implements Callable<Integer> {
     Files.createDirectories(copy);
     try (Stream<Path> files = Files.list(modelDir)) {
       for (Path f : files.filter(Files::isRegularFile).toList()) {
-        Files.copy(f, copy.resolve(f.getFileName()), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        Files.copy(f, copy.resolve(f.getFileName()), StandardCopyOption.REPLACE_EXISTING);
       }
     }
     Path config = copy.resolve("model.json");

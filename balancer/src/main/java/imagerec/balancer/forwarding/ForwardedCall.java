@@ -147,13 +147,14 @@ final class ForwardedCall {
         // (how a hung worker shows: it never answers, and only the deadline ends its calls); a
         // call the client itself cancelled says nothing about the worker
         boolean workerFailure = cancelled ? deadline != null && deadline.isExpired() : isWorkerFailure(status);
+        long attemptNanos = System.nanoTime() - attemptStart;
         worker.callFinished(workerFailure);
         if (status.isOk()) {
-          worker.recordLatency(System.nanoTime() - attemptStart, forwarder.outliers.now());
+          worker.recordLatency(attemptNanos, forwarder.outliers.now());
         }
         forwarder.outliers.onResult(worker, workerFailure);
         recordLoad(worker, status, trailers);
-        forwarder.observer.attemptEnded(worker, status.getCode(), System.nanoTime() - attemptStart);
+        forwarder.observer.attemptEnded(worker, status.getCode(), attemptNanos);
         Tracing.endClientSpan(attemptSpan, status);
         boolean retry = !cancelled && status.getCode() == Status.Code.UNAVAILABLE
             && tried.size() < forwarder.maxAttempts && forwarder.retryBudget.tryRetry();

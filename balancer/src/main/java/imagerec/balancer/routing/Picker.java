@@ -10,8 +10,8 @@ import java.util.random.RandomGenerator;
 /**
  * Chooses the worker for a call: with {@link Policy#LEAST_LATENCY} the one with the least
  * outstanding (balancer-counted) calls plus one, times its recent call latency; with
- * {@link Policy#LEAST_OUTSTANDING} the one with the fewest outstanding calls. Ejected workers are left out (unless every candidate is ejected), and a worker that recently
- * shed a call with RESOURCE_EXHAUSTED counts as full, so a worker that fails fast because it is
+ * {@link Policy#LEAST_OUTSTANDING} the one with the fewest outstanding calls. Ejected workers are
+ * left out (unless every candidate is ejected), and a worker that recently shed a call with RESOURCE_EXHAUSTED counts as full, so a worker that fails fast because it is
  * overloaded does not attract more calls by finishing them quickly.
  *
  * <p>With few candidates every one is compared (ties broken at random, so equal workers share the
@@ -80,46 +80,55 @@ public final class Picker {
       return candidates.get((int) Math.floorMod(turn.getAndIncrement(), (long) n));
     }
     if (n <= FULL_SCAN_LIMIT) {
-      boolean timed = timed(candidates, nowNanos);
+      double[] latency = latencies(candidates, nowNanos);
       int offset = random.nextInt(n);
-      WorkerEndpoint best = null;
+      int best = -1;
       double bestLoad = 0;
       for (int i = 0; i < n; i++) {
-        WorkerEndpoint e = candidates.get((offset + i) % n);
-        double load = load(e, timed, nowNanos);
-        if (best == null || load < bestLoad) {
-          best = e;
+        int k = (offset + i) % n;
+        double load = load(candidates.get(k), latency[k], nowNanos);
+        if (best < 0 || load < bestLoad) {
+          best = k;
           bestLoad = load;
         }
       }
-      return best;
+      return candidates.get(best);
     }
     int a = random.nextInt(n);
     int b = random.nextInt(n - 1);
     if (b >= a) {
       b++;
     }
-    WorkerEndpoint first = candidates.get(a);
-    WorkerEndpoint second = candidates.get(b);
-    boolean timed = timed(List.of(first, second), nowNanos);
-    return load(second, timed, nowNanos) < load(first, timed, nowNanos) ? second : first;
+    List<WorkerEndpoint> pair = List.of(candidates.get(a), candidates.get(b));
+    double[] latency = latencies(pair, nowNanos);
+    boolean secondWins = load(pair.get(1), latency[1], nowNanos) < load(pair.get(0), latency[0], nowNanos);
+    return pair.get(secondWins ? 1 : 0);
   }
 
-  /** Whether the comparison weighs calls by time: the policy says so and every worker has a measurement. */
-  private boolean timed(List<WorkerEndpoint> compared, long nowNanos) {
+  /**
+   * Each compared worker's latency to weigh its calls by, read once per pick; all zeros (calls
+   * counted alone) unless the policy weighs by latency and every compared worker has a measurement.
+   */
+  private double[] latencies(List<WorkerEndpoint> compared, long nowNanos) {
+    double[] latency = new double[compared.size()];
     if (policy != Policy.LEAST_LATENCY) {
-      return false;
+      return latency;
     }
-    for (WorkerEndpoint e : compared) {
-      if (e.latencyNanos(nowNanos) <= 0) {
-        return false;
+    for (int i = 0; i < latency.length; i++) {
+      latency[i] = compared.get(i).latencyNanos(nowNanos);
+      if (latency[i] <= 0) {
+        return new double[compared.size()];
       }
     }
-    return true;
+    return latency;
   }
 
-  private static double load(WorkerEndpoint e, boolean timed, long nowNanos) {
+  /**
+   * The worker's outstanding calls (a full worker's count as very many); with a {@code latency},
+   * those calls plus one, times it.
+   */
+  private static double load(WorkerEndpoint e, double latency, long nowNanos) {
     double calls = e.inFlight() + (e.isOverloaded(nowNanos) ? OVERLOAD_PENALTY : 0L);
-    return timed ? (calls + 1) * e.latencyNanos(nowNanos) : calls;
+    return latency > 0 ? (calls + 1) * latency : calls;
   }
 }
