@@ -189,6 +189,13 @@ class BalancerServerTest {
         .withDeadlineAfter(200, TimeUnit.MILLISECONDS).recognize(RecognizeRequest.newBuilder().setModel("hold").build()));
     assertEquals(Status.Code.DEADLINE_EXCEEDED, e.getStatus().getCode());
     assertNothingInFlight();
+    FakeWorker holder = workers.stream().filter(w -> w.calls.get() == 1).findFirst().orElseThrow();
+    assertEquals(1, endpoint(holder).failed(),
+        "a call its deadline ended counts against the worker, whichever side's deadline fired first");
+  }
+
+  private WorkerEndpoint endpoint(FakeWorker worker) {
+    return balancer.registry().find(worker.name).orElseThrow();
   }
 
   @Test
@@ -208,6 +215,7 @@ class BalancerServerTest {
     caller.join(5000);
     awaitTrue(() -> holder.cancelled.get() == 1, "the worker saw the cancellation");
     assertNothingInFlight();
+    assertEquals(0, endpoint(holder).failed(), "a client's own cancel says nothing about the worker");
   }
 
   @Test

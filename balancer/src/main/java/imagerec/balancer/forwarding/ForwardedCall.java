@@ -46,6 +46,8 @@ final class ForwardedCall {
       Metadata.Key.of("imagerec-queue-capacity", Metadata.ASCII_STRING_MARSHALLER);
   private static final long DEFAULT_PUSHBACK_MS = 100;
   private static final long MAX_PUSHBACK_MS = 2_000;
+  /** A client's cancel this close to the call's deadline counts as the deadline (see {@link #deadlineReached}). */
+  static final long DEADLINE_SLACK_MS = 50;
 
   private final Forwarder forwarder;
   private final MethodDescriptor<byte[], byte[]> method;
@@ -92,6 +94,17 @@ final class ForwardedCall {
       line.log();
     }
     listener.onClose(status, trailers);
+  }
+
+  /**
+   * Whether the call's deadline has passed, or is so near that a client's cancel is its deadline
+   * firing: the client starts the deadline's clock before sending the call, the balancer on
+   * receiving it, so the client's timer fires first and its cancel arrives while the balancer's
+   * copy of the deadline still has the transit time left. Without the slack a hung worker's calls
+   * were mostly counted as the clients' own cancels, and it was not ejected.
+   */
+  private boolean deadlineReached() {
+    return deadline != null && deadline.timeRemaining(TimeUnit.MILLISECONDS) <= DEADLINE_SLACK_MS;
   }
 
   /** Cancels the worker call (the client went away); the listener then gets CANCELLED. */
@@ -146,7 +159,7 @@ final class ForwardedCall {
         // a call cancelled because its deadline passed is the worker's failure to answer in time
         // (how a hung worker shows: it never answers, and only the deadline ends its calls); a
         // call the client itself cancelled says nothing about the worker
-        boolean workerFailure = cancelled ? deadline != null && deadline.isExpired() : isWorkerFailure(status);
+        boolean workerFailure = cancelled ? deadlineReached() : isWorkerFailure(status);
         long attemptNanos = System.nanoTime() - attemptStart;
         worker.callFinished(workerFailure);
         if (status.isOk()) {
