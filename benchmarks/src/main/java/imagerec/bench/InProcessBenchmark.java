@@ -18,6 +18,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.LockSupport;
 import org.HdrHistogram.ConcurrentHistogram;
 import org.HdrHistogram.Histogram;
 import picocli.CommandLine;
@@ -52,6 +53,11 @@ public final class InProcessBenchmark implements Callable<Integer> {
   @Option(names = "--warmup-seconds", defaultValue = "1", description = "unmeasured time per configuration")
   double warmupSeconds;
 
+  @Option(names = "--pause-us", defaultValue = "0",
+      description = "pause of each predictor thread between batches (0: back to back); with a pause, each batch "
+          + "meets the caches and clocks a request arriving alone meets")
+  long pauseMicros;
+
   @Override
   public Integer call() throws Exception {
     System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(threads));
@@ -76,11 +82,11 @@ public final class InProcessBenchmark implements Callable<Integer> {
           for (int i = 0; i < n; i++) {
             functions.add(new TorchScriptFunction(model, config.input()));
           }
-          run(functions, inputs, warmupSeconds, null);
+          run(functions, inputs, warmupSeconds, null, pauseMicros);
           long cpuBefore = os.getProcessCpuTime();
           Histogram latency = new ConcurrentHistogram(3);
           long start = System.nanoTime();
-          long images = run(functions, inputs, seconds, latency);
+          long images = run(functions, inputs, seconds, latency, pauseMicros);
           double elapsed = (System.nanoTime() - start) / 1e9;
           long cpu = os.getProcessCpuTime() - cpuBefore;
           functions.forEach(TorchScriptFunction::close);
@@ -102,7 +108,8 @@ public final class InProcessBenchmark implements Callable<Integer> {
   }
 
   /** Runs every function on its own thread for {@code seconds}; returns the images predicted. */
-  private static long run(List<TorchScriptFunction> functions, float[][] inputs, double seconds, Histogram latency)
+  private static long run(List<TorchScriptFunction> functions, float[][] inputs, double seconds, Histogram latency,
+                          long pauseMicros)
       throws InterruptedException {
     AtomicBoolean stop = new AtomicBoolean();
     LongAdder images = new LongAdder();
@@ -117,6 +124,9 @@ public final class InProcessBenchmark implements Callable<Integer> {
               latency.recordValue((System.nanoTime() - s) / 1000);
             }
             images.add(inputs.length);
+            if (pauseMicros > 0) {
+              LockSupport.parkNanos(pauseMicros * 1000);
+            }
           }
         } catch (Exception e) {
           throw new IllegalStateException(e);

@@ -33,6 +33,8 @@ import java.time.Duration;
  * @param reflection whether server reflection is served
  * @param drainFile while this file exists the worker reports NOT_SERVING (null: none)
  * @param maxBytesInFlight image bytes held at once; past it, RESOURCE_EXHAUSTED
+ * @param warmup how long synthetic images are run through every model before the worker reports
+ *     SERVING, so that the JVM has compiled the request path (zero: none)
  */
 public record WorkerConfig(String host, int port, Path portFile, String name, Path modelsDir,
                            String defaultModel, BatchingConfig batching, int intraOpThreads,
@@ -40,7 +42,7 @@ public record WorkerConfig(String host, int port, Path portFile, String name, Pa
                            Duration shutdownGrace, Duration pollInterval, RegistrationConfig registration,
                            MetricsConfig metrics, boolean accessLog,
                            TlsConfig tls, String token, boolean reflection, Path drainFile,
-                           long maxBytesInFlight) {
+                           long maxBytesInFlight, Duration warmup) {
   @Override
   public String toString() { // the token is a secret: never in the log
     return "WorkerConfig[host=" + host + ", port=" + port + ", name=" + name + ", modelsDir=" + modelsDir
@@ -49,6 +51,7 @@ public record WorkerConfig(String host, int port, Path portFile, String name, Pa
         + ", limits=" + limits + ", shutdownGrace=" + shutdownGrace + ", pollInterval="
         + pollInterval + ", registration=" + registration
         + ", metrics=" + metrics + ", accessLog=" + accessLog + ", tls=" + tls + ", token="
-        + (token == null ? "none" : "(hidden)") + ", reflection=" + reflection + ", drainFile=" + drainFile + ", maxBytesInFlight=" + maxBytesInFlight + "]";
+        + (token == null ? "none" : "(hidden)") + ", reflection=" + reflection + ", drainFile=" + drainFile + ", maxBytesInFlight=" + maxBytesInFlight
+        + ", warmup=" + warmup + "]";
   }
 }

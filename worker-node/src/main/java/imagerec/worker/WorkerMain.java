@@ -98,6 +98,12 @@ public final class WorkerMain implements Callable<Integer> {
       description = "time in-flight calls get to finish at shutdown (default: ${DEFAULT-VALUE})")
   long shutdownGraceMs;
 
+  @Option(names = "--warmup-ms", defaultValue = "${env:IMAGEREC_WARMUP_MS:-3000}",
+      description = "before reporting SERVING, run synthetic images through every model for this long, so that "
+          + "a (re)started worker serves its first calls at full speed instead of compiling its code under them; "
+          + "0 = none (default: ${DEFAULT-VALUE})")
+  long warmupMs;
+
   @Option(names = "--poll-interval-ms", defaultValue = "${env:IMAGEREC_POLL_INTERVAL_MS:-5000}",
       description = "rescan the model repository this often for added, changed or removed models; 0 = never (default: ${DEFAULT-VALUE})")
   long pollIntervalMs;
@@ -175,10 +181,10 @@ public final class WorkerMain implements Callable<Integer> {
           "model repository " + models + " is not a folder (set --models)");
     }
     if (intraOpThreads < 1 || maxBatchSize < 1 || queueCapacity < 1 || maxPixels < 1 || maxBatchDelayMs < 0
-        || minInferenceMs < 0 || !(slowdown >= 1)) {
+        || minInferenceMs < 0 || warmupMs < 0 || !(slowdown >= 1)) {
       throw new CommandLine.ParameterException(new CommandLine(this),
           "--intra-op-threads, --max-batch-size, --queue-capacity and --max-pixels must be positive, "
-              + "--max-batch-delay-ms and --min-inference-ms not negative, --slowdown at least 1");
+              + "--max-batch-delay-ms, --min-inference-ms and --warmup-ms not negative, --slowdown at least 1");
     }
     WorkerConfig config = new WorkerConfig(host, port, portFile, name, models, defaultModel,
         new BatchingConfig(instances > 0 ? instances : cores, maxBatchSize,
@@ -188,7 +194,7 @@ public final class WorkerMain implements Callable<Integer> {
         Duration.ofMillis(shutdownGraceMs), Duration.ofMillis(Math.max(0, pollIntervalMs)), registration,
         metrics, observability.accessLog(),
         tls, access.token(), access.reflection(), drainFile,
-        maxBytesInFlight > 0 ? maxBytesInFlight : ByteBudget.halfTheHeap());
+        maxBytesInFlight > 0 ? maxBytesInFlight : ByteBudget.halfTheHeap(), Duration.ofMillis(warmupMs));
     log.info("starting worker with {}", config);
     configureEngine(config.intraOpThreads());
     if (check) {

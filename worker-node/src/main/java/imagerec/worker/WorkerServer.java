@@ -16,6 +16,7 @@ import imagerec.worker.engine.RecognitionEngine;
 import imagerec.worker.grpc.LoadReporter;
 import imagerec.worker.grpc.RecognizerService;
 import imagerec.worker.grpc.StartingService;
+import imagerec.worker.grpc.Warmup;
 import imagerec.worker.grpc.ClientParseErrors;
 import imagerec.worker.registration.BalancerRegistration;
 import imagerec.worker.registration.RegistrationConfig;
@@ -23,8 +24,10 @@ import io.grpc.ChannelCredentials;
 import imagerec.v1.LoadReport;
 import java.time.Duration;
 import imagerec.worker.image.ImageDecoder;
+import imagerec.worker.model.ModelConfig;
 import imagerec.worker.model.ModelLoadException;
 import imagerec.worker.model.ModelRepository;
+import imagerec.worker.model.ServedModel;
 import io.grpc.Server;
 import io.grpc.ServerBuilder;
 import io.grpc.ServerInterceptors;
@@ -39,6 +42,7 @@ import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -176,8 +180,10 @@ public final class WorkerServer implements AutoCloseable {
       long every = config.pollInterval().toMillis();
       repositoryThread.scheduleWithFixedDelay(this::refreshModels, every, every, TimeUnit.MILLISECONDS);
     }
+    RecognitionEngine engine = engineFor(models);
+    warmUp(engine);
     ServerServiceDefinition recognizer = ServerInterceptors.intercept(
-        ClientParseErrors.wrap(serviceFor(models).bindService()), loadReporter);
+        ClientParseErrors.wrap(serviceFor(engine, models).bindService()), loadReporter);
     if (config.token() != null && !config.token().isBlank()) { // checked first, before anything counts the call
       recognizer = ServerInterceptors.intercept(recognizer,
           new TokenAuthenticator(config.token(), "the worker's Recognizer service"));
@@ -225,11 +231,44 @@ public final class WorkerServer implements AutoCloseable {
             .mapToInt(m -> m.predictor().capacity()).sum());
   }
 
-  private RecognizerService serviceFor(ModelRepository repository) {
-    RecognitionEngine engine = new RecognitionEngine(repository, new ImageDecoder(config.maxPixels()),
-        decodePool, imageBytes);
-    return new RecognizerService(engine, repository, name(), metrics,
-        tracing, accessLog);
+  private RecognitionEngine engineFor(ModelRepository repository) {
+    return new RecognitionEngine(repository, new ImageDecoder(config.maxPixels()), decodePool, imageBytes);
+  }
+
+  private RecognizerService serviceFor(RecognitionEngine engine, ModelRepository repository) {
+    return new RecognizerService(engine, repository, name(), metrics, tracing, accessLog);
+  }
+
+  /**
+   * Runs {@link Warmup} over every model, with a Recognizer of its own (so that the worker's request
+   * metrics do not count the warm-up's calls) and the access log off meanwhile.
+   */
+  private void warmUp(RecognitionEngine engine) throws IOException {
+    if (config.warmup().isZero()) {
+      return;
+    }
+    List<ModelConfig> loaded = models.all().stream().map(ServedModel::config).toList();
+    int inferenceThreads = models.all().stream().mapToInt(m -> m.predictor().instances()).sum();
+    ServerServiceDefinition service = ClientParseErrors.wrap(new RecognizerService(engine, models, name()).bindService());
+    String token = config.token() != null && !config.token().isBlank() ? config.token() : null;
+    if (token != null) {
+      service = ServerInterceptors.intercept(service, new TokenAuthenticator(token, "the worker's warm-up"));
+    }
+    Warmup.Result r;
+    AccessLog.enable(false);
+    try {
+      r = Warmup.run(service, token, loaded, config.warmup(), Math.max(2, 2 * inferenceThreads));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return;
+    } finally {
+      AccessLog.enable(config.accessLog());
+    }
+    if (r.failed() > 0) {
+      log.warn("warm-up: {} of {} calls failed, the first with: {}", r.failed(), r.calls() + r.failed(),
+          r.firstFailure().toString());
+    }
+    log.info("warm-up: {} calls over {} model(s) in {} ms", r.calls(), loaded.size(), r.took().toMillis());
   }
 
   /** The bound metrics port, or -1 when metrics are not served. */

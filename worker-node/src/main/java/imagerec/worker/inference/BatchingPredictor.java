@@ -114,6 +114,11 @@ public final class BatchingPredictor implements AutoCloseable {
     return config.queueCapacity();
   }
 
+  /** Inference threads, each with its own predictor. */
+  public int instances() {
+    return config.instances();
+  }
+
   /** Items waiting for an inference thread. */
   public int queueDepth() {
     return queue.size();

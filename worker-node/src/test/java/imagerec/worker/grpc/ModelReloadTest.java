@@ -60,7 +60,7 @@ class ModelReloadTest {
     WorkerConfig config = new WorkerConfig("localhost", 0, null, "reload-worker", repo, null,
         new BatchingConfig(1, 4, Duration.ZERO, 16), 1, 1, 16, 1 << 20,
         new imagerec.security.ConnectionLimits(1 << 20, 100, Duration.ZERO, Duration.ofMinutes(1)), Duration.ofSeconds(2),
-        Duration.ofMillis(100), null, MetricsConfig.OFF, false, imagerec.security.TlsConfig.OFF, null, true, null, 1L << 30);
+        Duration.ofMillis(100), null, MetricsConfig.OFF, false, imagerec.security.TlsConfig.OFF, null, true, null, 1L << 30, Duration.ZERO);
     System.setProperty("ai.djl.offline", "true");
     try (WorkerServer worker = WorkerServer.start(config, InProcessServerBuilder.forName(name))) {
       ManagedChannel channel = InProcessChannelBuilder.forName(name).build();

@@ -50,7 +50,7 @@ class WorkerServiceTest {
         new BatchingConfig(2, 8, Duration.ZERO, 64), 1, 2, 64, 4096L * 4096,
         new imagerec.security.ConnectionLimits(16 << 20, 100, Duration.ZERO, Duration.ofMinutes(1)),
         Duration.ofSeconds(5), Duration.ZERO, null, new MetricsConfig("127.0.0.1", 0, null), true,
-        imagerec.security.TlsConfig.OFF, null, true, null, 1L << 30);
+        imagerec.security.TlsConfig.OFF, null, true, null, 1L << 30, Duration.ZERO);
     System.setProperty("ai.djl.offline", "true");
     worker = WorkerServer.start(config, InProcessServerBuilder.forName(name));
     channel = InProcessChannelBuilder.forName(name).build();
