@@ -199,6 +199,10 @@ public final class BalancerServer implements AutoCloseable, Membership {
       BalancerServer balancer = new BalancerServer(config, builder, adminBuilder,
           address -> ConnectionLimits.keepAlive(NettyChannelBuilder.forTarget(address, toWorkers))
               .directExecutor()
+              // the balancer retries by itself, to another worker, within its budget (ForwardedCall); the
+              // channel's own retry machinery would only keep a copy of every request for replays that never
+              // come (about a tenth of the balancer's CPU per call, docs/PERFORMANCE.md)
+              .disableRetry()
               .maxInboundMessageSize(config.limits().maxMessageBytes())
               .build(),
           Tracing.fromEnvironment("imagerec-balancer"));

@@ -44,6 +44,9 @@ import picocli.CommandLine.Option;
 @Command(name = "benchmark-worker", mixinStandardHelpOptions = true, sortOptions = false,
     description = "Benchmark the worker against the in-process limit of its model, straight and through the balancer.")
 public final class WorkerBenchmark implements Callable<Integer> {
+  /** The pause between single images of the paced in-process reference: about a concurrency-1 call's time outside inference. */
+  private static final long PACED_PAUSE_MICROS = 500;
+
   @Option(names = "--models", split = ",", defaultValue = "fashion-mnist,resnet18",
       description = "models to measure: fashion-mnist (bundled), resnet18 (generated with torchvision)")
   List<String> models;
@@ -176,7 +179,7 @@ public final class WorkerBenchmark implements Callable<Integer> {
     double rssEnd;
     try (LocalProcess worker = worker(repository, List.of()); Client ch = client(worker)) {
       LoadGenerator gen = new LoadGenerator(requests);
-      warm(gen, ch);
+      warmSteady(gen, ch);
       rssStart = worker.rssMiB();
       for (int c : concurrency) {
         printServed("defaults", gen, ch, c, worker, limitRate, limitCpu);
@@ -224,7 +227,7 @@ public final class WorkerBenchmark implements Callable<Integer> {
     }
     try (LocalProcess worker = worker(unbatched(modelDir), List.of("--max-batch-size", "1")); Client ch = client(worker)) {
       LoadGenerator gen = new LoadGenerator(requests);
-      warm(gen, ch);
+      warmSteady(gen, ch);
       System.out.printf("%nNo batching (--max-batch-size 1, and the model folder's own batching setting, if any, "
           + "set to 1 in a copy), same worker otherwise:%n%n");
       System.out.println(SERVED_HEADER);
@@ -233,8 +236,12 @@ public final class WorkerBenchmark implements Callable<Integer> {
         printServed("max batch 1", gen, ch, c, worker, limitRate, limitCpu);
       }
     }
-    System.out.printf(Locale.ROOT, "%nIn-process single-image latency (1 thread, 1 predictor, batch 1): p50 %.2f ms, p99 %.2f ms.%n",
-        single.get("batch_p50_ms").getAsDouble(), single.get("batch_p99_ms").getAsDouble());
+    JsonObject paced = inProcess(modelDir, 1, "1", "1", PACED_PAUSE_MICROS).get(0);
+    System.out.printf(Locale.ROOT, "%nIn-process single-image latency (1 thread, 1 predictor, batch 1): back to back p50 %.2f ms, "
+            + "p99 %.2f ms; one image every %d us after the last (as requests arriving one at a time meet the caches) p50 %.2f ms, "
+            + "p99 %.2f ms.%n",
+        single.get("batch_p50_ms").getAsDouble(), single.get("batch_p99_ms").getAsDouble(), PACED_PAUSE_MICROS,
+        paced.get("batch_p50_ms").getAsDouble(), paced.get("batch_p99_ms").getAsDouble());
   }
 
   /**
@@ -296,8 +303,19 @@ public final class WorkerBenchmark implements Callable<Integer> {
     }
   }
 
+  /** Enough for the sweep's comparisons, made between workers warmed alike. */
   private void warm(LoadGenerator gen, Client ch) throws InterruptedException {
-    step(gen, ch, 16, 5); // long enough for the JIT to settle
+    step(gen, ch, 16, 5);
+  }
+
+  /**
+   * Until the worker's JIT has settled (after 5 s a fresh worker was still compiling, and its first
+   * step, concurrency 1, read a tail of 4-5 ms instead of about 2), then a few seconds alone at
+   * concurrency 1, whose quieter call path is what the first step measures.
+   */
+  private void warmSteady(LoadGenerator gen, Client ch) throws InterruptedException {
+    step(gen, ch, 16, 20);
+    step(gen, ch, 1, 5);
   }
 
   private LocalProcess worker(Path repository, List<String> flags) throws Exception {
@@ -341,10 +359,15 @@ public final class WorkerBenchmark implements Callable<Integer> {
   }
 
   private List<JsonObject> inProcess(Path modelDir, int threads, String instances, String batches) throws Exception {
+    return inProcess(modelDir, threads, instances, batches, 0);
+  }
+
+  private List<JsonObject> inProcess(Path modelDir, int threads, String instances, String batches, long pauseMicros)
+      throws Exception {
     List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-cp", System.getProperty("java.class.path"), InProcessBenchmark.class.getName(), "--model-dir", modelDir.toString(),
         "--threads", Integer.toString(threads), "--instances", instances, "--batches", batches,
-        "--seconds", Double.toString(seconds / 2)));
+        "--seconds", Double.toString(seconds / 2), "--pause-us", Long.toString(pauseMicros)));
     List<JsonObject> results = new ArrayList<>();
     for (String line : exec(command)) {
       if (line.startsWith("{")) {
