@@ -37,6 +37,8 @@ import java.util.List;
  * @param security TLS and tokens, toward clients and toward workers
  * @param reflection whether server reflection is served
  * @param admin where the admin services are served
+ * @param eventLoopThreads the Netty threads of its servers and of its channels to workers, together
+ *     ({@link TransportThreads}; Netty transports only)
  */
 public record BalancerConfig(String host, int port, Path portFile, List<String> workers, List<String> discover,
                              Duration discoveryInterval, Picker.Policy policy, int maxAttempts,
@@ -44,4 +46,4 @@ public record BalancerConfig(String host, int port, Path portFile, List<String> 
                              Duration maxEjection, double maxEjectedShare, int streamWindow, ConnectionLimits limits,
                              Duration shutdownGrace, MetricsConfig metrics, boolean accessLog, HttpConfig http,
                              SecurityConfig security, boolean reflection,
-                             AdminConfig admin) {}
+                             AdminConfig admin, int eventLoopThreads) {}

@@ -86,6 +86,11 @@ public final class BalancerMain implements Callable<Integer> {
       description = "retries allowed per call on average, 0.2 = at most 20%% extra load (default: ${DEFAULT-VALUE})")
   double retryBudget;
 
+  @Option(names = "--event-loop-threads", defaultValue = "${env:IMAGEREC_EVENT_LOOP_THREADS:-0}",
+      description = "network threads, shared by client connections and connections to workers; 0 = one per two "
+          + "cores (default: ${DEFAULT-VALUE})")
+  int eventLoopThreads;
+
   @Option(names = "--max-in-flight", defaultValue = "${env:IMAGEREC_MAX_IN_FLIGHT:-10000}",
       description = "calls forwarded at once; past it, RESOURCE_EXHAUSTED (default: ${DEFAULT-VALUE})")
   int maxInFlight;
@@ -193,6 +198,9 @@ public final class BalancerMain implements Callable<Integer> {
         throw new CommandLine.ParameterException(cmd, "worker address '" + address + "' is not HOST:PORT");
       }
     }
+    if (eventLoopThreads < 0) {
+      throw new CommandLine.ParameterException(cmd, "--event-loop-threads must not be negative (0 = one per two cores)");
+    }
     if (maxAttempts < 1 || streamWindow < 1 || maxInFlight < 1 || ejectAfterFailures < 1) {
       throw new CommandLine.ParameterException(cmd,
           "--max-attempts, --stream-window, --max-in-flight and --eject-after-failures must be at least 1");
@@ -246,7 +254,8 @@ public final class BalancerMain implements Callable<Integer> {
         maxEjectedPercent / 100.0, streamWindow, limits, Duration.ofMillis(shutdownGraceMs),
         metrics, observability.accessLog(),
         new HttpConfig(httpHost, httpPort, Duration.ofMillis(httpTimeoutMs), httpThreads, httpPortFile),
-        security, access.reflection(), new AdminConfig(adminHost, adminPort, adminPortFile));
+        security, access.reflection(), new AdminConfig(adminHost, adminPort, adminPortFile),
+        eventLoopThreads > 0 ? eventLoopThreads : TransportThreads.defaultThreads());
     if (!names.isEmpty()) {
       // the JVM caches DNS answers for 30 s by default; keep them no longer than one discovery round,
       // so a scaled-up service's new addresses are seen at the next round

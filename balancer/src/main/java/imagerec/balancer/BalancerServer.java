@@ -80,6 +80,7 @@ public final class BalancerServer implements AutoCloseable, Membership {
   private final ManagedChannel httpChannel;
   private final HttpGateway http;
   private Tls tls; // set by start(config); reloads the certificate files
+  private TransportThreads threads; // set by start(config); the Netty servers' and worker channels' threads
 
   private BalancerServer(BalancerConfig config, ServerBuilder<?> builder, ServerBuilder<?> adminBuilder,
                          Function<String, ManagedChannel> channels, Tracing tracing) throws IOException {
@@ -195,9 +196,14 @@ public final class BalancerServer implements AutoCloseable, Membership {
       throw new IOException("cannot use the TLS files: " + e.getMessage(), e);
     }
     config.limits().applyTo(builder);
+    TransportThreads threads = new TransportThreads(config.eventLoopThreads());
+    threads.applyTo(builder);
+    if (adminBuilder != null) {
+      threads.applyTo(adminBuilder);
+    }
     try {
       BalancerServer balancer = new BalancerServer(config, builder, adminBuilder,
-          address -> ConnectionLimits.keepAlive(NettyChannelBuilder.forTarget(address, toWorkers))
+          address -> ConnectionLimits.keepAlive(threads.applyTo(NettyChannelBuilder.forTarget(address, toWorkers)))
               .directExecutor()
               // the balancer retries by itself, to another worker, within its budget (ForwardedCall); the
               // channel's own retry machinery would only keep a copy of every request for replays that never
@@ -207,9 +213,11 @@ public final class BalancerServer implements AutoCloseable, Membership {
               .build(),
           Tracing.fromEnvironment("imagerec-balancer"));
       balancer.tls = tls;
+      balancer.threads = threads;
       return balancer;
     } catch (IOException | RuntimeException e) {
       tls.close();
+      threads.close();
       throw e;
     }
   }
@@ -308,6 +316,9 @@ public final class BalancerServer implements AutoCloseable, Membership {
     }
     processMetrics.close();
     tracing.close();
+    if (threads != null) { // after the servers and channels that use them
+      threads.close();
+    }
     if (tls != null) {
       tls.close();
     }

@@ -75,7 +75,7 @@ class BalancerObservabilityTest {
             0.5, 16, new imagerec.security.ConnectionLimits(MAX_BODY, 100, Duration.ZERO, Duration.ofMinutes(1)),
             Duration.ofSeconds(1), new MetricsConfig("127.0.0.1", 0, null), true,
             new HttpConfig("127.0.0.1", 0, Duration.ofSeconds(5), 4, null), SecurityConfig.NONE, true,
-            imagerec.balancer.admin.AdminConfig.SHARED),
+            imagerec.balancer.admin.AdminConfig.SHARED, 1),
         InProcessServerBuilder.forName(prefix + "-balancer"),
         address -> InProcessChannelBuilder.forName(address).build(),
         new Tracing(sdk, true));

@@ -65,7 +65,7 @@ class BalancerServerTest {
             imagerec.balancer.routing.Picker.Policy.LEAST_OUTSTANDING, 3, 0.2, MAX_IN_FLIGHT, 1L << 30, 3,
             Duration.ofSeconds(30), Duration.ofMinutes(5), 0.5, 16, LIMITS, Duration.ofSeconds(1),
             imagerec.observability.MetricsConfig.OFF, false, imagerec.balancer.http.HttpConfig.OFF, SecurityConfig.NONE,
-            true, imagerec.balancer.admin.AdminConfig.SHARED),
+            true, imagerec.balancer.admin.AdminConfig.SHARED, 1),
         InProcessServerBuilder.forName(balancerName),
         address -> InProcessChannelBuilder.forName(address).build());
     channel = InProcessChannelBuilder.forName(balancerName).build();
