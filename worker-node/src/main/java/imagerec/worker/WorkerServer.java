@@ -243,7 +243,7 @@ public final class WorkerServer implements AutoCloseable {
    * Runs {@link Warmup} over every model, with a Recognizer of its own (so that the worker's request
    * metrics do not count the warm-up's calls) and the access log off meanwhile.
    */
-  private void warmUp(RecognitionEngine engine) throws IOException {
+  private void warmUp(RecognitionEngine engine) {
     if (config.warmup().isZero()) {
       return;
     }
@@ -258,6 +258,9 @@ public final class WorkerServer implements AutoCloseable {
     AccessLog.enable(false);
     try {
       r = Warmup.run(service, token, loaded, config.warmup(), Math.max(2, 2 * inferenceThreads));
+    } catch (IOException e) { // an optimization only: never a reason not to serve
+      log.warn("warm-up skipped: cannot listen on a loopback port: {}", e.toString());
+      return;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return;
