@@ -31,7 +31,6 @@ public final class TransportThreads implements AutoCloseable {
   private final EventLoopGroup group;
   private final Class<? extends ServerChannel> serverChannel;
   private final Class<? extends io.grpc.netty.shaded.io.netty.channel.Channel> clientChannel;
-  private final int threads;
 
   /** The default thread count: one per two available cores, at least one. */
   public static int defaultThreads() {
@@ -43,7 +42,6 @@ public final class TransportThreads implements AutoCloseable {
     if (threads < 1) {
       throw new IllegalArgumentException("event-loop threads must be positive: " + threads);
     }
-    this.threads = threads;
     DefaultThreadFactory names = new DefaultThreadFactory("balancer-io", true);
     if (Epoll.isAvailable()) {
       group = new EpollEventLoopGroup(threads, names);
@@ -64,10 +62,6 @@ public final class TransportThreads implements AutoCloseable {
   /** Puts a channel's connections on these threads. */
   public NettyChannelBuilder applyTo(NettyChannelBuilder builder) {
     return builder.eventLoopGroup(group).channelType(clientChannel);
-  }
-
-  public int threads() {
-    return threads;
   }
 
   /** Stops the threads; call once the servers and channels using them are shut down. */

@@ -184,9 +184,9 @@ public final class WorkerServer implements AutoCloseable {
     warmUp(engine);
     ServerServiceDefinition recognizer = ServerInterceptors.intercept(
         ClientParseErrors.wrap(serviceFor(engine, models).bindService()), loadReporter);
-    if (config.token() != null && !config.token().isBlank()) { // checked first, before anything counts the call
+    if (token() != null) { // checked first, before anything counts the call
       recognizer = ServerInterceptors.intercept(recognizer,
-          new TokenAuthenticator(config.token(), "the worker's Recognizer service"));
+          new TokenAuthenticator(token(), "the worker's Recognizer service"));
     }
     services.addService(recognizer); // replaces the stand-in
     setServing(true);
@@ -231,6 +231,12 @@ public final class WorkerServer implements AutoCloseable {
             .mapToInt(m -> m.predictor().capacity()).sum());
   }
 
+  /** The bearer token Recognizer calls must carry, or null (a blank one counts as none). */
+  private String token() {
+    String token = config.token();
+    return token == null || token.isBlank() ? null : token;
+  }
+
   private RecognitionEngine engineFor(ModelRepository repository) {
     return new RecognitionEngine(repository, new ImageDecoder(config.maxPixels()), decodePool, imageBytes);
   }
@@ -250,7 +256,7 @@ public final class WorkerServer implements AutoCloseable {
     List<ModelConfig> loaded = models.all().stream().map(ServedModel::config).toList();
     int inferenceThreads = models.all().stream().mapToInt(m -> m.predictor().instances()).sum();
     ServerServiceDefinition service = ClientParseErrors.wrap(new RecognizerService(engine, models, name()).bindService());
-    String token = config.token() != null && !config.token().isBlank() ? config.token() : null;
+    String token = token();
     if (token != null) {
       service = ServerInterceptors.intercept(service, new TokenAuthenticator(token, "the worker's warm-up"));
     }

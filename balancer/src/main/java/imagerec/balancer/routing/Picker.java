@@ -11,8 +11,9 @@ import java.util.random.RandomGenerator;
  * Chooses the worker for a call: with {@link Policy#LEAST_LATENCY} the one with the least
  * outstanding (balancer-counted) calls plus one, times its recent call latency; with
  * {@link Policy#LEAST_OUTSTANDING} the one with the fewest outstanding calls. Ejected workers are
- * left out (unless every candidate is ejected), and a worker that recently shed a call with RESOURCE_EXHAUSTED counts as full, so a worker that fails fast because it is
- * overloaded does not attract more calls by finishing them quickly.
+ * left out (unless every candidate is ejected), and a worker that recently shed a call with
+ * RESOURCE_EXHAUSTED counts as full, so a worker that fails fast because it is overloaded does not
+ * attract more calls by finishing them quickly.
  *
  * <p>With few candidates every one is compared (ties broken at random, so equal workers share the
  * load); with more, two are drawn at random and the less loaded wins ("power of two choices"),
