@@ -8,7 +8,7 @@ import java.time.Duration;
  * @param instances inference threads, each with its own predictor
  * @param maxBatchSize most items in one inference call
  * @param maxBatchDelay how long a thread that has fewer than {@code maxBatchSize} items waits for
- *     more before it runs; zero runs whatever is queued at once (no added latency when idle)
+ *     more before it runs; zero runs its share of what is queued at once (no added latency when idle)
  * @param queueCapacity most items waiting; past it, submissions fail with {@link OverloadedException}
  * @param pace how much longer than the model needs each inference call is made to take (tests and
  *     benchmarks; {@link InferencePace#NORMAL} normally)

@@ -8,6 +8,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -16,10 +17,13 @@ import org.slf4j.LoggerFactory;
 /**
  * A bounded queue in front of a set of inference threads, each owning one {@link PredictFunction}.
  *
- * <p>Each thread blocks for the first queued item, then takes whatever else is queued up to
- * {@code maxBatchSize} (waiting at most {@code maxBatchDelay} for more), drops items that were
- * cancelled or whose deadline passed, and runs one batched prediction. Under light load batches are
- * of size one and nothing waits; under heavy load batches fill up by themselves.
+ * <p>Each thread blocks for the first queued item, then takes its share of whatever else is queued,
+ * up to {@code maxBatchSize} (waiting at most {@code maxBatchDelay} for more), drops items that were
+ * cancelled or whose deadline passed, and runs one batched prediction. Its share leaves the rest of
+ * the queue to the threads still waiting for work, so no predictor idles while items wait: two
+ * queued items and two idle threads make two batches of one, run side by side, not one batch of two
+ * beside an idle thread. Under light load batches are of size one and nothing waits; under heavy
+ * load, with every thread busy, batches fill up by themselves.
  *
  * <p>Threading: {@link #submit} may be called from any thread and never blocks; results complete on
  * the inference threads, so callers must not do heavy work in dependent stages.
@@ -32,6 +36,8 @@ public final class BatchingPredictor implements AutoCloseable {
   private final BlockingQueue<Item> queue;
   private final List<Thread> threads = new ArrayList<>();
   private final LongSupplier nanoClock;
+  /** Inference threads blocked waiting for an item: each will take one when it is queued. */
+  private final AtomicInteger waiting = new AtomicInteger();
   private volatile boolean closed;
 
   private record Item(float[] input, long submittedNanos, long deadlineNanos,
@@ -119,6 +125,11 @@ public final class BatchingPredictor implements AutoCloseable {
     return config.instances();
   }
 
+  /** Inference threads waiting for work now. */
+  int waitingThreads() {
+    return waiting.get();
+  }
+
   /** Items waiting for an inference thread. */
   public int queueDepth() {
     return queue.size();
@@ -158,12 +169,18 @@ public final class BatchingPredictor implements AutoCloseable {
 
   /** Fills {@code batch} with live items; false when nothing live was found. */
   private boolean collect(List<Item> batch) throws InterruptedException {
-    Item first = queue.poll(200, TimeUnit.MILLISECONDS);
+    Item first;
+    waiting.incrementAndGet();
+    try {
+      first = queue.poll(200, TimeUnit.MILLISECONDS);
+    } finally {
+      waiting.decrementAndGet();
+    }
     if (first == null) {
       return false;
     }
     addIfLive(first, batch);
-    queue.drainTo(batch, config.maxBatchSize() - batch.size());
+    queue.drainTo(batch, share() - batch.size());
     long delay = config.maxBatchDelay().toNanos();
     if (delay > 0 && batch.size() < config.maxBatchSize()) {
       long until = nanoClock.getAsLong() + delay;
@@ -178,6 +195,18 @@ public final class BatchingPredictor implements AutoCloseable {
     }
     batch.removeIf(item -> !isLive(item));
     return !batch.isEmpty();
+  }
+
+  /**
+   * How many items this thread takes, the one it holds included: the queued items divided evenly
+   * between it and the threads still waiting (rounded up), at most {@code maxBatchSize}. A thread
+   * counts as waiting until its poll has returned with an item, so items it was woken for are not
+   * taken from under it.
+   */
+  private int share() {
+    int items = queue.size() + 1;
+    int threads = waiting.get() + 1;
+    return Math.min(config.maxBatchSize(), (items + threads - 1) / threads);
   }
 
   private void addIfLive(Item item, List<Item> batch) {

@@ -13,6 +13,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -71,6 +72,26 @@ class BatchingPredictorTest {
     }
     assertEquals(List.of(1, 4, 4, 1), batchSizes);
     assertEquals(4, rest.get(0).get().batchSize());
+  }
+
+  @Test
+  void idleThreadsShareTheQueueInsteadOfOneTakingItAll() throws Exception {
+    start(2, 8, 100, Duration.ZERO);
+    waitUntil(() -> predictor.waitingThreads() == 2, "both inference threads waiting for work");
+    CompletableFuture<Prediction> a = predictor.submit(new float[] {1}, Long.MAX_VALUE);
+    CompletableFuture<Prediction> b = predictor.submit(new float[] {2}, Long.MAX_VALUE);
+    gate.countDown();
+    assertEquals(2f, a.get(5, TimeUnit.SECONDS).output()[0]);
+    assertEquals(4f, b.get(5, TimeUnit.SECONDS).output()[0]);
+    assertEquals(List.of(1, 1), batchSizes, "two items, two idle predictors: a batch of one each, side by side");
+  }
+
+  private static void waitUntil(BooleanSupplier condition, String what) throws InterruptedException {
+    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+    while (!condition.getAsBoolean()) {
+      assertTrue(System.nanoTime() < until, "timed out waiting for: " + what);
+      Thread.sleep(5);
+    }
   }
 
   @Test
