@@ -153,7 +153,7 @@ class OperationsTest {
       assertTrue(lines.size() > 3, name);
       for (String line : lines) {
         if (LIBTORCH_NATIVE_LINE.matcher(line).lookingAt()) {
-          continue; // written by libtorch's C++ logger straight to stderr, not through the JVM's logging (see below)
+          continue; // libtorch's C++ logger writes to stderr itself, not through the JVM's logging (LIBTORCH_NATIVE_LINE)
         }
         JsonObject event = JsonParser.parseString(line).getAsJsonObject(); // throws on a line that is not JSON
         assertTrue(event.has("level") && event.has("loggerName") && event.has("formattedMessage"), line);
