@@ -47,6 +47,7 @@ class BalancerServerTest {
   private static final imagerec.security.ConnectionLimits LIMITS =
       new imagerec.security.ConnectionLimits(4 << 20, 100, Duration.ZERO, Duration.ofMinutes(1));
   private final List<FakeWorker> workers = new ArrayList<>();
+  private final ConnectionResets resets = new ConnectionResets();
   private BalancerServer balancer;
   private ManagedChannel channel;
   private RecognizerGrpc.RecognizerBlockingStub stub;
@@ -67,7 +68,7 @@ class BalancerServerTest {
             imagerec.observability.MetricsConfig.OFF, false, imagerec.balancer.http.HttpConfig.OFF, SecurityConfig.NONE,
             true, imagerec.balancer.admin.AdminConfig.SHARED, 1),
         InProcessServerBuilder.forName(balancerName),
-        address -> InProcessChannelBuilder.forName(address).build());
+        address -> InProcessChannelBuilder.forName(address).intercept(resets.on(address)).build());
     channel = InProcessChannelBuilder.forName(balancerName).build();
     stub = RecognizerGrpc.newBlockingStub(channel);
     awaitTrue(() -> healthyCount() == 3, "all workers healthy");
@@ -162,6 +163,17 @@ class BalancerServerTest {
       assertTrue(!recognize("").equals(workers.get(0).name));
     }
     assertTrue(workers.get(0).calls.get() > 0, "the failing worker was never tried, so retry was not tested");
+    assertNothingInFlight();
+  }
+
+  @Test
+  void aConnectionResetThatGrpcReportsAsUnknownIsRetriedOnAnother() throws Exception {
+    resets.reset(workers.get(0).name);
+    for (int i = 0; i < 30; i++) {
+      assertTrue(!recognize("").equals(workers.get(0).name));
+    }
+    assertTrue(resets.count() > 0, "no call met the reset worker, so retry was not tested");
+    assertEquals(0, workers.get(0).calls.get());
     assertNothingInFlight();
   }
 

@@ -10,6 +10,7 @@ import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.context.Context;
+import java.nio.channels.ClosedChannelException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -155,7 +156,8 @@ final class ForwardedCall {
       }
 
       @Override
-      public void onClose(Status status, Metadata trailers) {
+      public void onClose(Status reported, Metadata trailers) {
+        Status status = connectionLossAsUnavailable(reported);
         // a call cancelled because its deadline passed is the worker's failure to answer in time
         // (how a hung worker shows: it never answers, and only the deadline ends its calls); a
         // call the client itself cancelled says nothing about the worker
@@ -213,6 +215,27 @@ final class ForwardedCall {
     } catch (NumberFormatException e) {
       return null;
     }
+  }
+
+  /**
+   * A connection to the worker lost while a call was being written, which grpc-java reports as
+   * UNKNOWN "channel closed" with a {@link ClosedChannelException} cause instead of UNAVAILABLE
+   * (grpc/grpc-java#10120, seen here when connections to a worker are reset), is UNAVAILABLE: the
+   * call is then retried on another worker like any other lost connection, and a client whose call
+   * cannot be retried hears UNAVAILABLE, not UNKNOWN. Any other status is returned unchanged.
+   */
+  static Status connectionLossAsUnavailable(Status status) {
+    if (status.getCode() != Status.Code.UNKNOWN) {
+      return status;
+    }
+    Throwable t = status.getCause();
+    for (int depth = 0; t != null && depth < 8; t = t.getCause(), depth++) { // a cause chain may loop
+      if (t instanceof ClosedChannelException) {
+        return Status.UNAVAILABLE.withDescription("connection to the worker lost (" + status.getDescription() + ")")
+            .withCause(status.getCause());
+      }
+    }
+    return status;
   }
 
   /** Failures that say something about the worker, not about the request. */
