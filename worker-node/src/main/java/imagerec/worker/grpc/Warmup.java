@@ -40,7 +40,9 @@ import javax.imageio.ImageIO;
  * NOT_SERVING meanwhile). For every model the images are a PNG at its input size and channel count
  * and a twice as large colour JPEG that has to be resized, so both decoders and both preprocessing
  * paths run; each of {@code concurrency} callers keeps one call in flight, so batches of more than
- * one form as under load.
+ * one form as under load. The warm-up's time is spent calling: it starts once the loopback server
+ * listens, and every caller sends each image at least once however short the time, so a slow host
+ * that takes long to start the server still warms every path.
  */
 public final class Warmup {
   /** What a warm-up did: calls answered, calls that failed (the first failure kept), time taken. */
@@ -54,8 +56,8 @@ public final class Warmup {
   private Warmup() {}
 
   /**
-   * Starts {@code recognizer} on a loopback port, calls it for {@code duration}, waits for the calls
-   * in flight and stops it.
+   * Starts {@code recognizer} on a loopback port, calls it for {@code duration} (each caller sending
+   * every image at least once), waits for the calls in flight and stops it.
    *
    * @param recognizer the Recognizer service to warm (the caller's own instance, so that its
    *     request metrics do not count these calls)
@@ -75,6 +77,7 @@ public final class Warmup {
     List<Request> requests = requests(models);
     Server server = NettyServerBuilder.forAddress(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))
         .directExecutor().addService(recognizer).build().start();
+    long calling = System.nanoTime();
     ManagedChannel channel = NettyChannelBuilder.forAddress(InetAddress.getLoopbackAddress().getHostAddress(),
         server.getPort()).usePlaintext().directExecutor().build();
     try {
@@ -82,7 +85,7 @@ public final class Warmup {
       if (token != null) {
         stub = stub.withCallCredentials(new BearerToken(token));
       }
-      return call(stub, requests, start, start + duration.toNanos(), concurrency);
+      return call(stub, requests, start, calling + duration.toNanos(), concurrency);
     } finally {
       channel.shutdownNow();
       server.shutdownNow();
@@ -101,7 +104,7 @@ public final class Warmup {
       int first = i;
       Thread caller = new Thread(() -> {
         try {
-          for (long n = first; System.nanoTime() - end < 0; n++) {
+          for (long n = first; n < first + requests.size() || System.nanoTime() - end < 0; n++) {
             Request r = requests.get((int) (n % requests.size()));
             try {
               stub.withDeadlineAfter(CALL_DEADLINE.toMillis(), TimeUnit.MILLISECONDS)

@@ -73,7 +73,7 @@ class WarmupTest {
   void callsTheServiceForTheGivenTimeAndStopsItsServer() throws Exception {
     Warmup.Result r = Warmup.run(service(), null, List.of(bundled()), Duration.ofMillis(500), 8);
     assertEquals(0, r.failed(), () -> "failed: " + r.firstFailure());
-    assertTrue(r.calls() >= 50, "calls answered in 0.5 s: " + r.calls());
+    assertTrue(r.calls() >= 8 * 2, "every caller sends both images: " + r.calls());
     assertTrue(r.took().compareTo(Duration.ofMillis(500)) >= 0, "took " + r.took());
     assertEquals(0, models.describe(models.defaultModel()).predictor().queueDepth());
     assertTrue(Thread.getAllStackTraces().keySet().stream().noneMatch(t -> t.getName().startsWith("warmup-")),
@@ -85,7 +85,7 @@ class WarmupTest {
     ServerServiceDefinition guarded = ServerInterceptors.intercept(service(), new TokenAuthenticator("s3cret", "test"));
     Warmup.Result withToken = Warmup.run(guarded, "s3cret", List.of(bundled()), Duration.ofMillis(200), 2);
     assertEquals(0, withToken.failed(), () -> "failed: " + withToken.firstFailure());
-    assertTrue(withToken.calls() > 0);
+    assertTrue(withToken.calls() >= 2 * 2, "calls answered: " + withToken.calls());
     Warmup.Result without = Warmup.run(guarded, null, List.of(bundled()), Duration.ofSeconds(30), 2);
     assertEquals(0, without.calls());
     assertEquals(Status.Code.UNAUTHENTICATED, ((StatusRuntimeException) without.firstFailure()).getStatus().getCode());
@@ -101,6 +101,15 @@ class WarmupTest {
     assertTrue(r.failed() >= 10);
     assertEquals(Status.Code.NOT_FOUND, ((StatusRuntimeException) r.firstFailure()).getStatus().getCode());
     assertTrue(r.took().compareTo(Duration.ofSeconds(10)) < 0, "gave up after " + r.took());
+  }
+
+  @Test
+  void aTimeShorterThanOneCallStillSendsEveryImageFromEveryCaller() throws Exception {
+    // The time counts from when the loopback server listens, and a host slow to start it (CI's, once)
+    // must not end the warm-up before any image went through.
+    Warmup.Result r = Warmup.run(service(), null, List.of(bundled()), Duration.ofNanos(1), 3);
+    assertEquals(0, r.failed(), () -> "failed: " + r.firstFailure());
+    assertTrue(r.calls() >= 3 * 2, "calls answered: " + r.calls());
   }
 
   @Test
