@@ -62,6 +62,15 @@ final class LocalProcess implements AutoCloseable {
     return ticks * (1_000_000_000L / CLOCK_TICKS_PER_SECOND);
   }
 
+  /**
+   * Minor page faults of the process so far: pages the kernel had to map (and zero) on first touch,
+   * as after an allocator returned them.
+   */
+  long minorFaults() throws IOException {
+    String stat = Files.readString(Path.of("/proc", Long.toString(process.pid()), "stat"));
+    return Long.parseLong(stat.substring(stat.lastIndexOf(')') + 2).split(" ")[7]); // minflt
+  }
+
   /** Resident set size, in MiB. */
   double rssMiB() throws IOException {
     for (String line : Files.readAllLines(Path.of("/proc", Long.toString(process.pid()), "status"))) {

@@ -24,7 +24,9 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Random;
+import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -177,12 +179,13 @@ public final class WorkerBenchmark implements Callable<Integer> {
     System.out.println(SERVED_RULE);
     double rssStart;
     double rssEnd;
+    Map<Integer, StepResult> served = new TreeMap<>();
     try (LocalProcess worker = worker(repository, List.of()); Client ch = client(worker)) {
       LoadGenerator gen = new LoadGenerator(requests);
       warmSteady(gen, ch);
       rssStart = worker.rssMiB();
       for (int c : concurrency) {
-        printServed("defaults", gen, ch, c, worker, limitRate, limitCpu);
+        served.put(c, printServed("defaults", gen, ch, c, worker, limitRate, limitCpu));
       }
       // 4. the same worker through a balancer
       System.out.printf("%n### 4. Through a balancer process (same worker)%n%n");
@@ -242,6 +245,30 @@ public final class WorkerBenchmark implements Callable<Integer> {
             + "p99 %.2f ms.%n",
         single.get("batch_p50_ms").getAsDouble(), single.get("batch_p99_ms").getAsDouble(), PACED_PAUSE_MICROS,
         paced.get("batch_p50_ms").getAsDouble(), paced.get("batch_p99_ms").getAsDouble());
+    remeasureLimit(modelDir, limit, served);
+  }
+
+  /**
+   * Measures the limit's configuration again at the end of the run and gives the default worker's
+   * throughput against both readings: on a host whose speed drifts (docs/PERFORMANCE.md, 2026-12-03),
+   * a single reading minutes before the served steps can make their ratio look better or worse
+   * than it is, and the spread between the two readings shows by how much.
+   */
+  private void remeasureLimit(Path modelDir, JsonObject limit, Map<Integer, StepResult> served) throws Exception {
+    double first = limit.get("images_per_s").getAsDouble();
+    double again = inProcess(modelDir, limit.get("threads").getAsInt(), Integer.toString(limit.get("instances").getAsInt()),
+        Integer.toString(limit.get("batch").getAsInt())).get(0).get("images_per_s").getAsDouble();
+    double low = Math.min(first, again);
+    double high = Math.max(first, again);
+    StringBuilder ratios = new StringBuilder();
+    served.forEach((c, r) -> {
+      if (c >= 16) {
+        ratios.append(String.format(Locale.ROOT, "%s concurrency %d %.2f-%.2fx", ratios.length() == 0 ? "" : ";",
+            c, r.callsPerSecond() / high, r.callsPerSecond() / low));
+      }
+    });
+    System.out.printf(Locale.ROOT, "%nThe limit's configuration measured again at the end: %.0f images/s (%.2fx the first reading). "
+        + "The default worker against the higher and the lower of the two readings:%s.%n", again, again / first, ratios);
   }
 
   /**
@@ -269,21 +296,25 @@ public final class WorkerBenchmark implements Callable<Integer> {
   }
 
   private static final String SERVED_HEADER = "| settings | concurrency | images/s | x limit | p50 ms | p90 ms | p99 ms "
-      + "| mean batch | worker CPU us/image | in-process CPU us/image at that batch | overhead | overhead vs least in-process CPU |";
-  private static final String SERVED_RULE = "|---|---|---|---|---|---|---|---|---|---|---|---|";
+      + "| mean batch | worker CPU us/image | in-process CPU us/image at that batch | overhead | overhead vs least in-process CPU "
+      + "| worker page faults/image |";
+  private static final String SERVED_RULE = "|---|---|---|---|---|---|---|---|---|---|---|---|---|";
 
   /** In-process rows of the worker's default shape (1 intra-op thread, one predictor per core). */
   private List<JsonObject> defaultShape = List.of();
 
-  private void printServed(String label, LoadGenerator gen, Client ch, int c, LocalProcess worker,
-                           double limitRate, double limitCpu) throws Exception {
+  private StepResult printServed(String label, LoadGenerator gen, Client ch, int c, LocalProcess worker,
+                                 double limitRate, double limitCpu) throws Exception {
     long cpu = worker.cpuNanos();
+    long faults = worker.minorFaults();
     StepResult r = step(gen, ch, c, seconds);
     double perImage = (worker.cpuNanos() - cpu) / 1000.0 / r.ok();
+    double faultsPerImage = (worker.minorFaults() - faults) / (double) r.ok();
     double atBatch = inProcessCpuAt(r.meanBatch());
-    System.out.printf(Locale.ROOT, "| %s | %d | %.0f | %.2f | %.2f | %.2f | %.2f | %.1f | %.0f | %.0f | %+.0f%% | %+.0f%% |%n", label, c,
-        r.callsPerSecond(), r.callsPerSecond() / limitRate, r.millis(50), r.millis(90), r.millis(99), r.meanBatch(), perImage,
-        atBatch, (perImage - atBatch) / atBatch * 100, (perImage - limitCpu) / limitCpu * 100);
+    System.out.printf(Locale.ROOT, "| %s | %d | %.0f | %.2f | %.2f | %.2f | %.2f | %.1f | %.0f | %.0f | %+.0f%% | %+.0f%% | %.2f |%n", label,
+        c, r.callsPerSecond(), r.callsPerSecond() / limitRate, r.millis(50), r.millis(90), r.millis(99), r.meanBatch(), perImage,
+        atBatch, (perImage - atBatch) / atBatch * 100, (perImage - limitCpu) / limitCpu * 100, faultsPerImage);
+    return r;
   }
 
   /** In-process CPU per image of the default shape at the batch size nearest {@code batch} (log scale). */
@@ -369,7 +400,7 @@ public final class WorkerBenchmark implements Callable<Integer> {
         "--threads", Integer.toString(threads), "--instances", instances, "--batches", batches,
         "--seconds", Double.toString(seconds / 2), "--pause-us", Long.toString(pauseMicros)));
     List<JsonObject> results = new ArrayList<>();
-    for (String line : exec(command)) {
+    for (String line : exec(command, IN_PROCESS_MALLOC)) {
       if (line.startsWith("{")) {
         results.add(JsonParser.parseString(line).getAsJsonObject());
       }
@@ -377,8 +408,24 @@ public final class WorkerBenchmark implements Callable<Integer> {
     return results;
   }
 
+  /**
+   * glibc's malloc settings for the in-process runs, the same as {@code bin/imagerec-worker} sets for
+   * the worker: an arena cap and fixed mmap and trim thresholds. With glibc's adaptive thresholds, a
+   * process returned the pages of a batch's activations to the kernel after each batch and faulted
+   * them in again on the next, at some batch sizes and not others depending on what ran before: the
+   * same configuration read 1,400 or 5,300 images/s (docs/PERFORMANCE.md, 2026-12-04).
+   */
+  private static final Map<String, String> IN_PROCESS_MALLOC = Map.of("MALLOC_ARENA_MAX", "2",
+      "MALLOC_MMAP_THRESHOLD_", Integer.toString(32 << 20), "MALLOC_TRIM_THRESHOLD_", Integer.toString(1 << 30));
+
   private static List<String> exec(List<String> command) throws IOException, InterruptedException {
-    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+    return exec(command, Map.of());
+  }
+
+  private static List<String> exec(List<String> command, Map<String, String> env) throws IOException, InterruptedException {
+    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+    builder.environment().putAll(env);
+    Process p = builder.start();
     List<String> lines = new ArrayList<>();
     try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
       String line;
