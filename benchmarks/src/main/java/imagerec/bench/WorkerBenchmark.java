@@ -400,7 +400,7 @@ public final class WorkerBenchmark implements Callable<Integer> {
         "--threads", Integer.toString(threads), "--instances", instances, "--batches", batches,
         "--seconds", Double.toString(seconds / 2), "--pause-us", Long.toString(pauseMicros)));
     List<JsonObject> results = new ArrayList<>();
-    for (String line : exec(command)) {
+    for (String line : exec(command, IN_PROCESS_MALLOC)) {
       if (line.startsWith("{")) {
         results.add(JsonParser.parseString(line).getAsJsonObject());
       }
@@ -408,8 +408,26 @@ public final class WorkerBenchmark implements Callable<Integer> {
     return results;
   }
 
+  /**
+   * glibc's malloc settings for the in-process runs, so that they measure the model at its best: the
+   * worker launcher's arena cap, and fixed mmap and trim thresholds. With glibc's adaptive thresholds,
+   * a process returned the pages of a batch's activations to the kernel after each batch and faulted
+   * them in again on the next, at some batch sizes and not others depending on what ran before: the
+   * same configuration read 1,400 or 5,300 images/s (docs/PERFORMANCE.md, 2026-12-04). Workers keep
+   * their launcher's settings (the thresholds slowed its refusals under overload): what their
+   * allocator costs them is serving overhead, and the served tables print their page faults.
+   */
+  private static final Map<String, String> IN_PROCESS_MALLOC = Map.of("MALLOC_ARENA_MAX", "2",
+      "MALLOC_MMAP_THRESHOLD_", Integer.toString(32 << 20), "MALLOC_TRIM_THRESHOLD_", Integer.toString(1 << 30));
+
   private static List<String> exec(List<String> command) throws IOException, InterruptedException {
-    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+    return exec(command, Map.of());
+  }
+
+  private static List<String> exec(List<String> command, Map<String, String> env) throws IOException, InterruptedException {
+    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+    builder.environment().putAll(env);
+    Process p = builder.start();
     List<String> lines = new ArrayList<>();
     try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
       String line;
