@@ -56,8 +56,7 @@ final class LocalProcess implements AutoCloseable {
 
   /** User plus system CPU time of the process so far, in nanoseconds. */
   long cpuNanos() throws IOException {
-    String stat = Files.readString(Path.of("/proc", Long.toString(process.pid()), "stat"));
-    String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+    String[] fields = statFields();
     long ticks = Long.parseLong(fields[11]) + Long.parseLong(fields[12]); // utime, stime
     return ticks * (1_000_000_000L / CLOCK_TICKS_PER_SECOND);
   }
@@ -67,8 +66,13 @@ final class LocalProcess implements AutoCloseable {
    * as after an allocator returned them.
    */
   long minorFaults() throws IOException {
+    return Long.parseLong(statFields()[7]); // minflt
+  }
+
+  /** The fields of {@code /proc/PID/stat} after the command name, from the state on (field 3). */
+  private String[] statFields() throws IOException {
     String stat = Files.readString(Path.of("/proc", Long.toString(process.pid()), "stat"));
-    return Long.parseLong(stat.substring(stat.lastIndexOf(')') + 2).split(" ")[7]); // minflt
+    return stat.substring(stat.lastIndexOf(')') + 2).split(" ");
   }
 
   /** Resident set size, in MiB. */
