@@ -21,11 +21,16 @@ import org.junit.jupiter.api.Test;
  * Ten times the capacity offered (open loop): the admitted calls keep a bounded latency (their
  * queue is bounded), the rest are refused fast with RESOURCE_EXHAUSTED, memory stays bounded, and
  * the system is back to normal as soon as the load stops. The workers' capacity is made small and
- * known with {@code --min-inference-ms} (each inference takes at least 50 ms, one at a time), since
- * the real model on 2 cores is faster than one JVM can offer 10x of.
+ * known with {@code --min-inference-ms} (each inference takes at least 100 ms, one at a time), since
+ * the real model on 2 cores is faster than one JVM can offer 10x of. "Fast" for a refusal means it
+ * waited for no inference: well under one inference's time.
  */
 class OverloadTest {
-  private static final int INFERENCE_MS = 50;
+  /**
+   * 100 and not 50: at 50 ms, 10x the capacity is 400 calls/s, and on slow CI hosts the load generator,
+   * balancer and workers sharing 2 cores queued refusals for up to 23 ms (p50) against the 25 allowed.
+   */
+  private static final int INFERENCE_MS = 100;
   private static final int QUEUE = 4;
 
   @Test
@@ -38,7 +43,7 @@ class OverloadTest {
       RecognizerGrpc.RecognizerStub stub = RecognizerGrpc.newStub(channel);
       RecognizeRequest request = RecognizeRequest.newBuilder()
           .setImage(ByteString.copyFrom(Files.readAllBytes(EndToEndTest.samples().get(0)))).build();
-      double capacity = 2 * 1000.0 / INFERENCE_MS; // two workers, one 50 ms inference at a time each
+      double capacity = 2 * 1000.0 / INFERENCE_MS; // two workers, one inference at a time each
 
       Load calm = Load.closedLoop(stub, request, 1, Duration.ofSeconds(5));
       Figures.hold(2);
@@ -79,7 +84,7 @@ class OverloadTest {
       assertTrue(served > 0.6 * capacity, "the workers kept serving near capacity: " + served + "/s");
       long queueBoundMs = (QUEUE + 2) * INFERENCE_MS;
       assertTrue(admittedP99 < 4 * queueBoundMs + 200, "admitted p99 " + admittedP99 + " ms is not bounded by the queue");
-      assertTrue(refusedP50 < 25 && refusedP99 < admittedP50,
+      assertTrue(refusedP50 < INFERENCE_MS / 2.0 && refusedP99 < admittedP50,
           "refusals are not fast: p50 " + refusedP50 + " ms, p99 " + refusedP99 + " ms");
       assertEquals(Map.of(), after.failures(), "after the flood every call is served");
       assertTrue(afterP99 < Math.max(10 * normalP99, 3 * INFERENCE_MS + 20), "not back to normal: " + afterP99 + " ms");
