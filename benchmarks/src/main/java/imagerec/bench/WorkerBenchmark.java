@@ -3,8 +3,10 @@ package imagerec.bench;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import com.google.protobuf.ByteString;
+import imagerec.cli.bench.CallSender;
 import imagerec.cli.bench.LoadGenerator;
 import imagerec.cli.bench.StepResult;
+import imagerec.cli.bench.StreamSender;
 import imagerec.cli.bench.UnarySender;
 import imagerec.v1.RecognizeRequest;
 import io.grpc.ManagedChannel;
@@ -39,7 +41,7 @@ import picocli.CommandLine.Option;
  * The serving engine measured against the model's own limit, in one run on one machine:
  * (1) the model in process through DJL at every predictor count and batch size, (2) a sweep of
  * worker settings, (3) one worker process over gRPC at a concurrency sweep, with and without
- * batching, (4) the same through a balancer process, (5) a sustained run for memory. Prints
+ * batching, its default settings both in unary calls and in items of one stream, (4) the same through a balancer process, (5) a sustained run for memory. Prints
  * markdown tables and the ratios the performance targets are stated in. The load generator is
  * {@code imagerec bench}'s, running in this JVM on the same cores.
  */
@@ -174,18 +176,25 @@ public final class WorkerBenchmark implements Callable<Integer> {
     }
 
     // 3. one worker at its defaults, and without batching
-    System.out.printf("%n### 3. One worker over gRPC (unary), default settings vs no batching%n%n");
+    System.out.printf("%n### 3. One worker over gRPC, default settings (unary calls, then items of one stream) vs no batching%n%n");
     System.out.println(SERVED_HEADER);
     System.out.println(SERVED_RULE);
     double rssStart;
     double rssEnd;
     Map<Integer, StepResult> served = new TreeMap<>();
+    Map<Integer, StepResult> streamed = new TreeMap<>();
     try (LocalProcess worker = worker(repository, List.of()); Client ch = client(worker)) {
       LoadGenerator gen = new LoadGenerator(requests);
       warmSteady(gen, ch);
       rssStart = worker.rssMiB();
       for (int c : concurrency) {
         served.put(c, printServed("defaults", gen, ch, c, worker, limitRate, limitCpu));
+      }
+      // the same worker, each image an item of one RecognizeStream: no HTTP/2 stream, headers and
+      // trailers per image, on either side of the connection
+      step(gen, ch, 16, 5, true); // the stream path's own warm-up
+      for (int c : concurrency) {
+        streamed.put(c, printServed("defaults, stream", gen, ch, c, worker, limitRate, limitCpu, true));
       }
       // 4. the same worker through a balancer
       System.out.printf("%n### 4. Through a balancer process (same worker)%n%n");
@@ -245,7 +254,7 @@ public final class WorkerBenchmark implements Callable<Integer> {
             + "p99 %.2f ms.%n",
         single.get("batch_p50_ms").getAsDouble(), single.get("batch_p99_ms").getAsDouble(), PACED_PAUSE_MICROS,
         paced.get("batch_p50_ms").getAsDouble(), paced.get("batch_p99_ms").getAsDouble());
-    remeasureLimit(modelDir, limit, served);
+    remeasureLimit(modelDir, limit, served, streamed);
   }
 
   /**
@@ -254,21 +263,27 @@ public final class WorkerBenchmark implements Callable<Integer> {
    * a single reading minutes before the served steps can make their ratio look better or worse
    * than it is, and the spread between the two readings shows by how much.
    */
-  private void remeasureLimit(Path modelDir, JsonObject limit, Map<Integer, StepResult> served) throws Exception {
+  private void remeasureLimit(Path modelDir, JsonObject limit, Map<Integer, StepResult> served,
+                              Map<Integer, StepResult> streamed) throws Exception {
     double first = limit.get("images_per_s").getAsDouble();
     double again = inProcess(modelDir, limit.get("threads").getAsInt(), Integer.toString(limit.get("instances").getAsInt()),
         Integer.toString(limit.get("batch").getAsInt())).get(0).get("images_per_s").getAsDouble();
     double low = Math.min(first, again);
     double high = Math.max(first, again);
+    System.out.printf(Locale.ROOT, "%nThe limit's configuration measured again at the end: %.0f images/s (%.2fx the first reading). "
+        + "The default worker against the higher and the lower of the two readings, unary:%s; stream:%s.%n", again, again / first,
+        ratios(served, low, high), ratios(streamed, low, high));
+  }
+
+  private static String ratios(Map<Integer, StepResult> steps, double low, double high) {
     StringBuilder ratios = new StringBuilder();
-    served.forEach((c, r) -> {
+    steps.forEach((c, r) -> {
       if (c >= 16) {
-        ratios.append(String.format(Locale.ROOT, "%s concurrency %d %.2f-%.2fx", ratios.length() == 0 ? "" : ";",
+        ratios.append(String.format(Locale.ROOT, "%s concurrency %d %.2f-%.2fx", ratios.length() == 0 ? "" : ",",
             c, r.callsPerSecond() / high, r.callsPerSecond() / low));
       }
     });
-    System.out.printf(Locale.ROOT, "%nThe limit's configuration measured again at the end: %.0f images/s (%.2fx the first reading). "
-        + "The default worker against the higher and the lower of the two readings:%s.%n", again, again / first, ratios);
+    return ratios.toString();
   }
 
   /**
@@ -305,9 +320,14 @@ public final class WorkerBenchmark implements Callable<Integer> {
 
   private StepResult printServed(String label, LoadGenerator gen, Client ch, int c, LocalProcess worker,
                                  double limitRate, double limitCpu) throws Exception {
+    return printServed(label, gen, ch, c, worker, limitRate, limitCpu, false);
+  }
+
+  private StepResult printServed(String label, LoadGenerator gen, Client ch, int c, LocalProcess worker,
+                                 double limitRate, double limitCpu, boolean stream) throws Exception {
     long cpu = worker.cpuNanos();
     long faults = worker.minorFaults();
-    StepResult r = step(gen, ch, c, seconds);
+    StepResult r = step(gen, ch, c, seconds, stream);
     double perImage = (worker.cpuNanos() - cpu) / 1000.0 / r.ok();
     double faultsPerImage = (worker.minorFaults() - faults) / (double) r.ok();
     double atBatch = inProcessCpuAt(r.meanBatch());
@@ -325,7 +345,15 @@ public final class WorkerBenchmark implements Callable<Integer> {
   }
 
   private StepResult step(LoadGenerator gen, Client ch, int c, double secs) throws InterruptedException {
-    try (UnarySender sender = new UnarySender(ch.channel(), Duration.ofSeconds(60))) {
+    return step(gen, ch, c, secs, false);
+  }
+
+  /**
+   * One closed-loop step of unary calls or, with {@code stream}, of items of one
+   * {@code RecognizeStream} with {@code c} of them in flight.
+   */
+  private StepResult step(LoadGenerator gen, Client ch, int c, double secs, boolean stream) throws InterruptedException {
+    try (CallSender sender = stream ? new StreamSender(ch.channel()) : new UnarySender(ch.channel(), Duration.ofSeconds(60))) {
       StepResult r = gen.closedLoop(sender, c, Duration.ofMillis((long) (secs * 1000)), 0);
       if (r.ok() != r.calls()) {
         System.out.println("<!-- errors: " + r.errors() + " -->");
