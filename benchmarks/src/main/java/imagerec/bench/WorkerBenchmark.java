@@ -198,28 +198,29 @@ public final class WorkerBenchmark implements Callable<Integer> {
       }
       // 4. the same worker through a balancer
       System.out.printf("%n### 4. Through a balancer process (same worker)%n%n");
-      System.out.println("x straight: against the same worker without the balancer, measured just before.");
+      System.out.println("x straight: against the same worker without the balancer, in the same mode, measured just before "
+          + "(each pair of steps side by side, so that the host's drift between them stays small).");
       System.out.println();
-      System.out.println("| concurrency | images/s | x limit | x straight | p50 ms | p90 ms | p99 ms | worker CPU us/image | balancer CPU us/image |");
-      System.out.println("|---|---|---|---|---|---|---|---|---|");
-      List<Double> straight = new ArrayList<>();
-      for (int c : concurrency) {
-        straight.add(step(new LoadGenerator(requests), ch, c, seconds).callsPerSecond());
-      }
+      System.out.println("| mode | concurrency | images/s | straight images/s | x limit | x straight | p50 ms | p90 ms | p99 ms "
+          + "| mean batch | worker CPU us/image | balancer CPU us/image |");
+      System.out.println("|---|---|---|---|---|---|---|---|---|---|---|---|");
       try (LocalProcess balancer = LocalProcess.start("balancer", logDir, root.resolve("bin/imagerec-balancer"),
           List.of("--workers", worker.address(), "--admin-port", "0")); Client viaBalancer = client(balancer)) {
         waitServing(viaBalancer);
         step(gen, viaBalancer, 64, 20); // a fresh balancer JVM compiles for longer than a warm-up step (docs/PERFORMANCE.md)
-        for (int i = 0; i < concurrency.size(); i++) {
-          int c = concurrency.get(i);
-          long wCpu = worker.cpuNanos();
-          long bCpu = balancer.cpuNanos();
-          StepResult r = step(gen, viaBalancer, c, seconds);
-          double wPer = (worker.cpuNanos() - wCpu) / 1000.0 / r.ok();
-          double bPer = (balancer.cpuNanos() - bCpu) / 1000.0 / r.ok();
-          System.out.printf(Locale.ROOT, "| %d | %.0f | %.2f | %.2f | %.2f | %.2f | %.2f | %.0f | %.0f |%n", c, r.callsPerSecond(),
-              r.callsPerSecond() / limitRate, r.callsPerSecond() / straight.get(i), r.millis(50), r.millis(90), r.millis(99),
-              wPer, bPer);
+        step(gen, viaBalancer, 16, 5, true);
+        for (boolean stream : new boolean[] {false, true}) {
+          for (int c : concurrency) {
+            double straight = step(gen, ch, c, seconds, stream).callsPerSecond();
+            long wCpu = worker.cpuNanos();
+            long bCpu = balancer.cpuNanos();
+            StepResult r = step(gen, viaBalancer, c, seconds, stream);
+            double wPer = (worker.cpuNanos() - wCpu) / 1000.0 / r.ok();
+            double bPer = (balancer.cpuNanos() - bCpu) / 1000.0 / r.ok();
+            System.out.printf(Locale.ROOT, "| %s | %d | %.0f | %.0f | %.2f | %.2f | %.2f | %.2f | %.2f | %.1f | %.0f | %.0f |%n",
+                stream ? "stream" : "unary", c, r.callsPerSecond(), straight, r.callsPerSecond() / limitRate,
+                r.callsPerSecond() / straight, r.millis(50), r.millis(90), r.millis(99), r.meanBatch(), wPer, bPer);
+          }
         }
       }
       // 5. sustained load: memory, read when the run begins (after every step above has run, so
