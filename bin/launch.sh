@@ -15,3 +15,19 @@ launch() {
   # shellcheck disable=SC2086 # JAVA_OPTS is a list of options
   exec java ${JAVA_OPTS:-} -cp "$jar:$IMAGEREC_HOME/$module/target/lib/*" "$main" "$@"
 }
+
+# glibc malloc settings for a process that runs libtorch (the worker, and the benchmark's in-process
+# runs, which must meet the same allocator): at most two arenas, and fixed mmap and trim thresholds.
+# With glibc's adaptive thresholds, libtorch's activation buffers (megabytes per image for an
+# ImageNet-sized model) went back to the kernel after a batch and were faulted in again, zeroed, on
+# the next: resnet18 without batching took 1,800-3,700 page faults and 64-104 ms of CPU per image
+# against 1-6 faults and 41-43 ms with these, for 11 MiB more resident; a batching resnet18 worker
+# went through phases of 100-350 faults per image (CPU per image up by a fifth); in process, the same
+# configuration read 1,400 or 5,300 images/s depending on what ran before it (docs/PERFORMANCE.md,
+# 2026-12-04). Allocations under 32 MiB then come from the arenas, and free memory at an arena's
+# top is given back only past 1 GiB. Each can be overridden from the environment.
+libtorch_malloc() {
+  export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}"
+  export MALLOC_MMAP_THRESHOLD_="${MALLOC_MMAP_THRESHOLD_:-33554432}"
+  export MALLOC_TRIM_THRESHOLD_="${MALLOC_TRIM_THRESHOLD_:-1073741824}"
+}

@@ -94,6 +94,7 @@ public final class WorkerBenchmark implements Callable<Integer> {
     System.out.printf("Machine: %d cores, Java %s, %s. Load generator in the benchmark JVM on the same cores.%n",
         Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"), System.getProperty("os.name"));
     System.out.printf("Steps of %.0f s after a warm-up; worker and balancer started by their bin/ launchers.%n", seconds);
+    System.out.printf("glibc malloc settings of the in-process runs (the worker launcher sets the same): %s.%n", mallocSettings());
     for (String model : models) {
       runModel(model);
     }
@@ -429,7 +430,7 @@ public final class WorkerBenchmark implements Callable<Integer> {
         "--threads", Integer.toString(threads), "--instances", instances, "--batches", batches,
         "--seconds", Double.toString(seconds / 2), "--pause-us", Long.toString(pauseMicros)));
     List<JsonObject> results = new ArrayList<>();
-    for (String line : exec(command, IN_PROCESS_MALLOC)) {
+    for (String line : exec(command)) { // with this JVM's environment: bin/benchmark-worker's malloc settings, the worker's
       if (line.startsWith("{")) {
         results.add(JsonParser.parseString(line).getAsJsonObject());
       }
@@ -437,26 +438,15 @@ public final class WorkerBenchmark implements Callable<Integer> {
     return results;
   }
 
-  /**
-   * glibc's malloc settings for the in-process runs, so that they measure the model at its best: the
-   * worker launcher's arena cap, and fixed mmap and trim thresholds. With glibc's adaptive thresholds,
-   * a process returned the pages of a batch's activations to the kernel after each batch and faulted
-   * them in again on the next, at some batch sizes and not others depending on what ran before: the
-   * same configuration read 1,400 or 5,300 images/s (docs/PERFORMANCE.md, 2026-12-04). Workers keep
-   * their launcher's settings (the thresholds slowed its refusals under overload): what their
-   * allocator costs them is serving overhead, and the served tables print their page faults.
-   */
-  private static final Map<String, String> IN_PROCESS_MALLOC = Map.of("MALLOC_ARENA_MAX", "2",
-      "MALLOC_MMAP_THRESHOLD_", Integer.toString(32 << 20), "MALLOC_TRIM_THRESHOLD_", Integer.toString(1 << 30));
-
-  private static List<String> exec(List<String> command) throws IOException, InterruptedException {
-    return exec(command, Map.of());
+  /** This JVM's MALLOC_ variables, which its in-process runs inherit (none set: glibc's adaptive defaults). */
+  private static String mallocSettings() {
+    String set = new TreeMap<>(System.getenv()).entrySet().stream().filter(e -> e.getKey().startsWith("MALLOC_"))
+        .map(e -> e.getKey() + "=" + e.getValue()).collect(java.util.stream.Collectors.joining(" "));
+    return set.isEmpty() ? "none (glibc's adaptive defaults; bin/benchmark-worker sets the worker's)" : set;
   }
 
-  private static List<String> exec(List<String> command, Map<String, String> env) throws IOException, InterruptedException {
-    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
-    builder.environment().putAll(env);
-    Process p = builder.start();
+  private static List<String> exec(List<String> command) throws IOException, InterruptedException {
+    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
     List<String> lines = new ArrayList<>();
     try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
       String line;
