@@ -31,6 +31,7 @@ import java.util.Random;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import javax.imageio.ImageIO;
 import picocli.CommandLine;
@@ -41,9 +42,10 @@ import picocli.CommandLine.Option;
  * The serving engine measured against the model's own limit, in one run on one machine:
  * (1) the model in process through DJL at every predictor count and batch size, (2) a sweep of
  * worker settings, (3) one worker process over gRPC at a concurrency sweep, with and without
- * batching, its default settings both in unary calls and in items of one stream, (4) the same through a balancer process, (5) a sustained run for memory. Prints
- * markdown tables and the ratios the performance targets are stated in. The load generator is
- * {@code imagerec bench}'s, running in this JVM on the same cores.
+ * batching, its default settings both in unary calls and in items of one stream, (4) the same
+ * through a balancer process, (5) a sustained run for memory. Prints markdown tables and the
+ * ratios the performance targets are stated in. The load generator is {@code imagerec bench}'s,
+ * running in this JVM on the same cores.
  */
 @Command(name = "benchmark-worker", mixinStandardHelpOptions = true, sortOptions = false,
     description = "Benchmark the worker against the in-process limit of its model, straight and through the balancer.")
@@ -441,7 +443,7 @@ public final class WorkerBenchmark implements Callable<Integer> {
   /** This JVM's MALLOC_ variables, which its in-process runs inherit (none set: glibc's adaptive defaults). */
   private static String mallocSettings() {
     String set = new TreeMap<>(System.getenv()).entrySet().stream().filter(e -> e.getKey().startsWith("MALLOC_"))
-        .map(e -> e.getKey() + "=" + e.getValue()).collect(java.util.stream.Collectors.joining(" "));
+        .map(e -> e.getKey() + "=" + e.getValue()).collect(Collectors.joining(" "));
     return set.isEmpty() ? "none (glibc's adaptive defaults; bin/benchmark-worker sets the worker's)" : set;
   }
 
