@@ -24,7 +24,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The balancer killed (SIGKILL) and started again on its port while clients send calls: a stub
- * with the documented client policy (client-cli's service-config.json: retry UNAVAILABLE, plus
+ * with the documented client policy (client-cli's service-config.json: retry UNAVAILABLE and, for
+ * recognitions, UNKNOWN, which grpc-java at times reports for a connection lost under a call; plus
  * wait-for-ready) loses no call, and neither does the CLI with {@code --wait-for-ready}.
  */
 class BalancerRestartTest {
