@@ -1,17 +1,17 @@
 package imagerec.balancer;
 
-import imagerec.balancer.http.HttpConfig;
-import imagerec.balancer.routing.Picker;
-import imagerec.observability.Logging;
-import imagerec.observability.MetricsConfig;
-import imagerec.observability.ObservabilityOptions;
 import imagerec.balancer.admin.AdminConfig;
-import imagerec.security.AccessOptions;
-import imagerec.security.ByteBudget;
-import imagerec.security.ConnectionLimitOptions;
-import imagerec.security.ConnectionLimits;
-import imagerec.security.ServerTlsOptions;
+import imagerec.balancer.discovery.DiscoveryConfig;
+import imagerec.balancer.forwarding.ForwardingConfig;
+import imagerec.balancer.http.HttpConfig;
+import imagerec.balancer.registry.WorkerChannelConfig;
+import imagerec.balancer.routing.Picker;
+import imagerec.balancer.routing.RoutingConfig;
+import imagerec.observability.Logging;
 import imagerec.security.TlsConfig;
+import imagerec.server.ServerConfig;
+import imagerec.server.ServerLauncher;
+import imagerec.server.ServerOptions;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -33,17 +33,10 @@ import picocli.CommandLine.Option;
     description = "Forwards imagerec.v1.Recognizer calls to the least-loaded healthy worker.",
     footer = {"", "Every option can also be set with the environment variable in its default, "
         + "for example IMAGEREC_WORKERS=w1:50061,w2:50061.",
-        "Exit codes: 0 stopped cleanly, 1 failed to start, 2 bad options."})
+        "Exit codes: 0 stopped cleanly, 1 failed to start, 2 bad options or a port that cannot be bound."})
 public final class BalancerMain implements Callable<Integer> {
   private static final Logger log = LoggerFactory.getLogger(BalancerMain.class);
-
-  @Option(names = "--port", defaultValue = "${env:IMAGEREC_BALANCER_PORT:-50051}",
-      description = "gRPC port; 0 picks a free one (default: ${DEFAULT-VALUE})")
-  int port;
-
-  @Option(names = "--host", defaultValue = "${env:IMAGEREC_BALANCER_HOST:-0.0.0.0}",
-      description = "address to bind (default: ${DEFAULT-VALUE})")
-  String host;
+  private static final ServerOptions.Defaults DEFAULTS = new ServerOptions.Defaults("IMAGEREC_BALANCER_", 50051, 9090);
 
   @Option(names = "--workers", split = ",", defaultValue = "${env:IMAGEREC_WORKERS}",
       paramLabel = "HOST:PORT", description = "static worker addresses, comma-separated")
@@ -56,9 +49,6 @@ public final class BalancerMain implements Callable<Integer> {
   @Option(names = "--discovery-interval-ms", defaultValue = "${env:IMAGEREC_DISCOVERY_INTERVAL_MS:-5000}",
       description = "how often --discover names are resolved again (default: ${DEFAULT-VALUE})")
   long discoveryIntervalMs;
-
-  @Option(names = "--port-file", description = "write the bound port to this file once listening")
-  Path portFile;
 
   @Option(names = "--admin-port", defaultValue = "${env:IMAGEREC_ADMIN_PORT:-50052}",
       description = "port of BalancerAdmin and WorkerRegistration (with health and reflection); 0 picks a free one, "
@@ -95,11 +85,6 @@ public final class BalancerMain implements Callable<Integer> {
       description = "calls forwarded at once; past it, RESOURCE_EXHAUSTED (default: ${DEFAULT-VALUE})")
   int maxInFlight;
 
-  @Option(names = "--max-bytes-in-flight", defaultValue = "${env:IMAGEREC_MAX_BYTES_IN_FLIGHT:-0}",
-      description = "request bytes held at once, gRPC calls and HTTP uploads together; past it, RESOURCE_EXHAUSTED "
-          + "(default: half the heap)")
-  long maxBytesInFlight;
-
   @Option(names = "--eject-after-failures", defaultValue = "${env:IMAGEREC_EJECT_AFTER_FAILURES:-5}",
       description = "consecutive failures (UNAVAILABLE, INTERNAL, DEADLINE_EXCEEDED, ...) that eject a worker (default: ${DEFAULT-VALUE})")
   int ejectAfterFailures;
@@ -119,10 +104,6 @@ public final class BalancerMain implements Callable<Integer> {
   @Option(names = "--stream-window", defaultValue = "${env:IMAGEREC_STREAM_WINDOW:-64}",
       description = "items of one client stream at the workers at once (default: ${DEFAULT-VALUE})")
   int streamWindow;
-
-  @Option(names = "--shutdown-grace-ms", defaultValue = "${env:IMAGEREC_SHUTDOWN_GRACE_MS:-10000}",
-      description = "time in-flight calls get to finish at shutdown (default: ${DEFAULT-VALUE})")
-  long shutdownGraceMs;
 
   @Option(names = "--http-port", defaultValue = "${env:IMAGEREC_HTTP_PORT:--1}",
       description = "port of the HTTP upload endpoint (POST /image, POST /v1/recognize); 0 picks a free one, "
@@ -145,16 +126,7 @@ public final class BalancerMain implements Callable<Integer> {
   Path httpPortFile;
 
   @Mixin
-  ServerTlsOptions tlsOptions = new ServerTlsOptions();
-
-  @Mixin
-  ConnectionLimitOptions limitOptions = new ConnectionLimitOptions();
-
-  @Mixin
-  AccessOptions access = new AccessOptions();
-
-  @Mixin
-  ObservabilityOptions observability = new ObservabilityOptions();
+  ServerOptions serverOptions = new ServerOptions();
 
   @Option(names = "--admin-token", defaultValue = "${env:IMAGEREC_ADMIN_TOKEN}", paramLabel = "TOKEN",
       description = "BalancerAdmin and WorkerRegistration calls must carry this token (default: --token's)")
@@ -182,85 +154,53 @@ public final class BalancerMain implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    List<String> addresses = clean(workers);
-    List<String> names = clean(discover);
     CommandLine cmd = new CommandLine(this);
-    if (addresses.isEmpty() && names.isEmpty()) {
-      log.info("no --workers or --discover: waiting for workers to register (imagerec-worker --register-with)");
-    }
-    for (String address : names) {
-      if (!address.matches("[^\\s:]+:\\d{1,5}")) {
-        throw new CommandLine.ParameterException(cmd, "--discover entry '" + address + "' is not NAME:PORT");
-      }
-    }
-    for (String address : addresses) {
-      if (!address.matches("[^\\s:]+:\\d{1,5}") && !address.matches("\\[[0-9a-fA-F:]+\\]:\\d{1,5}")) {
-        throw new CommandLine.ParameterException(cmd, "worker address '" + address + "' is not HOST:PORT");
-      }
-    }
-    if (eventLoopThreads < 0) {
-      throw new CommandLine.ParameterException(cmd, "--event-loop-threads must not be negative (0 = one per two cores)");
-    }
-    if (maxAttempts < 1 || streamWindow < 1 || maxInFlight < 1 || ejectAfterFailures < 1) {
-      throw new CommandLine.ParameterException(cmd,
-          "--max-attempts, --stream-window, --max-in-flight and --eject-after-failures must be at least 1");
-    }
-    if (retryBudget < 0 || maxEjectedPercent < 0 || maxEjectedPercent > 100 || ejectionMs < 1 || maxEjectionMs < ejectionMs) {
-      throw new CommandLine.ParameterException(cmd, "--retry-budget must be >= 0, --max-ejected-percent 0..100, "
-          + "--ejection-ms >= 1 and <= --max-ejection-ms");
-    }
     String badLogFormat = Logging.checkFormat(System.getenv(Logging.FORMAT_VARIABLE));
     if (badLogFormat != null) {
       throw new CommandLine.ParameterException(cmd, badLogFormat);
     }
-    MetricsConfig metrics = observability.metrics(cmd, 9090);
-    if (httpPort < -1 || httpPort > 65535 || adminPort < -1 || adminPort > 65535) {
-      throw new CommandLine.ParameterException(cmd,
-          "--http-port and --admin-port must be -1 (off, or shared for --admin-port) or 0..65535");
+    if (eventLoopThreads < 0) {
+      throw new CommandLine.ParameterException(cmd, "--event-loop-threads must not be negative (0 = one per two cores)");
     }
-    ConnectionLimits limits = limitOptions.limits(cmd);
+    ServerConfig server = serverOptions.config(cmd, DEFAULTS);
     long heap = Runtime.getRuntime().maxMemory();
-    long bytesInFlight = maxBytesInFlight > 0 ? maxBytesInFlight : ByteBudget.halfTheHeap();
-    if (bytesInFlight < limits.maxMessageBytes()) {
-      throw new CommandLine.ParameterException(cmd, "--max-bytes-in-flight (" + bytesInFlight
-          + ") must hold at least one message of --max-message-bytes (" + limits.maxMessageBytes() + ")");
-    }
-    if (maxBytesInFlight > heap * 3 / 4) {
+    if (server.maxBytesInFlight() > heap * 3 / 4) {
       log.warn("--max-bytes-in-flight {} is more than three quarters of the heap ({} bytes): an overload may "
-          + "run the balancer out of memory instead of being refused", maxBytesInFlight, heap);
+          + "run the balancer out of memory instead of being refused", server.maxBytesInFlight(), heap);
     }
-    if (httpTimeoutMs < 1 || httpThreads < 1) {
-      throw new CommandLine.ParameterException(cmd, "--http-timeout-ms and --http-threads must be at least 1");
-    }
-    TlsConfig serverTls = tlsOptions.config(cmd);
     TlsConfig workerSide = new TlsConfig(workerCert, workerKey, workerCa);
     String badTls = workerSide.problem("--worker-cert", "--worker-key", "--worker-ca");
     if (badTls != null) {
       throw new CommandLine.ParameterException(cmd, badTls);
     }
-    String publicToken = access.token();
-    SecurityConfig security = new SecurityConfig(serverTls, publicToken,
-        blankToNull(adminToken) != null ? blankToNull(adminToken) : publicToken,
-        workerTls || workerCa != null || workerCert != null, workerSide, blankToNull(workerToken));
     Picker.Policy picking;
     try {
       picking = Picker.Policy.valueOf(policy.strip().toUpperCase(java.util.Locale.ROOT).replace('-', '_'));
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(cmd, "--policy must be least-outstanding, least-latency or round-robin");
     }
-    BalancerConfig config = new BalancerConfig(host, port, portFile, addresses, names,
-        Duration.ofMillis(Math.max(100, discoveryIntervalMs)), picking, maxAttempts, retryBudget, maxInFlight,
-        bytesInFlight, ejectAfterFailures, Duration.ofMillis(ejectionMs), Duration.ofMillis(maxEjectionMs),
-        maxEjectedPercent / 100.0, streamWindow, limits, Duration.ofMillis(shutdownGraceMs),
-        metrics, observability.accessLog(),
-        new HttpConfig(httpHost, httpPort, Duration.ofMillis(httpTimeoutMs), httpThreads, httpPortFile),
-        security, access.reflection(), new AdminConfig(adminHost, adminPort, adminPortFile),
-        eventLoopThreads > 0 ? eventLoopThreads : TransportThreads.defaultThreads());
-    if (!names.isEmpty()) {
+    BalancerConfig config;
+    try {
+      config = new BalancerConfig(server,
+          new DiscoveryConfig(clean(workers), clean(discover), Duration.ofMillis(Math.max(100, discoveryIntervalMs))),
+          new RoutingConfig(picking, ejectAfterFailures, Duration.ofMillis(ejectionMs), Duration.ofMillis(maxEjectionMs),
+              maxEjectedPercent / 100.0),
+          new ForwardingConfig(maxAttempts, retryBudget, maxInFlight, streamWindow),
+          new AdminConfig(adminHost, adminPort, adminPortFile, blankToNull(adminToken) != null ? adminToken : server.token()),
+          new HttpConfig(httpHost, httpPort, Duration.ofMillis(httpTimeoutMs), httpThreads, httpPortFile),
+          new WorkerChannelConfig(workerTls || workerCa != null || workerCert != null, workerSide, workerToken),
+          eventLoopThreads > 0 ? eventLoopThreads : TransportThreads.defaultThreads());
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(cmd, e.getMessage());
+    }
+    if (config.discovery().workers().isEmpty() && config.discovery().names().isEmpty()) {
+      log.info("no --workers or --discover: waiting for workers to register (imagerec-worker --register-with)");
+    }
+    if (!config.discovery().names().isEmpty()) {
       // the JVM caches DNS answers for 30 s by default; keep them no longer than one discovery round,
       // so a scaled-up service's new addresses are seen at the next round
       java.security.Security.setProperty("networkaddress.cache.ttl",
-          Long.toString(Math.max(1, config.discoveryInterval().toSeconds())));
+          Long.toString(Math.max(1, config.discovery().interval().toSeconds())));
     }
     log.info("starting balancer with {}", config);
     BalancerServer balancer = BalancerServer.start(config);
@@ -278,10 +218,6 @@ public final class BalancerMain implements Callable<Integer> {
   }
 
   public static void main(String[] args) {
-    Logging.bridgeJavaUtilLogging();
-    int code = new CommandLine(new BalancerMain()).execute(args);
-    if (code != 0) {
-      System.exit(code);
-    }
+    ServerLauncher.main(new BalancerMain(), args);
   }
 }

@@ -1,39 +1,42 @@
 package imagerec.balancer;
 
+import com.google.common.util.concurrent.ThreadFactoryBuilder;
 import imagerec.balancer.admin.AdminService;
 import imagerec.balancer.discovery.DnsDiscovery;
-import imagerec.balancer.discovery.Membership;
 import imagerec.balancer.discovery.RegistrationService;
 import imagerec.balancer.forwarding.Admission;
+import imagerec.balancer.forwarding.ForwardingConfig;
 import imagerec.balancer.forwarding.ForwardingService;
 import imagerec.balancer.health.HealthWatcher;
 import imagerec.balancer.http.HttpGateway;
 import imagerec.balancer.metrics.BalancerMetrics;
-import imagerec.balancer.registry.WorkerEndpoint;
+import imagerec.balancer.registry.WorkerPool;
 import imagerec.balancer.registry.WorkerRegistry;
 import imagerec.balancer.routing.OutlierDetector;
 import imagerec.balancer.routing.Picker;
+import imagerec.balancer.routing.RoutingConfig;
 import imagerec.observability.AccessLog;
 import imagerec.observability.MetricsEndpoint;
 import imagerec.observability.ProcessMetrics;
 import imagerec.observability.Tracing;
 import imagerec.security.BearerToken;
 import imagerec.security.ConnectionLimits;
-import io.grpc.ServerCredentials;
 import imagerec.security.Tls;
 import imagerec.security.TokenAuthenticator;
-import io.grpc.ChannelCredentials;
-import io.grpc.ServerInterceptors;
-import java.security.GeneralSecurityException;
+import imagerec.server.PortBindException;
+import imagerec.server.ServerConfig;
 import imagerec.v1.RecognizerGrpc;
+import io.grpc.ChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
 import io.grpc.ServerBuilder;
+import io.grpc.ServerCredentials;
 import io.grpc.ServerInterceptor;
+import io.grpc.ServerInterceptors;
 import io.grpc.ServerServiceDefinition;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
-import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
@@ -42,11 +45,15 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -54,77 +61,86 @@ import org.slf4j.LoggerFactory;
 /**
  * The balancer process: serves {@code imagerec.v1.Recognizer} by forwarding to workers, plus
  * health and reflection; {@code BalancerAdmin} and {@code WorkerRegistration} on an admin port of
- * their own (loopback by default), or on the public port when configured so. Health of
- * {@code imagerec.v1.Recognizer} is SERVING while at least one
- * worker is; the overall ({@code ""}) status is SERVING while the process is up.
+ * their own (loopback by default), or on the public port when configured so; optionally HTTP
+ * uploads and a metrics endpoint. Health of {@code imagerec.v1.Recognizer} is SERVING while at
+ * least one worker is; the overall ({@code ""}) status is SERVING while the process is up.
  *
- * <p>Owns the worker channels, the health watcher and its scheduler, and closes them in
- * {@link #close()}.
+ * <p>Lifecycle: the constructor wires the parts and opens nothing; {@link #start()} binds every
+ * port, then starts discovery; a start that fails closes what it opened and throws (a
+ * {@link PortBindException} naming the option of a port that cannot be bound). {@link #close()}
+ * works in any state, once started or not, and releases everything the balancer owns: servers,
+ * worker channels and health watches, the scheduler, metrics, tracing, and the transport
+ * resources handed to it.
  */
-public final class BalancerServer implements AutoCloseable, Membership {
+public final class BalancerServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(BalancerServer.class);
 
   private final BalancerConfig config;
   private final WorkerRegistry registry = new WorkerRegistry();
   private final HealthStatusManager health = new HealthStatusManager();
   private final ScheduledExecutorService scheduler;
-  private final HealthWatcher watcher;
-  private final OutlierDetector outliers;
-  private final Function<String, ManagedChannel> channels;
+  private final WorkerPool pool;
   private final ProcessMetrics processMetrics = new ProcessMetrics("balancer");
   private final Tracing tracing;
-  private final MetricsEndpoint metricsEndpoint;
   private final Server server;
   private final Server adminServer; // null when the admin services are on the public port
-  private final Server httpServer;
+  private final Server httpServer; // the in-process server the HTTP gateway calls; null without HTTP
   private final ManagedChannel httpChannel;
   private final HttpGateway http;
-  private Tls tls; // set by start(config); reloads the certificate files
-  private TransportThreads threads; // set by start(config); the Netty servers' and worker channels' threads
+  private final List<AutoCloseable> transport; // closed last, after the servers and channels using them
+  private final AtomicBoolean closed = new AtomicBoolean();
+  private volatile MetricsEndpoint metricsEndpoint; // set by start()
 
-  private BalancerServer(BalancerConfig config, ServerBuilder<?> builder, ServerBuilder<?> adminBuilder,
-                         Function<String, ManagedChannel> channels, Tracing tracing) throws IOException {
+  /**
+   * Wires a balancer; nothing listens until {@link #start()}.
+   *
+   * @param builder the public server's transport (Netty, or in-process in tests)
+   * @param adminBuilder the admin server's transport, or null to serve the admin services on {@code builder}
+   * @param channels opens a channel to a worker's address
+   * @param tracing owned from here on
+   * @param transport further resources owned from here on (TLS reloads, event loops), closed last
+   */
+  BalancerServer(BalancerConfig config, ServerBuilder<?> builder, ServerBuilder<?> adminBuilder,
+                 Function<String, ManagedChannel> channels, Tracing tracing, List<AutoCloseable> transport) {
     this.config = config;
     this.tracing = tracing;
-    AccessLog.enable(config.accessLog());
+    this.transport = List.copyOf(transport);
+    ServerConfig serverConfig = config.server();
     BalancerMetrics metrics = new BalancerMetrics(processMetrics.registry(), registry);
-    this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "balancer-scheduler");
-      t.setDaemon(true);
-      return t;
-    });
+    this.scheduler = Executors.newSingleThreadScheduledExecutor(
+        new ThreadFactoryBuilder().setNameFormat("balancer-scheduler").setDaemon(true).build());
     health.setStatus("", ServingStatus.SERVING);
     health.setStatus(RecognizerGrpc.SERVICE_NAME, ServingStatus.NOT_SERVING);
     registry.addListener(snapshot -> health.setStatus(RecognizerGrpc.SERVICE_NAME,
         snapshot.healthy().isEmpty() ? ServingStatus.NOT_SERVING : ServingStatus.SERVING));
-    this.outliers = new OutlierDetector(registry, config.ejectAfterFailures(), config.baseEjection(),
-        config.maxEjection(), config.maxEjectedShare(), System::nanoTime);
-    this.watcher = new HealthWatcher(registry, RecognizerGrpc.SERVICE_NAME, scheduler,
-        Duration.ofMillis(100), Duration.ofSeconds(2));
-    this.channels = channels;
-    for (String address : config.workers()) {
-      add(address, "static");
-    }
-    Admission admission = new Admission(config.maxInFlight(), config.maxBytesInFlight(), metrics::rejected);
+    RoutingConfig routing = config.routing();
+    OutlierDetector outliers = new OutlierDetector(registry, routing.ejectAfterFailures(), routing.baseEjection(),
+        routing.maxEjection(), routing.maxEjectedShare(), System::nanoTime);
+    this.pool = new WorkerPool(registry, new HealthWatcher(registry, RecognizerGrpc.SERVICE_NAME, scheduler,
+        Duration.ofMillis(100), Duration.ofSeconds(2)), channels);
+    ForwardingConfig forwarding = config.forwarding();
+    Admission admission = new Admission(forwarding.maxInFlight(), serverConfig.maxBytesInFlight(), metrics::rejected);
+    String workerToken = config.workerChannels().token();
     ServerServiceDefinition recognizer = ForwardingService.create(registry,
-        new Picker(() -> ThreadLocalRandom.current().nextLong(), config.policy()), outliers, config.maxAttempts(),
-        config.retryBudgetRatio(), admission, config.streamWindow(), metrics, tracing, new AccessLog(),
-        config.security().workerToken() == null ? null : new BearerToken(config.security().workerToken()));
-    SecurityConfig security = config.security();
-    if (security.token() != null) {
-      recognizer = ServerInterceptors.intercept(recognizer, new TokenAuthenticator(security.token(), "the Recognizer service"));
+        new Picker(() -> ThreadLocalRandom.current().nextLong(), routing.policy()), outliers,
+        forwarding.maxAttempts(), forwarding.retryBudgetRatio(), admission, forwarding.streamWindow(), metrics,
+        tracing, new AccessLog(serverConfig.accessLog()), workerToken == null ? null : new BearerToken(workerToken));
+    if (serverConfig.token() != null) {
+      recognizer = ServerInterceptors.intercept(recognizer,
+          new TokenAuthenticator(serverConfig.token(), "the Recognizer service"));
     }
     ServerServiceDefinition admin = new AdminService(registry, outliers::now).bindService();
-    ServerServiceDefinition registration = new RegistrationService(this, registry).bindService();
-    if (security.adminToken() != null) {
-      TokenAuthenticator adminAuth = new TokenAuthenticator(security.adminToken(), "the balancer's admin services");
+    ServerServiceDefinition registration = new RegistrationService(pool, registry).bindService();
+    String adminToken = config.admin().token();
+    if (adminToken != null) {
+      TokenAuthenticator adminAuth = new TokenAuthenticator(adminToken, "the balancer's admin services");
       admin = ServerInterceptors.intercept(admin, adminAuth);
       registration = ServerInterceptors.intercept(registration, adminAuth);
     }
-    if (config.reflection()) {
+    if (serverConfig.reflection()) {
       builder.addService(ProtoReflectionServiceV1.newInstance());
     }
-    builder.maxInboundMessageSize(config.limits().maxMessageBytes());
+    builder.maxInboundMessageSize(serverConfig.limits().maxMessageBytes());
     withObservability(builder)
         // forwarding never blocks: callbacks run on the transport's threads, as in any proxy
         .directExecutor()
@@ -134,37 +150,24 @@ public final class BalancerServer implements AutoCloseable, Membership {
       builder.addService(admin).addService(registration);
       this.adminServer = null;
     } else {
-      if (config.reflection()) {
+      if (serverConfig.reflection()) {
         adminBuilder.addService(ProtoReflectionServiceV1.newInstance());
       }
       this.adminServer = withObservability(adminBuilder).addService(admin).addService(registration)
-          .addService(health.getHealthService()).build().start();
+          .addService(health.getHealthService()).build();
     }
-    this.server = builder.build().start();
+    this.server = builder.build();
     if (config.http().enabled()) {
       // the HTTP endpoint calls the same service in process: routed, limited and measured alike
       String name = "balancer-http-" + System.identityHashCode(this);
       this.httpServer = withObservability(InProcessServerBuilder.forName(name)).directExecutor()
-          .addService(recognizer).build().start();
+          .addService(recognizer).build();
       this.httpChannel = InProcessChannelBuilder.forName(name).directExecutor().build();
-      this.http = HttpGateway.start(config.http(), httpChannel, config.limits().maxMessageBytes(), admission);
+      this.http = new HttpGateway(config.http(), httpChannel, serverConfig.limits().maxMessageBytes(), admission);
     } else {
       this.httpServer = null;
       this.httpChannel = null;
       this.http = null;
-    }
-    log.info("balancer listening on port {}, admin services on {}, forwarding to {}{}", server.getPort(),
-        adminServer == null ? "the same port" : config.admin().host() + ":" + adminServer.getPort(), config.workers(),
-        config.discover().isEmpty() ? "" : " and the addresses of " + config.discover());
-    if (!config.discover().isEmpty()) {
-      new DnsDiscovery(config.discover(), DnsDiscovery.SYSTEM, this).start(scheduler, config.discoveryInterval());
-    }
-    this.metricsEndpoint = MetricsEndpoint.start(processMetrics, config.metrics());
-    if (adminServer != null && config.admin().portFile() != null) {
-      Files.writeString(config.admin().portFile(), Integer.toString(adminServer.getPort()), StandardCharsets.UTF_8);
-    }
-    if (config.portFile() != null) {
-      Files.writeString(config.portFile(), Integer.toString(server.getPort()), StandardCharsets.UTF_8);
     }
   }
 
@@ -176,53 +179,62 @@ public final class BalancerServer implements AutoCloseable, Membership {
     return builder.intercept(processMetrics.grpcServerInterceptor());
   }
 
-  /** Starts a balancer on Netty, with TLS toward clients and workers as its config says. */
-  public static BalancerServer start(BalancerConfig config) throws IOException {
+  /**
+   * A balancer on Netty, with TLS toward clients and workers as its config says; not started.
+   * Throws when the TLS files cannot be used.
+   */
+  public static BalancerServer create(BalancerConfig config) throws IOException {
+    ServerConfig serverConfig = config.server();
     Tls tls = new Tls(Duration.ofMinutes(1));
-    NettyServerBuilder builder;
-    NettyServerBuilder adminBuilder = null;
-    ChannelCredentials toWorkers;
+    TransportThreads threads = null;
     try {
-      ServerCredentials credentials = tls.server(config.security().server());
-      builder = NettyServerBuilder.forAddress(new InetSocketAddress(config.host(), config.port()), credentials);
+      ServerCredentials credentials = tls.server(serverConfig.tls());
+      NettyServerBuilder builder = NettyServerBuilder.forAddress(
+          new InetSocketAddress(serverConfig.host(), serverConfig.port()), credentials);
+      NettyServerBuilder adminBuilder = null;
       if (config.admin().ownPort()) {
         adminBuilder = NettyServerBuilder.forAddress(
             new InetSocketAddress(config.admin().host(), config.admin().port()), credentials);
-        config.limits().applyTo(adminBuilder);
       }
-      toWorkers = tls.channel(config.security().workerTls(), config.security().worker());
-    } catch (GeneralSecurityException e) {
-      tls.close();
-      throw new IOException("cannot use the TLS files: " + e.getMessage(), e);
-    }
-    config.limits().applyTo(builder);
-    TransportThreads threads = new TransportThreads(config.eventLoopThreads());
-    threads.applyTo(builder);
-    if (adminBuilder != null) {
-      threads.applyTo(adminBuilder);
-    }
-    try {
-      BalancerServer balancer = new BalancerServer(config, builder, adminBuilder,
-          address -> ConnectionLimits.keepAlive(threads.applyTo(NettyChannelBuilder.forTarget(address, toWorkers)))
+      ChannelCredentials toWorkers = tls.channel(config.workerChannels().tls(), config.workerChannels().files());
+      threads = new TransportThreads(config.eventLoopThreads());
+      for (NettyServerBuilder b : adminBuilder == null ? List.of(builder) : List.of(builder, adminBuilder)) {
+        serverConfig.limits().applyTo(b);
+        threads.applyTo(b);
+      }
+      TransportThreads eventLoops = threads;
+      return new BalancerServer(config, builder, adminBuilder,
+          address -> ConnectionLimits.keepAlive(eventLoops.applyTo(NettyChannelBuilder.forTarget(address, toWorkers)))
               .directExecutor()
               // the balancer retries by itself, to another worker, within its budget (ForwardedCall); the
               // channel's own retry machinery would only keep a copy of every request for replays that never
               // come (about a tenth of the balancer's CPU per call, docs/PERFORMANCE.md)
               .disableRetry()
-              .maxInboundMessageSize(config.limits().maxMessageBytes())
+              .maxInboundMessageSize(serverConfig.limits().maxMessageBytes())
               .build(),
-          Tracing.fromEnvironment("imagerec-balancer"));
-      balancer.tls = tls;
-      balancer.threads = threads;
-      return balancer;
+          Tracing.fromEnvironment("imagerec-balancer"), List.of(threads, tls));
+    } catch (GeneralSecurityException e) {
+      closeAll(threads, tls);
+      throw new IOException("cannot use the TLS files: " + e.getMessage(), e);
     } catch (IOException | RuntimeException e) {
-      tls.close();
-      threads.close();
+      closeAll(threads, tls);
       throw e;
     }
   }
 
-  /** As {@link #start(BalancerConfig)} with given transports (tests use in-process ones). */
+  private static void closeAll(TransportThreads threads, Tls tls) {
+    if (threads != null) {
+      threads.close();
+    }
+    tls.close();
+  }
+
+  /** {@link #create} and {@link #start()}: a started balancer on Netty. */
+  public static BalancerServer start(BalancerConfig config) throws IOException {
+    return create(config).start();
+  }
+
+  /** A started balancer on given transports (tests use in-process ones), with tracing from the environment. */
   public static BalancerServer start(BalancerConfig config, ServerBuilder<?> builder,
                                      Function<String, ManagedChannel> channels) throws IOException {
     return start(config, builder, channels, Tracing.fromEnvironment("imagerec-balancer"));
@@ -231,30 +243,54 @@ public final class BalancerServer implements AutoCloseable, Membership {
   /** As above with given tracing, which the balancer then owns (tests pass an in-memory exporter). */
   public static BalancerServer start(BalancerConfig config, ServerBuilder<?> builder,
                                      Function<String, ManagedChannel> channels, Tracing tracing) throws IOException {
-    return new BalancerServer(config, builder, null, channels, tracing);
+    return new BalancerServer(config, builder, null, channels, tracing, List.of()).start();
   }
 
-  /** {@inheritDoc} Opens a channel to the worker and starts watching its health. */
-  @Override
-  public synchronized void add(String address, String source) {
-    if (registry.find(address).isPresent()) {
-      return;
+  /**
+   * Binds the admin, public, HTTP and metrics ports, writes the port files, and starts finding
+   * workers. On failure everything is closed and the cause thrown.
+   *
+   * @return this
+   */
+  public BalancerServer start() throws IOException {
+    ServerConfig serverConfig = config.server();
+    try {
+      if (adminServer != null) {
+        PortBindException.bind("--admin-port", config.admin().host(), config.admin().port(), adminServer::start);
+      }
+      PortBindException.bind("--port", serverConfig.host(), serverConfig.port(), server::start);
+      if (http != null) {
+        httpServer.start();
+        http.start();
+      }
+      metricsEndpoint = PortBindException.bind("--metrics-port", serverConfig.metrics().host(),
+          serverConfig.metrics().port(), () -> MetricsEndpoint.start(processMetrics, serverConfig.metrics()));
+      if (adminServer != null) {
+        writePort(config.admin().portFile(), adminServer.getPort());
+      }
+      writePort(serverConfig.portFile(), server.getPort());
+      for (String address : config.discovery().workers()) {
+        pool.add(address, "static");
+      }
+      if (!config.discovery().names().isEmpty()) {
+        new DnsDiscovery(config.discovery().names(), DnsDiscovery.SYSTEM, pool)
+            .start(scheduler, config.discovery().interval());
+      }
+    } catch (IOException | RuntimeException e) {
+      close();
+      throw e;
     }
-    WorkerEndpoint endpoint = new WorkerEndpoint(address, source, channels.apply(address));
-    registry.add(endpoint);
-    watcher.watch(endpoint);
-    log.info("worker {} added ({})", address, source);
+    log.info("balancer listening on port {}, admin services on {}, forwarding to {}{}", server.getPort(),
+        adminServer == null ? "the same port" : config.admin().host() + ":" + adminServer.getPort(),
+        config.discovery().workers(), config.discovery().names().isEmpty() ? ""
+            : " and the addresses of " + config.discovery().names());
+    return this;
   }
 
-  /** {@inheritDoc} Its channel shuts down once the calls in flight on it have finished. */
-  @Override
-  public synchronized void remove(String address, String source) {
-    registry.find(address).filter(e -> e.source().equals(source)).ifPresent(endpoint -> {
-      registry.remove(endpoint);
-      watcher.unwatch(endpoint);
-      endpoint.channel().shutdown();
-      log.info("worker {} removed ({})", address, source);
-    });
+  private static void writePort(Path file, int port) throws IOException {
+    if (file != null) {
+      Files.writeString(file, Integer.toString(port), StandardCharsets.UTF_8);
+    }
   }
 
   public int port() {
@@ -280,12 +316,21 @@ public final class BalancerServer implements AutoCloseable, Membership {
     return registry;
   }
 
+  /** The workers as connections: what discovery and registrations add to and remove from. */
+  public WorkerPool pool() {
+    return pool;
+  }
+
   public void awaitTermination() throws InterruptedException {
     server.awaitTermination();
   }
 
+  /** Stops serving (calls in flight get the grace period), then releases everything. Idempotent. */
   @Override
   public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
     log.info("balancer shutting down");
     health.enterTerminalState();
     if (http != null) {
@@ -298,7 +343,7 @@ public final class BalancerServer implements AutoCloseable, Membership {
     }
     server.shutdown();
     try {
-      if (!server.awaitTermination(config.shutdownGrace().toMillis(), TimeUnit.MILLISECONDS)) {
+      if (!server.awaitTermination(config.server().shutdownGrace().toMillis(), TimeUnit.MILLISECONDS)) {
         server.shutdownNow();
         server.awaitTermination(5, TimeUnit.SECONDS);
       }
@@ -306,21 +351,19 @@ public final class BalancerServer implements AutoCloseable, Membership {
       server.shutdownNow();
       Thread.currentThread().interrupt();
     }
-    watcher.close();
     scheduler.shutdownNow();
-    for (WorkerEndpoint endpoint : registry.snapshot().all()) {
-      endpoint.channel().shutdownNow();
-    }
+    pool.close();
     if (metricsEndpoint != null) {
       metricsEndpoint.close();
     }
     processMetrics.close();
     tracing.close();
-    if (threads != null) { // after the servers and channels that use them
-      threads.close();
-    }
-    if (tls != null) {
-      tls.close();
+    for (AutoCloseable resource : transport) {
+      try {
+        resource.close();
+      } catch (Exception e) {
+        log.warn("closing {} failed: {}", resource, e.toString());
+      }
     }
     log.info("balancer stopped");
   }

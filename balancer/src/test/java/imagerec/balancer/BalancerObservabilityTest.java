@@ -1,5 +1,11 @@
 package imagerec.balancer;
 
+import imagerec.balancer.admin.AdminConfig;
+import imagerec.balancer.discovery.DiscoveryConfig;
+import imagerec.balancer.forwarding.ForwardingConfig;
+import imagerec.balancer.registry.WorkerChannelConfig;
+import imagerec.balancer.routing.RoutingConfig;
+import imagerec.server.ServerConfig;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -70,12 +76,14 @@ class BalancerObservabilityTest {
         .setPropagators(ContextPropagators.create(W3CTraceContextPropagator.getInstance()))
         .build();
     balancer = BalancerServer.start(
-        new BalancerConfig("localhost", 0, null, names, List.of(), Duration.ofSeconds(5),
-            Picker.Policy.LEAST_OUTSTANDING, 3, 1.0, 100, 1L << 30, 3, Duration.ofSeconds(30), Duration.ofMinutes(5),
-            0.5, 16, new imagerec.security.ConnectionLimits(MAX_BODY, 100, Duration.ZERO, Duration.ofMinutes(1)),
-            Duration.ofSeconds(1), new MetricsConfig("127.0.0.1", 0, null), true,
-            new HttpConfig("127.0.0.1", 0, Duration.ofSeconds(5), 4, null), SecurityConfig.NONE, true,
-            imagerec.balancer.admin.AdminConfig.SHARED, 1),
+        new BalancerConfig(
+            ServerConfig.ephemeral("localhost",
+                    new imagerec.security.ConnectionLimits(MAX_BODY, 100, Duration.ZERO, Duration.ofMinutes(1)))
+                .withMetrics(new MetricsConfig("127.0.0.1", 0, null)).withAccessLog(true),
+            DiscoveryConfig.of(names),
+            new RoutingConfig(Picker.Policy.LEAST_OUTSTANDING, 3, Duration.ofSeconds(30), Duration.ofMinutes(5), 0.5),
+            new ForwardingConfig(3, 1.0, 100, 16), AdminConfig.SHARED,
+            new HttpConfig("127.0.0.1", 0, Duration.ofSeconds(5), 4, null), WorkerChannelConfig.PLAINTEXT, 1),
         InProcessServerBuilder.forName(prefix + "-balancer"),
         address -> InProcessChannelBuilder.forName(address).build(),
         new Tracing(sdk, true));
@@ -137,7 +145,7 @@ class BalancerObservabilityTest {
     assertTrue(m.contains("grpc_server_processing_duration_seconds_count{method=\"Recognize\""));
     assertTrue(m.contains("jvm_threads_live_threads{"));
 
-    balancer.remove(w0, "static");
+    balancer.pool().remove(w0, "static");
     assertFalse(scrape().contains("worker=\"" + w0 + "\""), "a removed worker's series go with it");
   }
 

@@ -1,5 +1,13 @@
 package imagerec.balancer;
 
+import imagerec.balancer.admin.AdminConfig;
+import imagerec.balancer.discovery.DiscoveryConfig;
+import imagerec.balancer.forwarding.ForwardingConfig;
+import imagerec.balancer.http.HttpConfig;
+import imagerec.balancer.registry.WorkerChannelConfig;
+import imagerec.balancer.routing.Picker;
+import imagerec.balancer.routing.RoutingConfig;
+import imagerec.server.ServerConfig;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -62,11 +70,10 @@ class BalancerServerTest {
     }
     String balancerName = prefix + "-balancer";
     balancer = BalancerServer.start(
-        new BalancerConfig("localhost", 0, null, names, List.of(), Duration.ofSeconds(5),
-            imagerec.balancer.routing.Picker.Policy.LEAST_OUTSTANDING, 3, 0.2, MAX_IN_FLIGHT, 1L << 30, 3,
-            Duration.ofSeconds(30), Duration.ofMinutes(5), 0.5, 16, LIMITS, Duration.ofSeconds(1),
-            imagerec.observability.MetricsConfig.OFF, false, imagerec.balancer.http.HttpConfig.OFF, SecurityConfig.NONE,
-            true, imagerec.balancer.admin.AdminConfig.SHARED, 1),
+        new BalancerConfig(ServerConfig.ephemeral("localhost", LIMITS), DiscoveryConfig.of(names),
+            new RoutingConfig(Picker.Policy.LEAST_OUTSTANDING, 3, Duration.ofSeconds(30), Duration.ofMinutes(5), 0.5),
+            new ForwardingConfig(3, 0.2, MAX_IN_FLIGHT, 16), AdminConfig.SHARED, HttpConfig.OFF,
+            WorkerChannelConfig.PLAINTEXT, 1),
         InProcessServerBuilder.forName(balancerName),
         address -> InProcessChannelBuilder.forName(address).intercept(resets.on(address)).build());
     channel = InProcessChannelBuilder.forName(balancerName).build();

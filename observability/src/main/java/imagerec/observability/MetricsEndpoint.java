@@ -1,5 +1,6 @@
 package imagerec.observability;
 
+import com.google.common.util.concurrent.ThreadFactoryBuilder;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
@@ -45,11 +46,8 @@ public final class MetricsEndpoint implements AutoCloseable {
   /** Starts serving {@code metrics} on {@code host:port} (port 0 picks a free one). */
   public static MetricsEndpoint start(ProcessMetrics metrics, String host, int port) throws IOException {
     HttpServer server = HttpServer.create(new InetSocketAddress(host, port), 16);
-    ExecutorService thread = Executors.newSingleThreadExecutor(r -> {
-      Thread t = new Thread(r, "metrics-http");
-      t.setDaemon(true);
-      return t;
-    });
+    ExecutorService thread = Executors.newSingleThreadExecutor(
+        new ThreadFactoryBuilder().setNameFormat("metrics-http").setDaemon(true).build());
     server.setExecutor(thread);
     server.createContext("/metrics", exchange -> {
       try (exchange) {

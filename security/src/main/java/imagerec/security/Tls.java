@@ -1,5 +1,6 @@
 package imagerec.security;
 
+import com.google.common.util.concurrent.ThreadFactoryBuilder;
 import io.grpc.ChannelCredentials;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.InsecureServerCredentials;
@@ -24,11 +25,8 @@ import java.util.concurrent.TimeUnit;
  * open ones keep theirs). Owns the reload tasks; {@link #close()} stops them.
  */
 public final class Tls implements Closeable {
-  private final ScheduledExecutorService reloader = Executors.newSingleThreadScheduledExecutor(r -> {
-    Thread t = new Thread(r, "tls-reload");
-    t.setDaemon(true);
-    return t;
-  });
+  private final ScheduledExecutorService reloader = Executors.newSingleThreadScheduledExecutor(
+      new ThreadFactoryBuilder().setNameFormat("tls-reload").setDaemon(true).build());
   private final Duration reload;
   private final List<Closeable> reloads = new ArrayList<>();
 

@@ -1,57 +1,32 @@
 package imagerec.worker;
 
-import imagerec.observability.MetricsConfig;
-import imagerec.security.ConnectionLimits;
-import imagerec.security.TlsConfig;
-import imagerec.worker.registration.RegistrationConfig;
+import imagerec.server.ServerConfig;
+import imagerec.worker.image.DecodeConfig;
 import imagerec.worker.inference.BatchingConfig;
+import imagerec.worker.model.RepositoryConfig;
+import imagerec.worker.registration.RegistrationConfig;
 import java.nio.file.Path;
-import java.time.Duration;
 
 /**
- * Everything a worker process is configured with, parsed once at start.
+ * Everything a worker process is configured with, parsed once at start, grouped by concern; each
+ * group checks its own values when built.
  *
- * @param host address to bind
- * @param port gRPC port (0 = any free port; see {@code portFile})
- * @param portFile where to write the bound port once listening (null for none)
- * @param name the name reported in responses (default host:port)
- * @param modelsDir model repository folder
- * @param defaultModel model used when a request names none (null = first by name)
- * @param batching queueing and batching of each model
+ * @param server the gRPC port, limits, TLS, token, metrics: what every server has
+ * @param name the name reported in responses (null: host:port)
+ * @param models the model repository and how its models are brought up
+ * @param batching queueing and batching of each model (a model's own config may override it)
+ * @param decoding decode threads, their queue and the pixel limit
  * @param intraOpThreads PyTorch threads per inference call
- * @param decodeThreads threads decoding images
- * @param decodeQueue images waiting for a decode thread before requests are shed
- * @param maxPixels largest image accepted, in pixels
- * @param limits message size, streams per connection, idle and keepalive of client connections
- * @param shutdownGrace how long in-flight calls may take to finish at shutdown
- * @param pollInterval how often the model repository is rescanned for changes (zero: never)
  * @param registration the balancer to register with, and how (null: none)
- * @param metrics where Prometheus metrics are served
- * @param accessLog whether every request is logged
- * @param tls the server's certificate, and the CA its clients must be signed by for mutual TLS
- * @param token the bearer token every Recognizer call must carry (null: none)
- * @param reflection whether server reflection is served
  * @param drainFile while this file exists the worker reports NOT_SERVING (null: none)
- * @param maxBytesInFlight image bytes held at once; past it, RESOURCE_EXHAUSTED
- * @param warmup how long synthetic images are run through every model before the worker reports
- *     SERVING, so that the JVM has compiled the request path (zero: none)
  */
-public record WorkerConfig(String host, int port, Path portFile, String name, Path modelsDir,
-                           String defaultModel, BatchingConfig batching, int intraOpThreads,
-                           int decodeThreads, int decodeQueue, long maxPixels, ConnectionLimits limits,
-                           Duration shutdownGrace, Duration pollInterval, RegistrationConfig registration,
-                           MetricsConfig metrics, boolean accessLog,
-                           TlsConfig tls, String token, boolean reflection, Path drainFile,
-                           long maxBytesInFlight, Duration warmup) {
-  @Override
-  public String toString() { // the token is a secret: never in the log
-    return "WorkerConfig[host=" + host + ", port=" + port + ", name=" + name + ", modelsDir=" + modelsDir
-        + ", defaultModel=" + defaultModel + ", batching=" + batching + ", intraOpThreads=" + intraOpThreads
-        + ", decodeThreads=" + decodeThreads + ", decodeQueue=" + decodeQueue + ", maxPixels=" + maxPixels
-        + ", limits=" + limits + ", shutdownGrace=" + shutdownGrace + ", pollInterval="
-        + pollInterval + ", registration=" + registration
-        + ", metrics=" + metrics + ", accessLog=" + accessLog + ", tls=" + tls + ", token="
-        + (token == null ? "none" : "(hidden)") + ", reflection=" + reflection + ", drainFile=" + drainFile + ", maxBytesInFlight=" + maxBytesInFlight
-        + ", warmup=" + warmup + "]";
+public record WorkerConfig(ServerConfig server, String name, RepositoryConfig models, BatchingConfig batching,
+                           DecodeConfig decoding, int intraOpThreads, RegistrationConfig registration,
+                           Path drainFile) {
+  public WorkerConfig {
+    if (intraOpThreads < 1) {
+      throw new IllegalArgumentException("--intra-op-threads must be at least 1");
+    }
+    name = name == null || name.isBlank() ? null : name.strip();
   }
 }

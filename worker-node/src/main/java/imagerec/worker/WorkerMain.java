@@ -1,18 +1,16 @@
 package imagerec.worker;
 
 import imagerec.observability.Logging;
-import imagerec.observability.MetricsConfig;
-import imagerec.observability.ObservabilityOptions;
-import imagerec.security.AccessOptions;
-import imagerec.security.ByteBudget;
-import imagerec.security.ConnectionLimitOptions;
-import imagerec.security.ConnectionLimits;
-import imagerec.security.ServerTlsOptions;
 import imagerec.security.TlsConfig;
+import imagerec.server.ServerConfig;
+import imagerec.server.ServerLauncher;
+import imagerec.server.ServerOptions;
+import imagerec.worker.image.DecodeConfig;
 import imagerec.worker.inference.BatchingConfig;
 import imagerec.worker.inference.InferencePace;
 import imagerec.worker.model.ModelLoadException;
 import imagerec.worker.model.ModelRepository;
+import imagerec.worker.model.RepositoryConfig;
 import imagerec.worker.registration.RegistrationConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -34,17 +32,10 @@ import picocli.CommandLine.Option;
     description = "Serves imagerec.v1.Recognizer with TorchScript models run by DJL on PyTorch.",
     footer = {"", "Every option can also be set with the environment variable in its default, "
         + "for example IMAGEREC_WORKER_PORT=50061.", "Exit codes: 0 stopped cleanly, 1 failed to "
-        + "start (models, port), 2 bad options."})
+        + "start (models, TLS files), 2 bad options or a port that cannot be bound."})
 public final class WorkerMain implements Callable<Integer> {
   private static final Logger log = LoggerFactory.getLogger(WorkerMain.class);
-
-  @Option(names = "--port", defaultValue = "${env:IMAGEREC_WORKER_PORT:-50061}",
-      description = "gRPC port; 0 picks a free one (default: ${DEFAULT-VALUE})")
-  int port;
-
-  @Option(names = "--host", defaultValue = "${env:IMAGEREC_WORKER_HOST:-0.0.0.0}",
-      description = "address to bind (default: ${DEFAULT-VALUE})")
-  String host;
+  private static final ServerOptions.Defaults DEFAULTS = new ServerOptions.Defaults("IMAGEREC_WORKER_", 50061, 9091);
 
   @Option(names = "--models", defaultValue = "${env:IMAGEREC_MODELS:-models}",
       description = "model repository folder, one sub-folder per model (default: ${DEFAULT-VALUE})")
@@ -57,9 +48,6 @@ public final class WorkerMain implements Callable<Integer> {
   @Option(names = "--name", defaultValue = "${env:IMAGEREC_WORKER_NAME}",
       description = "name reported in responses (default: host:port)")
   String name;
-
-  @Option(names = "--port-file", description = "write the bound port to this file once listening")
-  Path portFile;
 
   @Option(names = "--instances", defaultValue = "${env:IMAGEREC_INSTANCES:-0}",
       description = "inference threads per model, each with its own predictor (default: one per core)")
@@ -88,15 +76,6 @@ public final class WorkerMain implements Callable<Integer> {
   @Option(names = "--max-pixels", defaultValue = "${env:IMAGEREC_MAX_PIXELS:-16777216}",
       description = "largest image accepted, width x height (default: ${DEFAULT-VALUE})")
   long maxPixels;
-
-  @Option(names = "--max-bytes-in-flight", defaultValue = "${env:IMAGEREC_MAX_BYTES_IN_FLIGHT:-0}",
-      description = "image bytes held at once (received, not yet answered); past it, RESOURCE_EXHAUSTED "
-          + "(default: half the heap)")
-  long maxBytesInFlight;
-
-  @Option(names = "--shutdown-grace-ms", defaultValue = "${env:IMAGEREC_SHUTDOWN_GRACE_MS:-10000}",
-      description = "time in-flight calls get to finish at shutdown (default: ${DEFAULT-VALUE})")
-  long shutdownGraceMs;
 
   @Option(names = "--warmup-ms", defaultValue = "${env:IMAGEREC_WARMUP_MS:-3000}",
       description = "before reporting SERVING, run synthetic images through every model for this long, so that "
@@ -146,16 +125,7 @@ public final class WorkerMain implements Callable<Integer> {
   long minInferenceMs;
 
   @Mixin
-  ServerTlsOptions tlsOptions = new ServerTlsOptions();
-
-  @Mixin
-  ConnectionLimitOptions limitOptions = new ConnectionLimitOptions();
-
-  @Mixin
-  AccessOptions access = new AccessOptions();
-
-  @Mixin
-  ObservabilityOptions observability = new ObservabilityOptions();
+  ServerOptions serverOptions = new ServerOptions();
 
   @Option(names = "--drain-file", defaultValue = "${env:IMAGEREC_DRAIN_FILE}", paramLabel = "PATH",
       description = "report NOT_SERVING while this file exists (balancers stop sending calls; those in flight finish), "
@@ -167,34 +137,29 @@ public final class WorkerMain implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    CommandLine cmd = new CommandLine(this);
     int cores = Runtime.getRuntime().availableProcessors();
     String badLogFormat = Logging.checkFormat(System.getenv(Logging.FORMAT_VARIABLE));
     if (badLogFormat != null) {
-      throw new CommandLine.ParameterException(new CommandLine(this), badLogFormat);
+      throw new CommandLine.ParameterException(cmd, badLogFormat);
     }
-    TlsConfig tls = tlsOptions.config(new CommandLine(this));
-    ConnectionLimits limits = limitOptions.limits(new CommandLine(this));
-    RegistrationConfig registration = registration(new CommandLine(this));
-    MetricsConfig metrics = observability.metrics(new CommandLine(this), 9091);
+    ServerConfig server = serverOptions.config(cmd, DEFAULTS);
+    RegistrationConfig registration = registration(cmd);
     if (!Files.isDirectory(models)) {
-      throw new CommandLine.ParameterException(new CommandLine(this),
-          "model repository " + models + " is not a folder (set --models)");
+      throw new CommandLine.ParameterException(cmd, "model repository " + models + " is not a folder (set --models)");
     }
-    if (intraOpThreads < 1 || maxBatchSize < 1 || queueCapacity < 1 || maxPixels < 1 || maxBatchDelayMs < 0
-        || minInferenceMs < 0 || warmupMs < 0 || !(slowdown >= 1)) {
-      throw new CommandLine.ParameterException(new CommandLine(this),
-          "--intra-op-threads, --max-batch-size, --queue-capacity and --max-pixels must be positive, "
-              + "--max-batch-delay-ms, --min-inference-ms and --warmup-ms not negative, --slowdown at least 1");
+    WorkerConfig config;
+    try {
+      config = new WorkerConfig(server, name,
+          new RepositoryConfig(models, defaultModel, Duration.ofMillis(Math.max(0, pollIntervalMs)),
+              Duration.ofMillis(warmupMs)),
+          new BatchingConfig(instances > 0 ? instances : cores, maxBatchSize, Duration.ofMillis(maxBatchDelayMs),
+              queueCapacity, new InferencePace(Duration.ofMillis(minInferenceMs), slowdown)),
+          new DecodeConfig(decodeThreads > 0 ? decodeThreads : cores, 1024, maxPixels), intraOpThreads, registration,
+          drainFile);
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(cmd, e.getMessage());
     }
-    WorkerConfig config = new WorkerConfig(host, port, portFile, name, models, defaultModel,
-        new BatchingConfig(instances > 0 ? instances : cores, maxBatchSize,
-            Duration.ofMillis(maxBatchDelayMs), queueCapacity,
-            new InferencePace(Duration.ofMillis(minInferenceMs), slowdown)),
-        intraOpThreads, decodeThreads > 0 ? decodeThreads : cores, 1024, maxPixels, limits,
-        Duration.ofMillis(shutdownGraceMs), Duration.ofMillis(Math.max(0, pollIntervalMs)), registration,
-        metrics, observability.accessLog(),
-        tls, access.token(), access.reflection(), drainFile,
-        maxBytesInFlight > 0 ? maxBytesInFlight : ByteBudget.halfTheHeap(), Duration.ofMillis(warmupMs));
     log.info("starting worker with {}", config);
     configureEngine(config.intraOpThreads());
     if (check) {
@@ -243,10 +208,6 @@ public final class WorkerMain implements Callable<Integer> {
   }
 
   public static void main(String[] args) {
-    Logging.bridgeJavaUtilLogging();
-    int code = new CommandLine(new WorkerMain()).execute(args);
-    if (code != 0) {
-      System.exit(code);
-    }
+    ServerLauncher.main(new WorkerMain(), args);
   }
 }

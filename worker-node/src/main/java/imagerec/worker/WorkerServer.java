@@ -1,5 +1,8 @@
 package imagerec.worker;
 
+import com.google.common.util.concurrent.ThreadFactoryBuilder;
+import imagerec.server.PortBindException;
+import imagerec.server.ServerConfig;
 import imagerec.observability.AccessLog;
 import imagerec.observability.MetricsEndpoint;
 import imagerec.observability.ProcessMetrics;
@@ -48,7 +51,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -56,9 +59,10 @@ import org.slf4j.LoggerFactory;
  * A worker process: a gRPC server with {@code imagerec.v1.Recognizer}, health and reflection,
  * in front of the models of one repository.
  *
- * <p>Lifecycle: the server listens at once with health NOT_SERVING, loads and warms the models,
- * then turns SERVING. {@link #close()} turns NOT_SERVING, stops taking calls, lets in-flight ones
- * finish within the grace period, then closes the models and pools.
+ * <p>Lifecycle: the constructor wires the parts and opens nothing. {@link #start()} listens with
+ * health NOT_SERVING, loads and warms the models, then turns SERVING; a start that fails closes
+ * what it opened. {@link #close()}, in any state, turns NOT_SERVING, stops taking calls, lets
+ * in-flight ones finish within the grace period, then closes the models, pools and endpoints.
  */
 public final class WorkerServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(WorkerServer.class);
@@ -72,33 +76,36 @@ public final class WorkerServer implements AutoCloseable {
   private final ProcessMetrics processMetrics = new ProcessMetrics("worker");
   private final WorkerMetrics metrics = new WorkerMetrics(processMetrics.registry(), loadReporter::inFlight);
   private final Tracing tracing;
-  private final AccessLog accessLog = new AccessLog();
-  private final MetricsEndpoint metricsEndpoint;
+  private final AccessLog accessLog;
+  private final AtomicBoolean closed = new AtomicBoolean();
+  private volatile String boundName; // host:port once listening
+  private volatile MetricsEndpoint metricsEndpoint; // set by start()
   private final Server server;
   private volatile ModelRepository models;
   private final ByteBudget imageBytes; // shared by the services of every repository version
   private boolean drained; // the drain file existed at the last look (repository thread only)
-  private BalancerRegistration registration;
+  private volatile BalancerRegistration registration;
   private final Tls tls; // reloads the certificate files, the server's and the registration's
 
-  private WorkerServer(WorkerConfig config, ServerBuilder<?> builder, Tracing tracing, Tls tls) throws IOException {
+  /**
+   * Wires a worker; nothing listens until {@link #start()}.
+   *
+   * @param builder the server's transport (Netty, or in-process in tests)
+   * @param tracing owned from here on
+   * @param tls owned from here on: reloads the certificate files, the server's and the registration's
+   */
+  WorkerServer(WorkerConfig config, ServerBuilder<?> builder, Tracing tracing, Tls tls) {
     this.config = config;
     this.tracing = tracing;
     this.tls = tls;
-    this.imageBytes = new ByteBudget(config.maxBytesInFlight());
-    AccessLog.enable(config.accessLog());
-    AtomicInteger threadIds = new AtomicInteger();
-    this.decodePool = new ThreadPoolExecutor(config.decodeThreads(), config.decodeThreads(), 0,
-        TimeUnit.MILLISECONDS, new ArrayBlockingQueue<>(config.decodeQueue()), r -> {
-          Thread t = new Thread(r, "decode-" + threadIds.getAndIncrement());
-          t.setDaemon(true);
-          return t;
-        });
-    this.repositoryThread = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "model-repository");
-      t.setDaemon(true);
-      return t;
-    });
+    ServerConfig server = config.server();
+    this.accessLog = new AccessLog(server.accessLog());
+    this.imageBytes = new ByteBudget(server.maxBytesInFlight());
+    this.decodePool = new ThreadPoolExecutor(config.decoding().threads(), config.decoding().threads(), 0,
+        TimeUnit.MILLISECONDS, new ArrayBlockingQueue<>(config.decoding().queue()),
+        new ThreadFactoryBuilder().setNameFormat("decode-%d").setDaemon(true).build());
+    this.repositoryThread = Executors.newSingleThreadScheduledExecutor(
+        new ThreadFactoryBuilder().setNameFormat("model-repository").setDaemon(true).build());
     setServing(false);
     services.addService(StartingService.of(RecognizerGrpc.getServiceDescriptor(),
         "worker is starting: models are loading; try another worker or retry shortly"));
@@ -106,9 +113,10 @@ public final class WorkerServer implements AutoCloseable {
     if (traced != null) {
       builder.intercept(traced);
     }
-    if (config.reflection()) {
+    if (server.reflection()) {
       builder.addService(ProtoReflectionServiceV1.newInstance());
     }
+    server.limits().applyTo(builder);
     this.server = builder
         .intercept(processMetrics.grpcServerInterceptor())
         // handlers never block (decoding and inference run on their own pools), so they run on the
@@ -116,27 +124,30 @@ public final class WorkerServer implements AutoCloseable {
         .directExecutor()
         .addService(health.getHealthService())
         .fallbackHandlerRegistry(services)
-        .build()
-        .start();
-    this.metricsEndpoint = MetricsEndpoint.start(processMetrics, config.metrics());
+        .build();
   }
 
-  /** Starts listening, then loads the models; returns once it is SERVING. */
-  public static WorkerServer start(WorkerConfig config) throws IOException, ModelLoadException {
+  /** A worker on Netty with TLS as its config says; not started. Throws when the TLS files cannot be used. */
+  public static WorkerServer create(WorkerConfig config) throws IOException {
+    ServerConfig server = config.server();
     Tls tls = new Tls(Duration.ofMinutes(1));
     NettyServerBuilder builder;
     try {
-      builder = NettyServerBuilder.forAddress(new InetSocketAddress(config.host(), config.port()),
-          tls.server(config.tls()));
-    } catch (GeneralSecurityException e) {
+      builder = NettyServerBuilder.forAddress(new InetSocketAddress(server.host(), server.port()),
+          tls.server(server.tls()));
+    } catch (GeneralSecurityException | IOException | RuntimeException e) {
       tls.close();
-      throw new IOException("cannot use the TLS files " + config.tls() + ": " + e.getMessage(), e);
+      throw new IOException("cannot use the TLS files " + server.tls() + ": " + e.getMessage(), e);
     }
-    config.limits().applyTo(builder);
-    return start(config, builder, Tracing.fromEnvironment("imagerec-worker"), tls);
+    return new WorkerServer(config, builder, Tracing.fromEnvironment("imagerec-worker"), tls);
   }
 
-  /** As {@link #start(WorkerConfig)} on a given transport (tests use in-process ones). */
+  /** {@link #create} and {@link #start()}: returns once the worker is SERVING. */
+  public static WorkerServer start(WorkerConfig config) throws IOException, ModelLoadException {
+    return create(config).start();
+  }
+
+  /** A started worker on a given transport (tests use in-process ones). */
   public static WorkerServer start(WorkerConfig config, ServerBuilder<?> builder)
       throws IOException, ModelLoadException {
     return start(config, builder, Tracing.fromEnvironment("imagerec-worker"));
@@ -145,39 +156,43 @@ public final class WorkerServer implements AutoCloseable {
   /** As {@link #start(WorkerConfig, ServerBuilder)} with given tracing, which the worker then owns. */
   public static WorkerServer start(WorkerConfig config, ServerBuilder<?> builder, Tracing tracing)
       throws IOException, ModelLoadException {
-    return start(config, builder, tracing, new Tls(Duration.ofMinutes(1)));
+    return new WorkerServer(config, builder, tracing, new Tls(Duration.ofMinutes(1))).start();
   }
 
-  /** Owns {@code tls} from here on: closes it if the worker cannot start. */
-  private static WorkerServer start(WorkerConfig config, ServerBuilder<?> builder, Tracing tracing, Tls tls)
-      throws IOException, ModelLoadException {
-    config.limits().applyTo(builder);
-    WorkerServer worker;
+  /**
+   * Binds the gRPC and metrics ports (health NOT_SERVING, Recognizer answering UNAVAILABLE), writes
+   * the port file, loads and warms the models, then turns SERVING and registers with a balancer if
+   * configured. On failure everything is closed and the cause thrown: a port that cannot be bound
+   * as a {@link PortBindException} naming its option.
+   *
+   * @return this
+   */
+  public WorkerServer start() throws IOException, ModelLoadException {
+    ServerConfig server = config.server();
     try {
-      worker = new WorkerServer(config, builder, tracing, tls);
-    } catch (IOException | RuntimeException e) { // not listening: nothing but the TLS reloads to close
-      tls.close();
+      PortBindException.bind("--port", server.host(), server.port(), this.server::start);
+      boundName = advertisedHost() + ":" + port();
+      metricsEndpoint = PortBindException.bind("--metrics-port", server.metrics().host(), server.metrics().port(),
+          () -> MetricsEndpoint.start(processMetrics, server.metrics()));
+      loadModels();
+    } catch (IOException | ModelLoadException | RuntimeException | Error e) {
+      close(); // else a listening server would keep a process that never serves alive
       throw e;
     }
-    try {
-      worker.loadModels();
-    } catch (ModelLoadException | RuntimeException | Error e) {
-      worker.close(); // else the listening server would keep a process that never serves alive
-      throw e;
-    }
-    return worker;
+    return this;
   }
 
   private void loadModels() throws IOException, ModelLoadException {
-    log.info("worker {} listening on port {}; loading models from {}", name(), port(), config.modelsDir());
-    if (config.portFile() != null) {
-      Files.writeString(config.portFile(), Integer.toString(port()), StandardCharsets.UTF_8);
+    log.info("worker {} listening on port {}; loading models from {}", name(), port(), config.models().dir());
+    if (config.server().portFile() != null) {
+      Files.writeString(config.server().portFile(), Integer.toString(port()), StandardCharsets.UTF_8);
     }
     long start = System.nanoTime();
-    models = ModelRepository.load(config.modelsDir(), config.defaultModel(), config.batching(), repositoryThread);
+    models = ModelRepository.load(config.models().dir(), config.models().defaultModel(), config.batching(),
+        repositoryThread);
     declareModels();
-    if (!config.pollInterval().isZero()) {
-      long every = config.pollInterval().toMillis();
+    if (!config.models().pollInterval().isZero()) {
+      long every = config.models().pollInterval().toMillis();
       repositoryThread.scheduleWithFixedDelay(this::refreshModels, every, every, TimeUnit.MILLISECONDS);
     }
     RecognitionEngine engine = engineFor(models);
@@ -233,12 +248,11 @@ public final class WorkerServer implements AutoCloseable {
 
   /** The bearer token Recognizer calls must carry, or null (a blank one counts as none). */
   private String token() {
-    String token = config.token();
-    return token == null || token.isBlank() ? null : token;
+    return config.server().token();
   }
 
   private RecognitionEngine engineFor(ModelRepository repository) {
-    return new RecognitionEngine(repository, new ImageDecoder(config.maxPixels()), decodePool, imageBytes);
+    return new RecognitionEngine(repository, new ImageDecoder(config.decoding().maxPixels()), decodePool, imageBytes);
   }
 
   private RecognizerService serviceFor(RecognitionEngine engine, ModelRepository repository) {
@@ -247,10 +261,10 @@ public final class WorkerServer implements AutoCloseable {
 
   /**
    * Runs {@link Warmup} over every model, with a Recognizer of its own (so that the worker's request
-   * metrics do not count the warm-up's calls) and the access log off meanwhile.
+   * metrics do not count the warm-up's calls, and its access log is off).
    */
   private void warmUp(RecognitionEngine engine) {
-    if (config.warmup().isZero()) {
+    if (config.models().warmup().isZero()) {
       return;
     }
     List<ModelConfig> loaded = models.all().stream().map(ServedModel::config).toList();
@@ -261,17 +275,14 @@ public final class WorkerServer implements AutoCloseable {
       service = ServerInterceptors.intercept(service, new TokenAuthenticator(token, "the worker's warm-up"));
     }
     Warmup.Result r;
-    AccessLog.enable(false);
     try {
-      r = Warmup.run(service, token, loaded, config.warmup(), Math.max(2, 2 * inferenceThreads));
+      r = Warmup.run(service, token, loaded, config.models().warmup(), Math.max(2, 2 * inferenceThreads));
     } catch (IOException e) { // an optimization only: never a reason not to serve
       log.warn("warm-up skipped: cannot listen on a loopback port: {}", e.toString());
       return;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return;
-    } finally {
-      AccessLog.enable(config.accessLog());
     }
     if (r.failed() > 0) {
       log.warn("warm-up: {} of {} calls failed, the first with: {}", r.failed(), r.calls() + r.failed(),
@@ -309,11 +320,15 @@ public final class WorkerServer implements AutoCloseable {
 
   /** The name reported in responses. */
   public String name() {
-    return config.name() != null ? config.name() : advertisedHost() + ":" + port();
+    if (config.name() != null) {
+      return config.name();
+    }
+    String bound = boundName;
+    return bound != null ? bound : advertisedHost() + ":" + config.server().port();
   }
 
   private String advertisedHost() {
-    String host = config.host();
+    String host = config.server().host();
     if (!host.equals("0.0.0.0") && !host.equals("::") && !host.isEmpty()) {
       return host;
     }
@@ -353,6 +368,9 @@ public final class WorkerServer implements AutoCloseable {
 
   @Override
   public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
     log.info("worker {} shutting down", name());
     if (registration != null) {
       registration.close(); // the balancer stops routing here before the server stops
@@ -362,13 +380,14 @@ public final class WorkerServer implements AutoCloseable {
     try {
       // recognition calls get the grace period to finish; health watches (a balancer keeps one
       // open, and has just been told NOT_SERVING) would otherwise hold the server for all of it
-      long until = System.nanoTime() + config.shutdownGrace().toNanos();
+      long until = System.nanoTime() + config.server().shutdownGrace().toNanos();
       while (loadReporter.inFlight() > 0 && System.nanoTime() < until
           && !server.awaitTermination(20, TimeUnit.MILLISECONDS)) {
         // waiting for the calls in flight
       }
       if (loadReporter.inFlight() > 0) {
-        log.warn("{} calls still running after {}; cancelling them", loadReporter.inFlight(), config.shutdownGrace());
+        log.warn("{} calls still running after {}; cancelling them", loadReporter.inFlight(),
+            config.server().shutdownGrace());
       }
       server.shutdownNow();
       server.awaitTermination(5, TimeUnit.SECONDS);

@@ -16,6 +16,15 @@ public record HttpConfig(String host, int port, Duration timeout, int threads, P
   /** No HTTP endpoint. */
   public static final HttpConfig OFF = new HttpConfig("127.0.0.1", -1, Duration.ofSeconds(30), 1, null);
 
+  public HttpConfig {
+    if (port < -1 || port > 65535) {
+      throw new IllegalArgumentException("--http-port must be -1 (off) or 0..65535, not " + port);
+    }
+    if (timeout.toMillis() < 1 || threads < 1) {
+      throw new IllegalArgumentException("--http-timeout-ms and --http-threads must be at least 1");
+    }
+  }
+
   public boolean enabled() {
     return port >= 0;
   }

@@ -1,5 +1,6 @@
 package imagerec.balancer.http;
 
+import com.google.common.util.concurrent.ThreadFactoryBuilder;
 import com.google.gson.Gson;
 import com.google.gson.JsonObject;
 import com.google.protobuf.UnsafeByteOperations;
@@ -7,6 +8,7 @@ import com.google.protobuf.util.JsonFormat;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import imagerec.balancer.forwarding.Admission;
+import imagerec.server.PortBindException;
 import imagerec.security.TokenAuthenticator;
 import imagerec.v1.RecognizeRequest;
 import imagerec.v1.RecognizeResponse;
@@ -27,7 +29,6 @@ import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -55,53 +56,50 @@ public final class HttpGateway implements AutoCloseable {
   private static final Gson GSON = new Gson();
   private static final JsonFormat.Printer JSON = JsonFormat.printer().preservingProtoFieldNames();
 
-  private final HttpServer server;
+  private volatile HttpServer server; // set by start()
   private final ThreadPoolExecutor threads;
   private final RecognizerGrpc.RecognizerBlockingStub stub;
   private final HttpConfig config;
   private final int maxBodyBytes;
   private final Admission admission;
 
-  private HttpGateway(HttpConfig config, Channel recognizer, int maxBodyBytes, Admission admission) throws IOException {
+  /**
+   * Wires the endpoint; {@link #start()} binds it. {@code recognizer} is a channel to the
+   * balancer's own Recognizer service.
+   *
+   * @param maxBodyBytes largest upload accepted (the gRPC message limit)
+   * @param admission the balancer's byte limit, which an upload's copies count against
+   */
+  public HttpGateway(HttpConfig config, Channel recognizer, int maxBodyBytes, Admission admission) {
     this.config = config;
     this.maxBodyBytes = maxBodyBytes;
     this.admission = admission;
     this.stub = RecognizerGrpc.newBlockingStub(recognizer);
-    AtomicInteger ids = new AtomicInteger();
     this.threads = new ThreadPoolExecutor(config.threads(), config.threads(), 0, TimeUnit.MILLISECONDS,
-        new ArrayBlockingQueue<>(1024), r -> {
-          Thread t = new Thread(r, "http-" + ids.getAndIncrement());
-          t.setDaemon(true);
-          return t;
-        }, (task, pool) -> {
+        new ArrayBlockingQueue<>(1024), new ThreadFactoryBuilder().setNameFormat("http-%d").setDaemon(true).build(), (task, pool) -> {
           throw new java.util.concurrent.RejectedExecutionException("HTTP queue full");
         });
-    this.server = HttpServer.create(new InetSocketAddress(config.host(), config.port()), 128);
-    server.setExecutor(threads);
-    server.createContext("/image", exchange -> serve(exchange, true));
-    server.createContext("/v1/recognize", exchange -> serve(exchange, false));
-    server.createContext("/", exchange -> {
+  }
+
+  /** Binds the port (a {@link PortBindException} naming {@code --http-port} when it cannot) and serves. */
+  public void start() throws IOException {
+    HttpServer bound = PortBindException.bind("--http-port", config.host(), config.port(),
+        () -> HttpServer.create(new InetSocketAddress(config.host(), config.port()), 128));
+    bound.setExecutor(threads);
+    bound.createContext("/image", exchange -> serve(exchange, true));
+    bound.createContext("/v1/recognize", exchange -> serve(exchange, false));
+    bound.createContext("/", exchange -> {
       try (exchange) {
         error(exchange, 404, "NOT_FOUND", "no such path; POST an image to /image (multipart field 'image') "
             + "or to /v1/recognize (raw body)");
       }
     });
-    server.start();
+    bound.start();
+    this.server = bound;
     if (config.portFile() != null) {
       java.nio.file.Files.writeString(config.portFile(), Integer.toString(port()), StandardCharsets.UTF_8);
     }
     log.info("HTTP uploads at http://{}:{}/image and /v1/recognize", config.host(), port());
-  }
-
-  /**
-   * Starts the endpoint; {@code recognizer} is a channel to the balancer's own Recognizer service.
-   *
-   * @param maxBodyBytes largest upload accepted (the gRPC message limit)
-   * @param admission the balancer's byte limit, which an upload's copies count against
-   */
-  public static HttpGateway start(HttpConfig config, Channel recognizer, int maxBodyBytes, Admission admission)
-      throws IOException {
-    return new HttpGateway(config, recognizer, maxBodyBytes, admission);
   }
 
   public int port() {
@@ -293,7 +291,9 @@ public final class HttpGateway implements AutoCloseable {
 
   @Override
   public void close() {
-    server.stop(1);
+    if (server != null) {
+      server.stop(1);
+    }
     threads.shutdownNow();
   }
 }

@@ -48,7 +48,7 @@ public final class RecognizerService extends RecognizerGrpc.RecognizerImplBase {
   /** A service recording metrics into a registry of its own, without tracing or access log (for tests). */
   public RecognizerService(RecognitionEngine engine, ModelRepository models, String workerName) {
     this(engine, models, workerName,
-        new WorkerMetrics(new SimpleMeterRegistry(), () -> 0), Tracing.disabled(), new AccessLog());
+        new WorkerMetrics(new SimpleMeterRegistry(), () -> 0), Tracing.disabled(), AccessLog.OFF);
   }
 
   /**

@@ -17,9 +17,9 @@ public record BatchingConfig(int instances, int maxBatchSize, Duration maxBatchD
                              InferencePace pace) {
   public BatchingConfig {
     if (instances < 1 || maxBatchSize < 1 || queueCapacity < 1 || maxBatchDelay.isNegative()) {
-      throw new IllegalArgumentException("instances, maxBatchSize and queueCapacity must be >= 1, "
-          + "maxBatchDelay >= 0: " + instances + ", " + maxBatchSize + ", " + queueCapacity + ", "
-          + maxBatchDelay);
+      throw new IllegalArgumentException("instances (--instances), maxBatchSize (--max-batch-size) and "
+          + "queueCapacity (--queue-capacity) must be at least 1, maxBatchDelay (--max-batch-delay-ms) not negative: "
+          + instances + ", " + maxBatchSize + ", " + queueCapacity + ", " + maxBatchDelay);
     }
   }
 

@@ -19,7 +19,7 @@ public record InferencePace(Duration minimum, double slowdown) {
 
   public InferencePace {
     if (minimum.isNegative() || !(slowdown >= 1)) {
-      throw new IllegalArgumentException("minimum must not be negative and slowdown must be >= 1: "
+      throw new IllegalArgumentException("--min-inference-ms must not be negative and --slowdown at least 1: "
           + minimum + ", " + slowdown);
     }
   }

@@ -1,5 +1,8 @@
 package imagerec.worker.grpc;
 
+import imagerec.server.ServerConfig;
+import imagerec.worker.image.DecodeConfig;
+import imagerec.worker.model.RepositoryConfig;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
@@ -57,10 +60,12 @@ class ModelReloadTest {
     Path source = WorkerServiceTest.ROOT.resolve("models/fashion-mnist");
     copyDir(source, repo.resolve("fashion-mnist"));
     String name = InProcessServerBuilder.generateName();
-    WorkerConfig config = new WorkerConfig("localhost", 0, null, "reload-worker", repo, null,
-        new BatchingConfig(1, 4, Duration.ZERO, 16), 1, 1, 16, 1 << 20,
-        new imagerec.security.ConnectionLimits(1 << 20, 100, Duration.ZERO, Duration.ofMinutes(1)), Duration.ofSeconds(2),
-        Duration.ofMillis(100), null, MetricsConfig.OFF, false, imagerec.security.TlsConfig.OFF, null, true, null, 1L << 30, Duration.ZERO);
+    WorkerConfig config = new WorkerConfig(
+        ServerConfig.ephemeral("localhost",
+                new imagerec.security.ConnectionLimits(1 << 20, 100, Duration.ZERO, Duration.ofMinutes(1)))
+            .withShutdownGrace(Duration.ofSeconds(2)),
+        "reload-worker", new RepositoryConfig(repo, null, Duration.ofMillis(100), Duration.ZERO),
+        new BatchingConfig(1, 4, Duration.ZERO, 16), new DecodeConfig(1, 16, 1 << 20), 1, null, null);
     System.setProperty("ai.djl.offline", "true");
     try (WorkerServer worker = WorkerServer.start(config, InProcessServerBuilder.forName(name))) {
       ManagedChannel channel = InProcessChannelBuilder.forName(name).build();

@@ -1,5 +1,8 @@
 package imagerec.worker.grpc;
 
+import imagerec.server.ServerConfig;
+import imagerec.worker.image.DecodeConfig;
+import imagerec.worker.model.RepositoryConfig;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -46,11 +49,13 @@ class WorkerServiceTest {
   @BeforeAll
   static void start() throws Exception {
     String name = InProcessServerBuilder.generateName();
-    WorkerConfig config = new WorkerConfig("localhost", 0, null, "test-worker", ROOT.resolve("models"), null,
-        new BatchingConfig(2, 8, Duration.ZERO, 64), 1, 2, 64, 4096L * 4096,
-        new imagerec.security.ConnectionLimits(16 << 20, 100, Duration.ZERO, Duration.ofMinutes(1)),
-        Duration.ofSeconds(5), Duration.ZERO, null, new MetricsConfig("127.0.0.1", 0, null), true,
-        imagerec.security.TlsConfig.OFF, null, true, null, 1L << 30, Duration.ZERO);
+    WorkerConfig config = new WorkerConfig(
+        ServerConfig.ephemeral("localhost",
+                new imagerec.security.ConnectionLimits(16 << 20, 100, Duration.ZERO, Duration.ofMinutes(1)))
+            .withShutdownGrace(Duration.ofSeconds(5)).withMetrics(new MetricsConfig("127.0.0.1", 0, null))
+            .withAccessLog(true),
+        "test-worker", RepositoryConfig.of(ROOT.resolve("models")), new BatchingConfig(2, 8, Duration.ZERO, 64),
+        new DecodeConfig(2, 64, 4096L * 4096), 1, null, null);
     System.setProperty("ai.djl.offline", "true");
     worker = WorkerServer.start(config, InProcessServerBuilder.forName(name));
     channel = InProcessChannelBuilder.forName(name).build();

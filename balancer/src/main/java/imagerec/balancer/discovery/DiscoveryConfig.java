@@ -1,0 +1,36 @@
+package imagerec.balancer.discovery;
+
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * Where the balancer finds its workers besides their own registrations.
+ *
+ * @param workers static worker addresses, host:port (an IPv6 host in brackets)
+ * @param names DNS names (name:port) whose every address is a worker, re-resolved every {@code interval}
+ * @param interval how often {@code names} are resolved again
+ */
+public record DiscoveryConfig(List<String> workers, List<String> names, Duration interval) {
+  public DiscoveryConfig {
+    workers = List.copyOf(workers);
+    names = List.copyOf(names);
+    for (String address : workers) {
+      if (!address.matches("[^\\s:]+:\\d{1,5}") && !address.matches("\\[[0-9a-fA-F:]+\\]:\\d{1,5}")) {
+        throw new IllegalArgumentException("worker address '" + address + "' is not HOST:PORT");
+      }
+    }
+    for (String name : names) {
+      if (!name.matches("[^\\s:]+:\\d{1,5}")) {
+        throw new IllegalArgumentException("--discover entry '" + name + "' is not NAME:PORT");
+      }
+    }
+    if (interval.compareTo(Duration.ofMillis(100)) < 0) {
+      throw new IllegalArgumentException("--discovery-interval-ms must be at least 100");
+    }
+  }
+
+  /** These static workers only. */
+  public static DiscoveryConfig of(List<String> workers) {
+    return new DiscoveryConfig(workers, List.of(), Duration.ofSeconds(5));
+  }
+}
