@@ -179,6 +179,11 @@ public final class BalancerMain implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(cmd, "--policy must be least-outstanding, least-latency or round-robin");
     }
+    for (String address : clean(workers)) {
+      if (!address.matches("[^\\s:]+:\\d{1,5}") && !address.matches("\\[[0-9a-fA-F:]+\\]:\\d{1,5}")) {
+        throw new CommandLine.ParameterException(cmd, "worker address '" + address + "' is not HOST:PORT");
+      }
+    }
     BalancerConfig config;
     try {
       config = new BalancerConfig(server,

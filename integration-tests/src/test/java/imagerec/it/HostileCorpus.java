@@ -49,6 +49,10 @@ final class HostileCorpus {
     cases.add(new Case("corrupted png data", flipped, Status.Code.INVALID_ARGUMENT));
     cases.add(new Case("png bomb 100000x100000", pngHeaderOnly(100_000, 100_000), Status.Code.INVALID_ARGUMENT));
     cases.add(new Case("png bomb 65535x65535", pngHeaderOnly(65_535, 65_535), Status.Code.INVALID_ARGUMENT));
+    byte[] gifBomb = encode("gif", gradient(8, 8)); // an 8x8 frame on a 60000x60000 logical screen
+    gifBomb[6] = gifBomb[8] = (byte) (60_000 & 0xff);
+    gifBomb[7] = gifBomb[9] = (byte) (60_000 >> 8);
+    cases.add(new Case("gif canvas bomb 60000x60000", gifBomb, Status.Code.INVALID_ARGUMENT));
     cases.add(new Case("pdf", "%PDF-1.7\n1 0 obj << >> endobj\n%%EOF\n".getBytes(StandardCharsets.US_ASCII),
         Status.Code.INVALID_ARGUMENT));
     cases.add(new Case("zip", new byte[] {'P', 'K', 3, 4, 20, 0, 0, 0, 8, 0}, Status.Code.INVALID_ARGUMENT));

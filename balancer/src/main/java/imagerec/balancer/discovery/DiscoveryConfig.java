@@ -6,7 +6,8 @@ import java.util.List;
 /**
  * Where the balancer finds its workers besides their own registrations.
  *
- * @param workers static worker addresses, host:port (an IPv6 host in brackets)
+ * @param workers static worker addresses: host:port on the network (an IPv6 host in brackets), any
+ *     name the balancer's channel factory knows in tests
  * @param names DNS names (name:port) whose every address is a worker, re-resolved every {@code interval}
  * @param interval how often {@code names} are resolved again
  */
@@ -14,11 +15,6 @@ public record DiscoveryConfig(List<String> workers, List<String> names, Duration
   public DiscoveryConfig {
     workers = List.copyOf(workers);
     names = List.copyOf(names);
-    for (String address : workers) {
-      if (!address.matches("[^\\s:]+:\\d{1,5}") && !address.matches("\\[[0-9a-fA-F:]+\\]:\\d{1,5}")) {
-        throw new IllegalArgumentException("worker address '" + address + "' is not HOST:PORT");
-      }
-    }
     for (String name : names) {
       if (!name.matches("[^\\s:]+:\\d{1,5}")) {
         throw new IllegalArgumentException("--discover entry '" + name + "' is not NAME:PORT");

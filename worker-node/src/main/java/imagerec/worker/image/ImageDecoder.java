@@ -17,7 +17,9 @@ import javax.imageio.stream.MemoryCacheImageInputStream;
  * the first page) with ImageIO and the TwelveMonkeys plugins.
  *
  * <p>The dimensions are read from the header and checked against the pixel limit before any pixel
- * is decoded, so a small file declaring a huge image (a decompression bomb) costs nothing. A
+ * is decoded, so a small file declaring a huge image (a decompression bomb) costs nothing; so are
+ * the sizes declared elsewhere in the file ({@link DeclaredDimensions}: a GIF's canvas and frames,
+ * APNG and animated WebP frames, TIFF pages), though only the first frame or page is decoded. A
  * decoder warning (a truncated JPEG, for example) is treated as corrupt input rather than silently
  * returning a partly grey image. Thread-safe and stateless apart from its limit.
  */
@@ -33,6 +35,12 @@ public final class ImageDecoder {
   public BufferedImage decode(byte[] bytes) throws InvalidImageException {
     if (bytes == null || bytes.length == 0) {
       throw new InvalidImageException("image is empty: send the encoded bytes of a JPEG, PNG, BMP, GIF, WebP or TIFF file");
+    }
+    DeclaredDimensions.Size declared = DeclaredDimensions.largest(bytes);
+    if (declared != null && declared.pixels() > maxPixels) {
+      throw new InvalidImageException(declared.what() + " declares " + declared.width() + "x" + declared.height()
+          + " = " + declared.pixels() + " pixels, over this worker's limit of " + maxPixels
+          + "; scale it down before sending");
     }
     ImageReader reader = null;
     // an in-memory stream: ImageIO.createImageInputStream would cache through a temporary file
