@@ -75,7 +75,7 @@ final class FakeWorker implements AutoCloseable {
       if (fail != null) {
         io.grpc.Metadata trailers = new io.grpc.Metadata();
         if (fail.getCode() == Status.Code.RESOURCE_EXHAUSTED) {
-          trailers.put(io.grpc.Metadata.Key.of("imagerec-retry-after-ms", io.grpc.Metadata.ASCII_STRING_MARSHALLER), "2000");
+          trailers.put(imagerec.grpc.WireHeaders.RETRY_AFTER_MS, "2000");
         }
         responses.onError(fail.asRuntimeException(trailers));
         return;

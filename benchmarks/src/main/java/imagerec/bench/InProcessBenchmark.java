@@ -1,12 +1,11 @@
 package imagerec.bench;
 
-import ai.djl.ndarray.NDList;
-import ai.djl.repository.zoo.ZooModel;
 import com.google.gson.Gson;
 import com.sun.management.OperatingSystemMXBean;
 import imagerec.worker.model.ModelConfig;
-import imagerec.worker.model.ServedModel;
-import imagerec.worker.model.TorchScriptFunction;
+import imagerec.worker.inference.PredictFunction;
+import imagerec.worker.pytorch.TorchScriptModel;
+import java.util.function.Supplier;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -66,7 +65,8 @@ public final class InProcessBenchmark implements Callable<Integer> {
     ModelConfig config = ModelConfig.read(modelDir, modelDir.getFileName().toString(), "1");
     OperatingSystemMXBean os = (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
     Gson gson = new Gson();
-    try (ZooModel<NDList, NDList> model = ServedModel.openTorchScript(modelDir, modelDir.resolve(config.file()))) {
+    try (TorchScriptModel model = TorchScriptModel.open(modelDir, modelDir.resolve(config.file()))) {
+      Supplier<PredictFunction> newFunction = model.functions(config.input());
       float[] image = new float[config.input().size()];
       Random random = new Random(1);
       for (int i = 0; i < image.length; i++) {
@@ -78,9 +78,9 @@ public final class InProcessBenchmark implements Callable<Integer> {
           for (int i = 0; i < batch; i++) {
             inputs[i] = image;
           }
-          List<TorchScriptFunction> functions = new ArrayList<>();
+          List<PredictFunction> functions = new ArrayList<>();
           for (int i = 0; i < n; i++) {
-            functions.add(new TorchScriptFunction(model, config.input()));
+            functions.add(newFunction.get());
           }
           run(functions, inputs, warmupSeconds, null, pauseMicros);
           long cpuBefore = os.getProcessCpuTime();
@@ -89,7 +89,7 @@ public final class InProcessBenchmark implements Callable<Integer> {
           long images = run(functions, inputs, seconds, latency, pauseMicros);
           double elapsed = (System.nanoTime() - start) / 1e9;
           long cpu = os.getProcessCpuTime() - cpuBefore;
-          functions.forEach(TorchScriptFunction::close);
+          functions.forEach(PredictFunction::close);
           Map<String, Object> line = new LinkedHashMap<>();
           line.put("model", config.name());
           line.put("threads", threads);
@@ -108,13 +108,13 @@ public final class InProcessBenchmark implements Callable<Integer> {
   }
 
   /** Runs every function on its own thread for {@code seconds}; returns the images predicted. */
-  private static long run(List<TorchScriptFunction> functions, float[][] inputs, double seconds, Histogram latency,
+  private static long run(List<PredictFunction> functions, float[][] inputs, double seconds, Histogram latency,
                           long pauseMicros)
       throws InterruptedException {
     AtomicBoolean stop = new AtomicBoolean();
     LongAdder images = new LongAdder();
     CountDownLatch done = new CountDownLatch(functions.size());
-    for (TorchScriptFunction f : functions) {
+    for (PredictFunction f : functions) {
       Thread t = new Thread(() -> {
         try {
           while (!stop.get()) {

@@ -153,7 +153,7 @@ final class BenchCommand implements Callable<Integer> {
 
   private static String toLine(StepResult r) {
     return String.format(Locale.ROOT, "%-16s %9.1f %9.1f %8.2f %8.2f %8.2f %8.2f %8.2f %6.1f %8d  %s", r.label(),
-        r.callsPerSecond(), r.callsPerSecond(), r.millis(50), r.millis(90), r.millis(99), r.millis(99.9),
+        r.callsPerSecond(), r.imagesPerSecond(), r.millis(50), r.millis(90), r.millis(99), r.millis(99.9),
         r.maxMillis(), r.meanBatch(), r.ok(), r.errors().isEmpty() ? "0" : r.errors().toString());
   }
 
@@ -167,7 +167,7 @@ final class BenchCommand implements Callable<Integer> {
     m.put("errors", r.errors());
     m.put("seconds", r.seconds());
     m.put("calls_per_s", r.callsPerSecond());
-    m.put("images_per_s", r.callsPerSecond());
+    m.put("images_per_s", r.imagesPerSecond());
     m.put("mean_batch", r.meanBatch());
     Map<String, Double> latency = new LinkedHashMap<>();
     latency.put("p50", r.millis(50));

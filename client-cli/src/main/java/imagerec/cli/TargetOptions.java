@@ -1,5 +1,6 @@
 package imagerec.cli;
 
+import imagerec.grpc.WireHeaders;
 import io.grpc.CallOptions;
 import io.grpc.Channel;
 import io.grpc.ChannelCredentials;
@@ -32,7 +33,6 @@ import picocli.CommandLine.Option;
  */
 public final class TargetOptions {
   static final int MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
-  static final Metadata.Key<String> AUTHORIZATION = Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
 
   @Option(names = {"-t", "--target"}, defaultValue = "${env:IMAGEREC_TARGET:-localhost:50051}",
       paramLabel = "HOST:PORT", description = "balancer (or worker) address; env IMAGEREC_TARGET (default: ${DEFAULT-VALUE})")
@@ -120,7 +120,7 @@ public final class TargetOptions {
     if (token == null || token.isBlank()) {
       return interceptors.toArray(ClientInterceptor[]::new);
     }
-    String value = "Bearer " + token.strip();
+    String value = WireHeaders.BEARER + token.strip();
     interceptors.add(new ClientInterceptor() {
       @Override
       public <ReqT, RespT> ClientCall<ReqT, RespT> interceptCall(MethodDescriptor<ReqT, RespT> method,
@@ -128,7 +128,7 @@ public final class TargetOptions {
         return new ForwardingClientCall.SimpleForwardingClientCall<>(next.newCall(method, options)) {
           @Override
           public void start(Listener<RespT> listener, Metadata headers) {
-            headers.put(AUTHORIZATION, value);
+            headers.put(WireHeaders.AUTHORIZATION, value);
             super.start(listener, headers);
           }
         };

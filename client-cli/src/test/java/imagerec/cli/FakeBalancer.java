@@ -51,7 +51,7 @@ final class FakeBalancer implements AutoCloseable {
       @Override
       public <ReqT, RespT> ServerCall.Listener<ReqT> interceptCall(ServerCall<ReqT, RespT> call, Metadata headers,
                                                                    ServerCallHandler<ReqT, RespT> next) {
-        lastAuthorization.set(headers.get(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER)));
+        lastAuthorization.set(headers.get(imagerec.grpc.WireHeaders.AUTHORIZATION));
         return next.startCall(call, headers);
       }
     };

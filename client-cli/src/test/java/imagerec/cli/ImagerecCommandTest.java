@@ -213,6 +213,10 @@ class ImagerecCommandTest {
     Run run = imagerec("bench", "--concurrency", "2", "--count", "20", "--warmup", "0s", bad.toString());
     assertEquals(1, run.code());
     assertTrue(run.out().contains("{INVALID_ARGUMENT=20}"), run.out());
+    Run json = imagerec("bench", "--concurrency", "2", "--count", "20", "--warmup", "0s", "--json", bad.toString());
+    JsonObject step = JsonParser.parseString(json.lines().get(0)).getAsJsonObject();
+    assertTrue(step.get("calls_per_s").getAsDouble() > 0, step.toString());
+    assertEquals(0.0, step.get("images_per_s").getAsDouble(), "no image was recognized: " + step);
   }
 
   @Test

@@ -95,7 +95,7 @@ class SecurityTest {
       return stub;
     }
     Metadata headers = new Metadata();
-    headers.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + token);
+    headers.put(imagerec.grpc.WireHeaders.AUTHORIZATION, "Bearer " + token);
     return stub.withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers));
   }
 
@@ -190,7 +190,7 @@ class SecurityTest {
     ManagedChannel admin = Grpc.newChannelBuilder(cluster.adminAddress(), tls()).build();
     try {
       Metadata headers = new Metadata();
-      headers.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + ADMIN_TOKEN);
+      headers.put(imagerec.grpc.WireHeaders.AUTHORIZATION, "Bearer " + ADMIN_TOKEN);
       BalancerAdminGrpc.BalancerAdminBlockingStub stub = BalancerAdminGrpc.newBlockingStub(admin)
           .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers));
       long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);

@@ -1,5 +1,6 @@
 package imagerec.security;
 
+import imagerec.grpc.WireHeaders;
 import io.grpc.CallCredentials;
 import io.grpc.Metadata;
 import io.grpc.Status;
@@ -14,14 +15,14 @@ public final class BearerToken extends CallCredentials {
   private final String header;
 
   public BearerToken(String token) {
-    this.header = "Bearer " + token.strip();
+    this.header = WireHeaders.BEARER + token.strip();
   }
 
   @Override
   public void applyRequestMetadata(RequestInfo info, Executor executor, MetadataApplier applier) {
     try {
       Metadata headers = new Metadata();
-      headers.put(TokenAuthenticator.AUTHORIZATION, header);
+      headers.put(WireHeaders.AUTHORIZATION, header);
       applier.apply(headers);
     } catch (RuntimeException e) {
       applier.fail(Status.UNAUTHENTICATED.withCause(e));

@@ -1,5 +1,6 @@
 package imagerec.security;
 
+import imagerec.grpc.WireHeaders;
 import io.grpc.Metadata;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
@@ -17,10 +18,6 @@ import java.security.NoSuchAlgorithmException;
  * stay open for probes and tools.
  */
 public final class TokenAuthenticator implements ServerInterceptor {
-  /** The header a bearer token travels in. */
-  public static final Metadata.Key<String> AUTHORIZATION =
-      Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
-  private static final String BEARER = "Bearer ";
 
   private final byte[] expected;
   private final String realm;
@@ -40,12 +37,12 @@ public final class TokenAuthenticator implements ServerInterceptor {
   @Override
   public <ReqT, RespT> ServerCall.Listener<ReqT> interceptCall(ServerCall<ReqT, RespT> call, Metadata headers,
                                                                ServerCallHandler<ReqT, RespT> next) {
-    String value = headers.get(AUTHORIZATION);
+    String value = headers.get(WireHeaders.AUTHORIZATION);
     String problem = null;
     if (value == null) {
       problem = "missing 'authorization: Bearer <token>' for " + realm;
-    } else if (!value.regionMatches(true, 0, BEARER, 0, BEARER.length())
-        || !MessageDigest.isEqual(expected, digest(value.substring(BEARER.length()).strip()))) {
+    } else if (!value.regionMatches(true, 0, WireHeaders.BEARER, 0, WireHeaders.BEARER.length())
+        || !MessageDigest.isEqual(expected, digest(value.substring(WireHeaders.BEARER.length()).strip()))) {
       problem = "wrong token for " + realm;
     }
     if (problem != null) {

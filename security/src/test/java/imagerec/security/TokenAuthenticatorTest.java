@@ -54,7 +54,7 @@ class TokenAuthenticatorTest {
       return stub;
     }
     Metadata headers = new Metadata();
-    headers.put(TokenAuthenticator.AUTHORIZATION, authorization);
+    headers.put(imagerec.grpc.WireHeaders.AUTHORIZATION, authorization);
     return stub.withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers));
   }
 

@@ -3,6 +3,7 @@ package imagerec.worker;
 import imagerec.server.ServerConfig;
 import imagerec.worker.image.DecodeConfig;
 import imagerec.worker.inference.BatchingConfig;
+import imagerec.worker.inference.InferencePace;
 import imagerec.worker.model.RepositoryConfig;
 import imagerec.worker.registration.RegistrationConfig;
 import java.nio.file.Path;
@@ -19,14 +20,17 @@ import java.nio.file.Path;
  * @param intraOpThreads PyTorch threads per inference call
  * @param registration the balancer to register with, and how (null: none)
  * @param drainFile while this file exists the worker reports NOT_SERVING (null: none)
+ * @param pace inference made slower than the model runs, for real-process tests and benchmarks
+ *     (hidden options; {@link InferencePace#NORMAL} in production)
  */
 public record WorkerConfig(ServerConfig server, String name, RepositoryConfig models, BatchingConfig batching,
                            DecodeConfig decoding, int intraOpThreads, RegistrationConfig registration,
-                           Path drainFile) {
+                           Path drainFile, InferencePace pace) {
   public WorkerConfig {
     if (intraOpThreads < 1) {
       throw new IllegalArgumentException("--intra-op-threads must be at least 1");
     }
     name = name == null || name.isBlank() ? null : name.strip();
+    pace = pace == null ? InferencePace.NORMAL : pace;
   }
 }

@@ -154,9 +154,9 @@ public final class WorkerMain implements Callable<Integer> {
           new RepositoryConfig(models, defaultModel, Duration.ofMillis(Math.max(0, pollIntervalMs)),
               Duration.ofMillis(warmupMs)),
           new BatchingConfig(instances > 0 ? instances : cores, maxBatchSize, Duration.ofMillis(maxBatchDelayMs),
-              queueCapacity, new InferencePace(Duration.ofMillis(minInferenceMs), slowdown)),
+              queueCapacity),
           new DecodeConfig(decodeThreads > 0 ? decodeThreads : cores, 1024, maxPixels), intraOpThreads, registration,
-          drainFile);
+          drainFile, new InferencePace(Duration.ofMillis(minInferenceMs), slowdown));
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(cmd, e.getMessage());
     }

@@ -189,7 +189,7 @@ public final class WorkerServer implements AutoCloseable {
     }
     long start = System.nanoTime();
     models = ModelRepository.load(config.models().dir(), config.models().defaultModel(), config.batching(),
-        repositoryThread);
+        config.pace()::wrap, repositoryThread);
     declareModels();
     if (!config.models().pollInterval().isZero()) {
       long every = config.models().pollInterval().toMillis();
@@ -241,9 +241,9 @@ public final class WorkerServer implements AutoCloseable {
     ModelRepository repository = models;
     metrics.modelsLoaded(repository.all().stream().map(m -> m.config().name()).toList(),
         name -> repository.all().stream().filter(m -> m.config().name().equals(name))
-            .mapToInt(m -> m.predictor().queueDepth()).sum(),
+            .mapToInt(m -> m.queueDepth()).sum(),
         name -> repository.all().stream().filter(m -> m.config().name().equals(name))
-            .mapToInt(m -> m.predictor().capacity()).sum());
+            .mapToInt(m -> m.queueCapacity()).sum());
   }
 
   /** The bearer token Recognizer calls must carry, or null (a blank one counts as none). */
@@ -268,7 +268,7 @@ public final class WorkerServer implements AutoCloseable {
       return;
     }
     List<ModelConfig> loaded = models.all().stream().map(ServedModel::config).toList();
-    int inferenceThreads = models.all().stream().mapToInt(m -> m.predictor().instances()).sum();
+    int inferenceThreads = models.all().stream().mapToInt(m -> m.inferenceThreads()).sum();
     ServerServiceDefinition service = ClientParseErrors.wrap(new RecognizerService(engine, models, name()).bindService());
     String token = token();
     if (token != null) {
@@ -304,13 +304,13 @@ public final class WorkerServer implements AutoCloseable {
   /** Images that may wait for inference, over all models. */
   private int queueCapacity() {
     ModelRepository repository = models;
-    return repository == null ? 0 : repository.all().stream().mapToInt(m -> m.predictor().capacity()).sum();
+    return repository == null ? 0 : repository.all().stream().mapToInt(m -> m.queueCapacity()).sum();
   }
 
   /** Images waiting for inference, over all models. */
   private int queueDepth() {
     ModelRepository repository = models;
-    return repository == null ? 0 : repository.all().stream().mapToInt(m -> m.predictor().queueDepth()).sum();
+    return repository == null ? 0 : repository.all().stream().mapToInt(m -> m.queueDepth()).sum();
   }
 
   /** The bound port. */

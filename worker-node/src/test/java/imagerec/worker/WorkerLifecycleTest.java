@@ -29,7 +29,7 @@ class WorkerLifecycleTest {
             new ConnectionLimits(1 << 20, 100, Duration.ZERO, Duration.ofMinutes(1)),
             new MetricsConfig("127.0.0.1", metricsPort, null), false, TlsConfig.OFF, null, true),
         "lifecycle", RepositoryConfig.of(MODELS), new BatchingConfig(1, 1, Duration.ZERO, 4), new DecodeConfig(1, 4, 1 << 20),
-        1, null, null);
+        1, null, null, null);
   }
 
   @Test

@@ -1,5 +1,6 @@
 package imagerec.balancer.forwarding;
 
+import imagerec.grpc.WireHeaders;
 import imagerec.security.ByteBudget;
 import io.grpc.Metadata;
 import io.grpc.Status;
@@ -77,7 +78,7 @@ public final class Admission {
   /** Trailers of a refusal: the retry hint. */
   static Metadata trailers() {
     Metadata trailers = new Metadata();
-    trailers.put(ForwardedCall.RETRY_AFTER_MS, Long.toString(PUSHBACK_MS));
+    trailers.put(WireHeaders.RETRY_AFTER_MS, Long.toString(PUSHBACK_MS));
     return trailers;
   }
 

@@ -1,5 +1,7 @@
 package imagerec.balancer.forwarding;
 
+import imagerec.grpc.RecognizeMessages;
+import imagerec.grpc.WireHeaders;
 import imagerec.balancer.registry.WorkerEndpoint;
 import imagerec.observability.Tracing;
 import io.grpc.CallOptions;
@@ -36,15 +38,6 @@ final class ForwardedCall {
     void onClose(Status status, Metadata trailers);
   }
 
-  /** The workers' (and the balancer's own) retry hint on RESOURCE_EXHAUSTED; see the worker's StatusMapper. */
-  static final Metadata.Key<String> RETRY_AFTER_MS =
-      Metadata.Key.of("imagerec-retry-after-ms", Metadata.ASCII_STRING_MARSHALLER);
-  static final Metadata.Key<String> WORKER_IN_FLIGHT =
-      Metadata.Key.of("imagerec-in-flight", Metadata.ASCII_STRING_MARSHALLER);
-  static final Metadata.Key<String> WORKER_QUEUE_DEPTH =
-      Metadata.Key.of("imagerec-queue-depth", Metadata.ASCII_STRING_MARSHALLER);
-  static final Metadata.Key<String> WORKER_QUEUE_CAPACITY =
-      Metadata.Key.of("imagerec-queue-capacity", Metadata.ASCII_STRING_MARSHALLER);
   private static final long DEFAULT_PUSHBACK_MS = 100;
   private static final long MAX_PUSHBACK_MS = 2_000;
   /** A client's cancel this close to the call's deadline counts as the deadline (see {@link #deadlineReached}). */
@@ -58,13 +51,14 @@ final class ForwardedCall {
   private final Listener listener;
   private final List<WorkerEndpoint> tried = new ArrayList<>(2);
   private final Context traceParent;
-  private final long startNanos = System.nanoTime();
+  private final long startNanos;
   private volatile ClientCall<byte[], byte[]> current;
   private volatile boolean cancelled;
 
   ForwardedCall(Forwarder forwarder, MethodDescriptor<byte[], byte[]> method, byte[] request, Metadata headers,
                 Deadline deadline, Listener listener) {
     this.forwarder = forwarder;
+    this.startNanos = forwarder.outliers.now(); // the routing clock, for the call and its attempts alike
     this.method = method;
     this.request = request;
     this.headers = headers;
@@ -81,9 +75,9 @@ final class ForwardedCall {
   /** Ends the call: the listener hears it, and the access log when it is on. */
   private void finish(Status status, Metadata trailers) {
     if (forwarder.accessLog.enabled()) {
-      String requestId = "Recognize".equals(method.getBareMethodName()) ? RequestIds.of(request) : "";
+      String requestId = "Recognize".equals(method.getBareMethodName()) ? RecognizeMessages.requestId(request) : "";
       LoggingEventBuilder line = forwarder.accessLog.entry(method.getBareMethodName(), requestId, status.getCode(),
-              System.nanoTime() - startNanos)
+              forwarder.outliers.now() - startNanos)
           .addKeyValue("worker", tried.isEmpty() ? "" : tried.get(tried.size() - 1).address())
           .addKeyValue("attempts", tried.size());
       if (!status.isOk()) {
@@ -132,7 +126,7 @@ final class ForwardedCall {
     }
     tried.add(worker);
     worker.callStarted();
-    long attemptStart = System.nanoTime();
+    long attemptStart = forwarder.outliers.now();
     Metadata attemptHeaders = headers;
     Span span = Span.getInvalid();
     if (traceParent != null) {
@@ -162,10 +156,11 @@ final class ForwardedCall {
         // (how a hung worker shows: it never answers, and only the deadline ends its calls); a
         // call the client itself cancelled says nothing about the worker
         boolean workerFailure = cancelled ? deadlineReached() : isWorkerFailure(status);
-        long attemptNanos = System.nanoTime() - attemptStart;
+        long now = forwarder.outliers.now();
+        long attemptNanos = now - attemptStart;
         worker.callFinished(workerFailure);
         if (status.isOk()) {
-          worker.recordLatency(attemptNanos, forwarder.outliers.now());
+          worker.recordLatency(attemptNanos, now);
         }
         forwarder.outliers.onResult(worker, workerFailure);
         recordLoad(worker, status, trailers);
@@ -193,14 +188,14 @@ final class ForwardedCall {
   }
 
   private void recordLoad(WorkerEndpoint worker, Status status, Metadata trailers) {
-    Integer inFlight = parse(trailers.get(WORKER_IN_FLIGHT));
-    Integer queueDepth = parse(trailers.get(WORKER_QUEUE_DEPTH));
+    Integer inFlight = parse(trailers.get(WireHeaders.IN_FLIGHT));
+    Integer queueDepth = parse(trailers.get(WireHeaders.QUEUE_DEPTH));
     if (inFlight != null && queueDepth != null) {
-      Integer capacity = parse(trailers.get(WORKER_QUEUE_CAPACITY));
+      Integer capacity = parse(trailers.get(WireHeaders.QUEUE_CAPACITY));
       worker.reportLoad(inFlight, queueDepth, capacity == null ? 0 : capacity, forwarder.outliers.now());
     }
     if (status.getCode() == Status.Code.RESOURCE_EXHAUSTED) {
-      Integer pushback = parse(trailers.get(RETRY_AFTER_MS));
+      Integer pushback = parse(trailers.get(WireHeaders.RETRY_AFTER_MS));
       long ms = pushback == null || pushback < 0 ? DEFAULT_PUSHBACK_MS : Math.min(pushback, MAX_PUSHBACK_MS);
       worker.markOverloaded(forwarder.outliers.now() + TimeUnit.MILLISECONDS.toNanos(ms));
     }

@@ -14,15 +14,4 @@ public interface ForwardingObserver {
   /** A call was refused because the balancer is at its limit of calls in flight. */
   void rejected();
 
-  /** Records nothing. */
-  ForwardingObserver NONE = new ForwardingObserver() {
-    @Override
-    public void attemptEnded(WorkerEndpoint worker, Status.Code code, long nanos) {}
-
-    @Override
-    public void retried(Status.Code code) {}
-
-    @Override
-    public void rejected() {}
-  };
 }

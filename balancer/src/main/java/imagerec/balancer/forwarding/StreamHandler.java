@@ -1,8 +1,7 @@
 package imagerec.balancer.forwarding;
 
-import com.google.protobuf.CodedInputStream;
-import com.google.protobuf.WireFormat;
-import imagerec.v1.RecognizeResponse;
+import imagerec.grpc.WireHeaders;
+import imagerec.grpc.RecognizeMessages;
 import imagerec.security.TokenAuthenticator;
 import io.grpc.Context;
 import io.grpc.Deadline;
@@ -29,7 +28,6 @@ import java.util.Set;
  */
 final class StreamHandler implements ServerCallHandler<byte[], byte[]> {
 
-  private static final int REQUEST_ID_FIELD = 1;
 
   private final MethodDescriptor<byte[], byte[]> workerUnaryMethod;
   private final Forwarder forwarder;
@@ -43,7 +41,7 @@ final class StreamHandler implements ServerCallHandler<byte[], byte[]> {
 
   @Override
   public ServerCall.Listener<byte[]> startCall(ServerCall<byte[], byte[]> call, Metadata headers) {
-    headers.discardAll(TokenAuthenticator.AUTHORIZATION); // the caller's credentials are for the balancer, never for a worker
+    headers.discardAll(WireHeaders.AUTHORIZATION); // the caller's credentials are for the balancer, never for a worker
     Deadline deadline = Context.current().getDeadline();
     call.sendHeaders(new Metadata());
     call.request(window);
@@ -66,7 +64,7 @@ final class StreamHandler implements ServerCallHandler<byte[], byte[]> {
 
     @Override
     public synchronized void onMessage(byte[] request) {
-      String requestId = requestId(request);
+      String requestId = RecognizeMessages.requestId(request);
       Status refused = forwarder.admission.tryAdmit(request.length);
       if (refused != null) {
         send(errorResponse(requestId, refused));
@@ -137,30 +135,6 @@ final class StreamHandler implements ServerCallHandler<byte[], byte[]> {
   }
 
   private static byte[] errorResponse(String requestId, Status status) {
-    return RecognizeResponse.newBuilder()
-        .setRequestId(requestId)
-        .setError(com.google.rpc.Status.newBuilder()
-            .setCode(status.getCode().value())
-            .setMessage(status.getDescription() == null ? status.getCode().name() : status.getDescription()))
-        .build()
-        .toByteArray();
-  }
-
-  /** Reads field 1 ({@code request_id}) of a serialized request without parsing the image. */
-  static String requestId(byte[] request) {
-    try {
-      CodedInputStream in = CodedInputStream.newInstance(request);
-      int tag;
-      while ((tag = in.readTag()) != 0) {
-        if (WireFormat.getTagFieldNumber(tag) == REQUEST_ID_FIELD
-            && WireFormat.getTagWireType(tag) == WireFormat.WIRETYPE_LENGTH_DELIMITED) {
-          return in.readStringRequireUtf8();
-        }
-        in.skipField(tag);
-      }
-    } catch (IOException e) {
-      // malformed: the worker will reject the request itself; report it under an empty id
-    }
-    return "";
+    return RecognizeMessages.error(requestId, status).toByteArray();
   }
 }

@@ -1,5 +1,6 @@
 package imagerec.balancer.forwarding;
 
+import imagerec.grpc.WireHeaders;
 import imagerec.security.TokenAuthenticator;
 import io.grpc.Context;
 import io.grpc.Deadline;
@@ -25,7 +26,7 @@ final class UnaryHandler implements ServerCallHandler<byte[], byte[]> {
 
   @Override
   public ServerCall.Listener<byte[]> startCall(ServerCall<byte[], byte[]> call, Metadata headers) {
-    headers.discardAll(TokenAuthenticator.AUTHORIZATION); // the caller's credentials are for the balancer, never for a worker
+    headers.discardAll(WireHeaders.AUTHORIZATION); // the caller's credentials are for the balancer, never for a worker
     Deadline deadline = Context.current().getDeadline();
     call.request(2); // a second message would be a client error, caught below
     return new ServerCall.Listener<>() {

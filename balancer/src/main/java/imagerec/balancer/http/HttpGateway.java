@@ -1,5 +1,6 @@
 package imagerec.balancer.http;
 
+import imagerec.grpc.WireHeaders;
 import com.google.common.util.concurrent.ThreadFactoryBuilder;
 import com.google.gson.Gson;
 import com.google.gson.JsonObject;
@@ -208,7 +209,7 @@ public final class HttpGateway implements AutoCloseable {
     String authorization = exchange.getRequestHeaders().getFirst("Authorization");
     if (authorization != null) { // checked by the Recognizer service like a gRPC caller's
       Metadata headers = new Metadata();
-      headers.put(TokenAuthenticator.AUTHORIZATION, authorization);
+      headers.put(WireHeaders.AUTHORIZATION, authorization);
       call = call.withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers));
     }
     try {

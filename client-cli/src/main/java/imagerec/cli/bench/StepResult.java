@@ -22,8 +22,14 @@ public record StepResult(String label, long calls, Map<String, Long> errors, dou
     return calls - errors.values().stream().mapToLong(Long::longValue).sum();
   }
 
+  /** Calls completed per second, failed ones included. */
   public double callsPerSecond() {
     return seconds > 0 ? calls / seconds : 0;
+  }
+
+  /** Images recognized per second: the successful calls (each carries one image). */
+  public double imagesPerSecond() {
+    return seconds > 0 ? ok() / seconds : 0;
   }
 
   /** Latency at {@code percentile} in milliseconds. */

@@ -77,7 +77,7 @@ public final class RecognitionEngine {
     }
     result.whenComplete((r, e) -> bytes.release(image.length));
     try {
-      model.predictor().checkRoom(); // overloaded: refuse before decoding, at next to no cost
+      model.checkRoom(); // overloaded: refuse before decoding, at next to no cost
       decodePool.execute(() -> decodeAndSubmit(image, model, k, deadlineNanos, start, result));
     } catch (OverloadedException e) {
       result.completeExceptionally(e);
@@ -97,7 +97,7 @@ public final class RecognitionEngine {
     long decodeNanos;
     try {
       BufferedImage image = decoder.decode(bytes);
-      input = preprocessor.toInput(image, model.config().input());
+      input = model.input(image, preprocessor);
       decodeNanos = System.nanoTime() - start;
     } catch (InvalidImageException | RuntimeException e) {
       result.completeExceptionally(e);
@@ -105,7 +105,7 @@ public final class RecognitionEngine {
     }
     CompletableFuture<Prediction> prediction;
     try {
-      prediction = model.predictor().submit(input, deadlineNanos);
+      prediction = model.submit(input, deadlineNanos);
     } catch (OverloadedException e) {
       result.completeExceptionally(e);
       return;
@@ -121,7 +121,7 @@ public final class RecognitionEngine {
         result.completeExceptionally(e instanceof CompletionException ? e.getCause() : e);
         return;
       }
-      result.complete(new Recognition(model.config().name(), model.config().version(),
+      result.complete(new Recognition(model.name(), model.version(),
           TopK.of(p.output(), model.labels(), k), decodeNanos, p.queueNanos(), p.inferenceNanos(),
           p.batchSize(), System.nanoTime() - start));
     });
@@ -131,8 +131,8 @@ public final class RecognitionEngine {
     int labels = model.labels().size();
     if (topK < 0 || topK > labels) {
       throw new InvalidRequestException("top_k must be between 1 and " + labels + " for model "
-          + model.config().name() + " (0 = its default, " + model.config().topK() + "); got " + topK);
+          + model.name() + " (0 = its default, " + model.defaultTopK() + "); got " + topK);
     }
-    return topK == 0 ? Math.min(model.config().topK(), labels) : topK;
+    return topK == 0 ? model.defaultTopK() : topK;
   }
 }

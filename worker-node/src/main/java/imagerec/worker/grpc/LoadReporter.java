@@ -1,5 +1,6 @@
 package imagerec.worker.grpc;
 
+import imagerec.grpc.WireHeaders;
 import io.grpc.ForwardingServerCall;
 import io.grpc.ForwardingServerCallListener;
 import io.grpc.Metadata;
@@ -19,12 +20,8 @@ import java.util.function.IntSupplier;
  * may wait, over all models; a depth at capacity means the next image is refused). Thread-safe.
  */
 public final class LoadReporter implements ServerInterceptor {
-  public static final Metadata.Key<String> IN_FLIGHT = Metadata.Key.of("imagerec-in-flight", Metadata.ASCII_STRING_MARSHALLER);
-  public static final Metadata.Key<String> QUEUE_DEPTH = Metadata.Key.of("imagerec-queue-depth", Metadata.ASCII_STRING_MARSHALLER);
 
   private final AtomicInteger inFlight = new AtomicInteger();
-  public static final Metadata.Key<String> QUEUE_CAPACITY =
-      Metadata.Key.of("imagerec-queue-capacity", Metadata.ASCII_STRING_MARSHALLER);
 
   private final IntSupplier queueDepth;
   private final IntSupplier queueCapacity;
@@ -52,9 +49,9 @@ public final class LoadReporter implements ServerInterceptor {
     ServerCall<ReqT, RespT> reporting = new ForwardingServerCall.SimpleForwardingServerCall<>(call) {
       @Override
       public void close(Status status, Metadata trailers) {
-        trailers.put(IN_FLIGHT, Integer.toString(inFlight.get()));
-        trailers.put(QUEUE_DEPTH, Integer.toString(queueDepth.getAsInt()));
-        trailers.put(QUEUE_CAPACITY, Integer.toString(queueCapacity.getAsInt()));
+        trailers.put(WireHeaders.IN_FLIGHT, Integer.toString(inFlight.get()));
+        trailers.put(WireHeaders.QUEUE_DEPTH, Integer.toString(queueDepth.getAsInt()));
+        trailers.put(WireHeaders.QUEUE_CAPACITY, Integer.toString(queueCapacity.getAsInt()));
         finish.run();
         super.close(status, trailers);
       }

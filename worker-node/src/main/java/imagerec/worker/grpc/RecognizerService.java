@@ -1,5 +1,6 @@
 package imagerec.worker.grpc;
 
+import imagerec.grpc.RecognizeMessages;
 import com.google.rpc.Status;
 import imagerec.v1.Classification;
 import imagerec.v1.GetModelRequest;
@@ -212,14 +213,7 @@ public final class RecognizerService extends RecognizerGrpc.RecognizerImplBase {
   }
 
   private RecognizeResponse errorResponse(String requestId, StatusRuntimeException e) {
-    io.grpc.Status status = e.getStatus();
-    return RecognizeResponse.newBuilder()
-        .setRequestId(requestId)
-        .setWorker(workerName)
-        .setError(Status.newBuilder()
-            .setCode(status.getCode().value())
-            .setMessage(status.getDescription() == null ? "" : status.getDescription()))
-        .build();
+    return RecognizeMessages.error(requestId, e.getStatus()).toBuilder().setWorker(workerName).build();
   }
 
   private static ModelInfo toModelInfo(ServedModel model) {

@@ -1,5 +1,6 @@
 package imagerec.worker.grpc;
 
+import imagerec.grpc.WireHeaders;
 import imagerec.worker.engine.InvalidRequestException;
 import imagerec.worker.image.InvalidImageException;
 import imagerec.worker.inference.DeadlineExpiredException;
@@ -22,15 +23,6 @@ import org.slf4j.LoggerFactory;
 public final class StatusMapper {
   private static final Logger log = LoggerFactory.getLogger(StatusMapper.class);
 
-  /**
-   * Trailer telling a shed client how long to wait, in milliseconds. Not gRPC's own
-   * {@code grpc-retry-pushback-ms}: grpc-java retries a call that carries it whatever its status,
-   * up to the policy's maxAttempts, so under overload every client with a retry policy would
-   * multiply the load it was refused for.
-   */
-  public static final Metadata.Key<String> RETRY_AFTER_MS =
-      Metadata.Key.of("imagerec-retry-after-ms", Metadata.ASCII_STRING_MARSHALLER);
-
   private StatusMapper() {}
 
   /** The status for a failure of one request. */
@@ -44,7 +36,7 @@ public final class StatusMapper {
       status = Status.NOT_FOUND.withDescription(e.getMessage());
     } else if (e instanceof OverloadedException overloaded) {
       status = Status.RESOURCE_EXHAUSTED.withDescription(e.getMessage());
-      trailers.put(RETRY_AFTER_MS, Long.toString(overloaded.retryAfter().toMillis()));
+      trailers.put(WireHeaders.RETRY_AFTER_MS, Long.toString(overloaded.retryAfter().toMillis()));
     } else if (e instanceof DeadlineExpiredException) {
       status = Status.DEADLINE_EXCEEDED.withDescription(e.getMessage());
     } else if (e instanceof CancellationException) {

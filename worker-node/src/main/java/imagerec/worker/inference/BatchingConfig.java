@@ -10,21 +10,13 @@ import java.time.Duration;
  * @param maxBatchDelay how long a thread that has fewer than {@code maxBatchSize} items waits for
  *     more before it runs; zero runs its share of what is queued at once (no added latency when idle)
  * @param queueCapacity most items waiting; past it, submissions fail with {@link OverloadedException}
- * @param pace how much longer than the model needs each inference call is made to take (tests and
- *     benchmarks; {@link InferencePace#NORMAL} normally)
  */
-public record BatchingConfig(int instances, int maxBatchSize, Duration maxBatchDelay, int queueCapacity,
-                             InferencePace pace) {
+public record BatchingConfig(int instances, int maxBatchSize, Duration maxBatchDelay, int queueCapacity) {
   public BatchingConfig {
     if (instances < 1 || maxBatchSize < 1 || queueCapacity < 1 || maxBatchDelay.isNegative()) {
       throw new IllegalArgumentException("instances (--instances), maxBatchSize (--max-batch-size) and "
           + "queueCapacity (--queue-capacity) must be at least 1, maxBatchDelay (--max-batch-delay-ms) not negative: "
           + instances + ", " + maxBatchSize + ", " + queueCapacity + ", " + maxBatchDelay);
     }
-  }
-
-  /** A configuration with inference at the model's own pace. */
-  public BatchingConfig(int instances, int maxBatchSize, Duration maxBatchDelay, int queueCapacity) {
-    this(instances, maxBatchSize, maxBatchDelay, queueCapacity, InferencePace.NORMAL);
   }
 }

@@ -237,7 +237,6 @@ public final class BatchingPredictor implements AutoCloseable {
     float[][] outputs;
     try {
       outputs = function.predict(inputs);
-      waitOutPace(start);
       if (outputs.length != inputs.length) {
         throw new IllegalStateException("model returned " + outputs.length + " outputs for "
             + inputs.length + " inputs");
@@ -252,13 +251,6 @@ public final class BatchingPredictor implements AutoCloseable {
       Item item = batch.get(i);
       item.result.complete(
           new Prediction(outputs[i], batch.size(), start - item.submittedNanos, inferenceNanos));
-    }
-  }
-
-  private void waitOutPace(long start) throws InterruptedException {
-    long rest = config.pace().extraNanos(nanoClock.getAsLong() - start);
-    if (rest > 0) {
-      TimeUnit.NANOSECONDS.sleep(rest);
     }
   }
 

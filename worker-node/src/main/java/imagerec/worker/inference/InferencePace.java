@@ -24,6 +24,11 @@ public record InferencePace(Duration minimum, double slowdown) {
     }
   }
 
+  /** {@code model} at this pace: itself when {@link #NORMAL}. */
+  public PredictFunction wrap(PredictFunction model) {
+    return this.equals(NORMAL) ? model : new PacedFunction(model, this);
+  }
+
   /** Nanoseconds to wait after an inference call that took {@code tookNanos}; 0 for {@link #NORMAL}. */
   public long extraNanos(long tookNanos) {
     long paced = Math.max(minimum.toNanos(), (long) (tookNanos * slowdown));

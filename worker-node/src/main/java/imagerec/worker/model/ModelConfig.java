@@ -51,8 +51,7 @@ public record ModelConfig(
           instances != null ? instances : defaults.instances(),
           maxBatchSize != null ? maxBatchSize : defaults.maxBatchSize(),
           maxBatchDelayMillis != null ? Duration.ofMillis(maxBatchDelayMillis) : defaults.maxBatchDelay(),
-          queueCapacity != null ? queueCapacity : defaults.queueCapacity(),
-          defaults.pace());
+          queueCapacity != null ? queueCapacity : defaults.queueCapacity());
     }
   }
 

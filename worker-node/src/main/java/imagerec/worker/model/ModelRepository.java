@@ -1,5 +1,7 @@
 package imagerec.worker.model;
 
+import imagerec.worker.inference.PredictFunction;
+import java.util.function.UnaryOperator;
 import imagerec.worker.inference.BatchingConfig;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -73,7 +75,17 @@ public final class ModelRepository implements AutoCloseable {
    */
   public static ModelRepository load(Path root, String defaultModel, BatchingConfig batching, Executor closer)
       throws ModelLoadException {
-    ModelRepository repository = new ModelRepository(root, defaultModel, batching, ServedModel::load, closer);
+    return load(root, defaultModel, batching, UnaryOperator.identity(), closer);
+  }
+
+  /**
+   * As {@link #load(Path, String, BatchingConfig, Executor)}, with every model's predict functions
+   * passed through {@code wrap} (the hidden pace options of tests and benchmarks).
+   */
+  public static ModelRepository load(Path root, String defaultModel, BatchingConfig batching,
+                                     UnaryOperator<PredictFunction> wrap, Executor closer) throws ModelLoadException {
+    ModelRepository repository = new ModelRepository(root, defaultModel, batching,
+        (dir, name, version, defaults) -> ServedModel.load(dir, name, version, defaults, wrap), closer);
     repository.loadInitial();
     return repository;
   }

@@ -1,25 +1,28 @@
 package imagerec.worker.model;
 
-import ai.djl.MalformedModelException;
-import ai.djl.ndarray.NDList;
-import ai.djl.repository.zoo.Criteria;
-import ai.djl.repository.zoo.ModelNotFoundException;
-import ai.djl.repository.zoo.ZooModel;
-import ai.djl.translate.NoopTranslator;
+import imagerec.worker.image.Preprocessor;
 import imagerec.worker.inference.BatchingConfig;
 import imagerec.worker.inference.BatchingPredictor;
+import imagerec.worker.inference.OverloadedException;
+import imagerec.worker.inference.PredictFunction;
+import imagerec.worker.inference.Prediction;
+import imagerec.worker.pytorch.TorchScriptModel;
+import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
+import java.util.function.Supplier;
+import java.util.function.UnaryOperator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One loaded model: its config, labels, the DJL model and the {@link BatchingPredictor} in front of
- * it. Owns and closes all of them.
+ * One loaded model: its config, labels, the engine's model and the {@link BatchingPredictor} in
+ * front of it, and the operations a request needs of them. Owns and closes all of them.
  *
  * <p>Requests hold a lease ({@link #tryAcquire()} / {@link #release()}) while they use the model, so
  * a model replaced or removed by a repository refresh is closed only after its last request ends
@@ -51,10 +54,11 @@ public final class ServedModel implements AutoCloseable {
    * @param defaultName the name if model.json gives none
    * @param defaultVersion the version if model.json gives none
    * @param defaults the worker's batching settings, which model.json may override
+   * @param wrap applied to every predict function (identity in production)
    */
-  public static ServedModel load(Path dir, String defaultName, String defaultVersion, BatchingConfig defaults)
-      throws ModelLoadException {
-    ZooModel<NDList, NDList> model = null;
+  public static ServedModel load(Path dir, String defaultName, String defaultVersion, BatchingConfig defaults,
+                                 UnaryOperator<PredictFunction> wrap) throws ModelLoadException {
+    TorchScriptModel model = null;
     try {
       ModelConfig config = ModelConfig.read(dir, defaultName, defaultVersion);
       BatchingConfig batching = config.batching() == null ? defaults : config.batching().over(defaults);
@@ -67,12 +71,12 @@ public final class ServedModel implements AutoCloseable {
       if (!Files.isRegularFile(file)) {
         throw new IOException(file + ": model file not found");
       }
-      model = openTorchScript(dir, file);
-      ZooModel<NDList, NDList> loaded = model;
+      model = TorchScriptModel.open(dir, file);
+      Supplier<PredictFunction> functions = model.functions(config.input());
       BatchingPredictor predictor = new BatchingPredictor(config.name(), batching,
-          () -> new TorchScriptFunction(loaded, config.input()), new float[config.input().size()]);
+          () -> wrap.apply(functions.get()), new float[config.input().size()]);
       return new ServedModel(config, labels, model, predictor);
-    } catch (IOException | ModelNotFoundException | MalformedModelException | RuntimeException e) {
+    } catch (IOException | RuntimeException e) {
       if (model != null) {
         model.close();
       }
@@ -86,30 +90,55 @@ public final class ServedModel implements AutoCloseable {
     }
   }
 
-  /** Loads the TorchScript module {@code file} (in {@code dir}) with DJL on the PyTorch engine. */
-  public static ZooModel<NDList, NDList> openTorchScript(Path dir, Path file)
-      throws IOException, ModelNotFoundException, MalformedModelException {
-    String fileName = file.getFileName().toString();
-    Criteria<NDList, NDList> criteria = Criteria.builder()
-        .setTypes(NDList.class, NDList.class)
-        .optEngine("PyTorch")
-        .optModelPath(dir)
-        .optModelName(fileName.endsWith(".pt") ? fileName.substring(0, fileName.length() - 3) : fileName)
-        .optTranslator(new NoopTranslator())
-        .build();
-    return criteria.loadModel();
-  }
-
   public ModelConfig config() {
     return config;
+  }
+
+  public String name() {
+    return config.name();
+  }
+
+  public String version() {
+    return config.version();
   }
 
   public List<String> labels() {
     return labels;
   }
 
-  public BatchingPredictor predictor() {
-    return predictor;
+  /** The number of labels returned when a request asks for none. */
+  public int defaultTopK() {
+    return Math.min(config.topK(), labels.size());
+  }
+
+  /** The image as this model's input: resized, converted and normalized as its config says. */
+  public float[] input(BufferedImage image, Preprocessor preprocessor) {
+    return preprocessor.toInput(image, config.input());
+  }
+
+  /** Throws when the model's queue is full, before anything is spent on a request. */
+  public void checkRoom() throws OverloadedException {
+    predictor.checkRoom();
+  }
+
+  /** Queues {@code input} for inference; see {@link BatchingPredictor#submit}. */
+  public CompletableFuture<Prediction> submit(float[] input, long deadlineNanos) throws OverloadedException {
+    return predictor.submit(input, deadlineNanos);
+  }
+
+  /** Inputs waiting for inference. */
+  public int queueDepth() {
+    return predictor.queueDepth();
+  }
+
+  /** Most inputs that may wait for inference. */
+  public int queueCapacity() {
+    return predictor.capacity();
+  }
+
+  /** Inference threads, each with its own predict function. */
+  public int inferenceThreads() {
+    return predictor.instances();
   }
 
   /** Takes a lease for one request; false once the model is retired or closed. */

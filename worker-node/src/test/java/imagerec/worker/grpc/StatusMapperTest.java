@@ -1,5 +1,6 @@
 package imagerec.worker.grpc;
 
+import imagerec.grpc.WireHeaders;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
@@ -28,7 +29,7 @@ class StatusMapperTest {
   void overloadCarriesARetryHint() {
     StatusRuntimeException e = StatusMapper.toException(new OverloadedException("full", Duration.ofMillis(250)));
     assertEquals(Status.Code.RESOURCE_EXHAUSTED, e.getStatus().getCode());
-    assertEquals("250", e.getTrailers().get(StatusMapper.RETRY_AFTER_MS));
+    assertEquals("250", e.getTrailers().get(WireHeaders.RETRY_AFTER_MS));
   }
 
   @Test

@@ -75,7 +75,7 @@ class WarmupTest {
     assertEquals(0, r.failed(), () -> "failed: " + r.firstFailure());
     assertTrue(r.calls() >= 8 * 2, "every caller sends both images: " + r.calls());
     assertTrue(r.took().compareTo(Duration.ofMillis(500)) >= 0, "took " + r.took());
-    assertEquals(0, models.describe(models.defaultModel()).predictor().queueDepth());
+    assertEquals(0, models.describe(models.defaultModel()).queueDepth());
     assertTrue(Thread.getAllStackTraces().keySet().stream().noneMatch(t -> t.getName().startsWith("warmup-")),
         "callers still running");
   }

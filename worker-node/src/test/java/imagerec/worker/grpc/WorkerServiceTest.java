@@ -55,7 +55,7 @@ class WorkerServiceTest {
             .withShutdownGrace(Duration.ofSeconds(5)).withMetrics(new MetricsConfig("127.0.0.1", 0, null))
             .withAccessLog(true),
         "test-worker", RepositoryConfig.of(ROOT.resolve("models")), new BatchingConfig(2, 8, Duration.ZERO, 64),
-        new DecodeConfig(2, 64, 4096L * 4096), 1, null, null);
+        new DecodeConfig(2, 64, 4096L * 4096), 1, null, null, null);
     System.setProperty("ai.djl.offline", "true");
     worker = WorkerServer.start(config, InProcessServerBuilder.forName(name));
     channel = InProcessChannelBuilder.forName(name).build();
@@ -99,8 +99,8 @@ class WorkerServiceTest {
     RecognizerGrpc.RecognizerBlockingStub capturing = stub.withInterceptors(
         io.grpc.stub.MetadataUtils.newCaptureMetadataInterceptor(new java.util.concurrent.atomic.AtomicReference<>(), trailers));
     capturing.recognize(RecognizeRequest.newBuilder().setImage(sample("bag", 0)).build());
-    assertEquals("1", trailers.get().get(LoadReporter.IN_FLIGHT), "this call is the only one in flight");
-    assertEquals("0", trailers.get().get(LoadReporter.QUEUE_DEPTH));
+    assertEquals("1", trailers.get().get(imagerec.grpc.WireHeaders.IN_FLIGHT), "this call is the only one in flight");
+    assertEquals("0", trailers.get().get(imagerec.grpc.WireHeaders.QUEUE_DEPTH));
   }
 
   @Test

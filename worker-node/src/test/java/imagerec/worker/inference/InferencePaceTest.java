@@ -1,7 +1,9 @@
 package imagerec.worker.inference;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
@@ -41,5 +43,16 @@ class InferencePaceTest {
     assertThrows(IllegalArgumentException.class, () -> new InferencePace(Duration.ZERO, 0.5));
     assertThrows(IllegalArgumentException.class, () -> new InferencePace(Duration.ZERO, Double.NaN));
     assertThrows(IllegalArgumentException.class, () -> new InferencePace(Duration.ofMillis(-1), 1));
+  }
+
+  @Test
+  void aWrappedFunctionAnswersTheSameAtLeastAsLateAsThePaceSays() throws Exception {
+    PredictFunction model = inputs -> new float[][] {{inputs[0][0] * 2}};
+    assertSame(model, InferencePace.NORMAL.wrap(model), "production keeps the model's own function");
+    PredictFunction paced = new InferencePace(Duration.ofMillis(30), 1).wrap(model);
+    long start = System.nanoTime();
+    float[][] out = paced.predict(new float[][] {{21}});
+    assertEquals(42, out[0][0]);
+    assertTrue(System.nanoTime() - start >= 30 * MS, "held the thread for the minimum");
   }
 }

@@ -1,4 +1,4 @@
-package imagerec.worker.model;
+package imagerec.worker.pytorch;
 
 import ai.djl.inference.Predictor;
 import ai.djl.ndarray.NDArray;
@@ -9,6 +9,7 @@ import ai.djl.translate.Batchifier;
 import ai.djl.translate.Translator;
 import ai.djl.translate.TranslatorContext;
 import imagerec.worker.inference.PredictFunction;
+import imagerec.worker.model.ModelConfig;
 import java.nio.FloatBuffer;
 
 /**
