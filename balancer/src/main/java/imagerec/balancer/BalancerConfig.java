@@ -30,10 +30,4 @@ public record BalancerConfig(ServerConfig server, DiscoveryConfig discovery, Rou
       throw new IllegalArgumentException("--event-loop-threads must be at least 1 (0 on the command line = one per two cores)");
     }
   }
-
-  /** A balancer of {@code server} over {@code discovery} with every other group at its default. */
-  public static BalancerConfig of(ServerConfig server, DiscoveryConfig discovery) {
-    return new BalancerConfig(server, discovery, RoutingConfig.DEFAULT, ForwardingConfig.DEFAULT, AdminConfig.SHARED,
-        HttpConfig.OFF, WorkerChannelConfig.PLAINTEXT, TransportThreads.defaultThreads());
-  }
 }

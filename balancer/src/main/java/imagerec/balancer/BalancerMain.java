@@ -179,7 +179,8 @@ public final class BalancerMain implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(cmd, "--policy must be least-outstanding, least-latency or round-robin");
     }
-    for (String address : clean(workers)) {
+    List<String> addresses = clean(workers);
+    for (String address : addresses) {
       if (!address.matches("[^\\s:]+:\\d{1,5}") && !address.matches("\\[[0-9a-fA-F:]+\\]:\\d{1,5}")) {
         throw new CommandLine.ParameterException(cmd, "worker address '" + address + "' is not HOST:PORT");
       }
@@ -187,7 +188,7 @@ public final class BalancerMain implements Callable<Integer> {
     BalancerConfig config;
     try {
       config = new BalancerConfig(server,
-          new DiscoveryConfig(clean(workers), clean(discover), Duration.ofMillis(Math.max(100, discoveryIntervalMs))),
+          new DiscoveryConfig(addresses, clean(discover), Duration.ofMillis(Math.max(100, discoveryIntervalMs))),
           new RoutingConfig(picking, ejectAfterFailures, Duration.ofMillis(ejectionMs), Duration.ofMillis(maxEjectionMs),
               maxEjectedPercent / 100.0),
           new ForwardingConfig(maxAttempts, retryBudget, maxInFlight, streamWindow),

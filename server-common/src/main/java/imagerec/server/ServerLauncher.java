@@ -31,8 +31,7 @@ public final class ServerLauncher {
     }
   }
 
-  /** As {@link #main} without exiting: returns the exit code (tests call this). */
-  public static int execute(Object command, String[] args) {
+  private static int execute(Object command, String[] args) {
     CommandLine commandLine = new CommandLine(command);
     commandLine.setParameterExceptionHandler((e, ignored) -> {
       CommandLine cmd = e.getCommandLine();

@@ -135,9 +135,12 @@ public final class WorkerServer implements AutoCloseable {
     try {
       builder = NettyServerBuilder.forAddress(new InetSocketAddress(server.host(), server.port()),
           tls.server(server.tls()));
-    } catch (GeneralSecurityException | IOException | RuntimeException e) {
+    } catch (GeneralSecurityException e) {
       tls.close();
       throw new IOException("cannot use the TLS files " + server.tls() + ": " + e.getMessage(), e);
+    } catch (IOException | RuntimeException e) {
+      tls.close();
+      throw e;
     }
     return new WorkerServer(config, builder, Tracing.fromEnvironment("imagerec-worker"), tls);
   }
@@ -211,7 +214,7 @@ public final class WorkerServer implements AutoCloseable {
     }
     if (config.registration() != null) {
       RegistrationConfig how = config.registration();
-      String advertised = how.advertise() != null ? how.advertise() : advertisedHost() + ":" + port();
+      String advertised = how.advertise() != null ? how.advertise() : boundName;
       ChannelCredentials credentials;
       try {
         credentials = tls.channel(how.tls(), how.tlsFiles());

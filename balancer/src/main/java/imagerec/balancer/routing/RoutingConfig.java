@@ -28,9 +28,4 @@ public record RoutingConfig(Picker.Policy policy, int ejectAfterFailures, Durati
       throw new IllegalArgumentException("--ejection-ms must be at least 1 and at most --max-ejection-ms");
     }
   }
-
-  /** This config with {@code policy}. */
-  public RoutingConfig withPolicy(Picker.Policy policy) {
-    return new RoutingConfig(policy, ejectAfterFailures, baseEjection, maxEjection, maxEjectedShare);
-  }
 }
