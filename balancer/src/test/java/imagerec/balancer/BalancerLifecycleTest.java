@@ -1,5 +1,6 @@
 package imagerec.balancer;
 
+import imagerec.testing.Ports;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -15,8 +16,6 @@ import imagerec.security.ConnectionLimits;
 import imagerec.server.PortBindException;
 import imagerec.server.ServerConfig;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.List;
@@ -37,12 +36,12 @@ class BalancerLifecycleTest {
 
   @Test
   void creatingBindsNothing() throws Exception {
-    int port = freePort();
-    int adminPort = freePort();
+    int port = Ports.free();
+    int adminPort = Ports.free();
     BalancerServer balancer = BalancerServer.create(config(port, adminPort, 0, 0));
     try {
-      assertBindable(port);
-      assertBindable(adminPort);
+      Ports.assertBindable(port);
+      Ports.assertBindable(adminPort);
     } finally {
       balancer.close();
     }
@@ -51,17 +50,17 @@ class BalancerLifecycleTest {
 
   @Test
   void aTakenMetricsPortClosesTheServersAlreadyListening() throws Exception {
-    try (ServerSocket taken = listen(0)) {
-      int port = freePort();
-      int adminPort = freePort();
-      int httpPort = freePort();
+    try (ServerSocket taken = Ports.listen(0)) {
+      int port = Ports.free();
+      int adminPort = Ports.free();
+      int httpPort = Ports.free();
       BalancerServer balancer = BalancerServer.create(config(port, adminPort, httpPort, taken.getLocalPort()));
       PortBindException e = assertThrows(PortBindException.class, balancer::start);
       assertEquals("--metrics-port", e.option());
       assertTrue(e.getMessage().contains("127.0.0.1:" + taken.getLocalPort()), e.getMessage());
-      assertBindable(port);
-      assertBindable(adminPort);
-      assertBindable(httpPort);
+      Ports.assertBindable(port);
+      Ports.assertBindable(adminPort);
+      Ports.assertBindable(httpPort);
       assertEquals(0, liveThreads("balancer-io"), "event loops stopped");
       assertEquals(0, liveThreads("balancer-scheduler"), "scheduler stopped");
     }
@@ -69,7 +68,7 @@ class BalancerLifecycleTest {
 
   @Test
   void eachTakenPortIsNamedByItsOption() throws Exception {
-    try (ServerSocket taken = listen(0)) {
+    try (ServerSocket taken = Ports.listen(0)) {
       int t = taken.getLocalPort();
       assertEquals("--port", failedStart(config(t, 0, 0, 0)).option());
       assertEquals("--admin-port", failedStart(config(0, t, 0, 0)).option());
@@ -80,22 +79,6 @@ class BalancerLifecycleTest {
   private static PortBindException failedStart(BalancerConfig config) throws IOException {
     BalancerServer balancer = BalancerServer.create(config);
     return assertThrows(PortBindException.class, balancer::start);
-  }
-
-  private static ServerSocket listen(int port) throws IOException {
-    ServerSocket socket = new ServerSocket();
-    socket.bind(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), port));
-    return socket;
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket socket = listen(0)) {
-      return socket.getLocalPort();
-    }
-  }
-
-  private static void assertBindable(int port) throws IOException {
-    listen(port).close(); // throws BindException if something still listens there
   }
 
   private static long liveThreads(String prefix) throws InterruptedException {

@@ -1,5 +1,8 @@
 package imagerec.balancer;
 
+import static imagerec.testing.Prometheus.value;
+import imagerec.testing.Prometheus;
+import imagerec.testing.FakeWorker;
 import imagerec.balancer.admin.AdminConfig;
 import imagerec.balancer.discovery.DiscoveryConfig;
 import imagerec.balancer.forwarding.ForwardingConfig;
@@ -8,7 +11,6 @@ import imagerec.balancer.routing.RoutingConfig;
 import imagerec.server.ServerConfig;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -66,11 +68,8 @@ class BalancerObservabilityTest {
   @BeforeEach
   void start() throws Exception {
     String prefix = InProcessServerBuilder.generateName();
-    List<String> names = new ArrayList<>();
-    for (int i = 0; i < 2; i++) {
-      workers.add(new FakeWorker(prefix + "-w" + i));
-      names.add(prefix + "-w" + i);
-    }
+    workers.addAll(FakeWorker.startMany(prefix, 2));
+    List<String> names = workers.stream().map(w -> w.name).toList();
     OpenTelemetrySdk sdk = OpenTelemetrySdk.builder()
         .setTracerProvider(SdkTracerProvider.builder().addSpanProcessor(SimpleSpanProcessor.create(spans)).build())
         .setPropagators(ContextPropagators.create(W3CTraceContextPropagator.getInstance()))
@@ -246,18 +245,7 @@ class BalancerObservabilityTest {
   }
 
   private String scrape() throws Exception {
-    HttpResponse<String> response = http.send(HttpRequest.newBuilder(
-        URI.create("http://127.0.0.1:" + balancer.metricsPort() + "/metrics")).build(), HttpResponse.BodyHandlers.ofString());
-    assertEquals(200, response.statusCode());
-    return response.body();
+    return Prometheus.scrape(balancer.metricsPort());
   }
 
-  private static double value(String scrape, String series) {
-    for (String line : scrape.split("\n")) {
-      if (line.startsWith(series + " ")) {
-        return Double.parseDouble(line.substring(series.length() + 1).strip());
-      }
-    }
-    return 0;
-  }
 }

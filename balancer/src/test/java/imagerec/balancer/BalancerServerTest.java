@@ -1,5 +1,8 @@
 package imagerec.balancer;
 
+import imagerec.testing.StreamCollector;
+import imagerec.testing.FakeWorker;
+import imagerec.testing.Await;
 import imagerec.balancer.admin.AdminConfig;
 import imagerec.balancer.discovery.DiscoveryConfig;
 import imagerec.balancer.forwarding.ForwardingConfig;
@@ -42,7 +45,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
@@ -63,11 +65,8 @@ class BalancerServerTest {
   @BeforeEach
   void start() throws Exception {
     String prefix = InProcessServerBuilder.generateName();
-    List<String> names = new ArrayList<>();
-    for (int i = 0; i < 3; i++) {
-      workers.add(new FakeWorker(prefix + "-w" + i));
-      names.add(prefix + "-w" + i);
-    }
+    workers.addAll(FakeWorker.startMany(prefix, 3));
+    List<String> names = workers.stream().map(w -> w.name).toList();
     String balancerName = prefix + "-balancer";
     balancer = BalancerServer.start(
         new BalancerConfig(ServerConfig.ephemeral("localhost", LIMITS), DiscoveryConfig.of(names),
@@ -95,13 +94,7 @@ class BalancerServerTest {
   }
 
   private static void awaitTrue(BooleanSupplier condition, String what) throws InterruptedException {
-    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > until) {
-        throw new AssertionError("timed out waiting for: " + what);
-      }
-      Thread.sleep(10);
-    }
+    Await.until(condition, Duration.ofSeconds(10), Duration.ofMillis(10), what);
   }
 
   private String recognize(String model) {
@@ -373,34 +366,12 @@ class BalancerServerTest {
   private record StreamRun(List<RecognizeResponse> responses, Throwable failure) {}
 
   private StreamRun runStream(List<RecognizeRequest> items) throws InterruptedException {
-    List<RecognizeResponse> responses = new ArrayList<>();
-    CountDownLatch done = new CountDownLatch(1);
-    Throwable[] failure = new Throwable[1];
-    StreamObserver<RecognizeRequest> requests = RecognizerGrpc.newStub(channel).recognizeStream(new StreamObserver<>() {
-      @Override
-      public void onNext(RecognizeResponse r) {
-        synchronized (responses) {
-          responses.add(r);
-        }
-      }
-
-      @Override
-      public void onError(Throwable t) {
-        failure[0] = t;
-        done.countDown();
-      }
-
-      @Override
-      public void onCompleted() {
-        done.countDown();
-      }
-    });
+    StreamCollector responses = new StreamCollector();
+    StreamObserver<RecognizeRequest> requests = RecognizerGrpc.newStub(channel).recognizeStream(responses);
     items.forEach(requests::onNext);
     requests.onCompleted();
-    assertTrue(done.await(20, TimeUnit.SECONDS), "stream hung");
-    synchronized (responses) {
-      return new StreamRun(List.copyOf(responses), failure[0]);
-    }
+    assertTrue(responses.await(Duration.ofSeconds(20)), "stream hung");
+    return new StreamRun(responses.responses(), responses.failure());
   }
 
   @Test

@@ -1,10 +1,13 @@
 package imagerec.bench;
 
+import imagerec.testing.ListeningProcess;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -31,23 +34,13 @@ final class LocalProcess implements AutoCloseable {
    */
   static LocalProcess start(String name, Path logDir, Path launcher, List<String> args)
       throws IOException, InterruptedException {
-    Files.createDirectories(logDir);
     Path portFile = logDir.resolve(name + ".port");
-    Files.deleteIfExists(portFile);
     List<String> command = new ArrayList<>(List.of(launcher.toString(),
         "--host", "127.0.0.1", "--port", "0", "--port-file", portFile.toString(), "--metrics-port", "-1"));
     command.addAll(args);
-    Process process = new ProcessBuilder(command).redirectErrorStream(true)
-        .redirectOutput(logDir.resolve(name + ".log").toFile()).start();
-    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
-    while (!Files.exists(portFile) || Files.readString(portFile).isBlank()) {
-      if (!process.isAlive() || System.nanoTime() > until) {
-        process.destroyForcibly();
-        throw new IllegalStateException(name + " did not start; see " + logDir.resolve(name + ".log"));
-      }
-      Thread.sleep(20);
-    }
-    return new LocalProcess(name, process, Integer.parseInt(Files.readString(portFile).strip()));
+    ListeningProcess started = ListeningProcess.start(command, Map.of(), logDir.resolve(name + ".log"), portFile,
+        Duration.ofSeconds(180));
+    return new LocalProcess(name, started.process(), started.port());
   }
 
   String address() {

@@ -1,5 +1,6 @@
 package imagerec.cli;
 
+import imagerec.testing.CommandRun;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -7,8 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -16,7 +15,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** Every command of the CLI against a fake balancer on a loopback port: output and exit codes. */
 class ImagerecCommandTest {
@@ -35,23 +33,11 @@ class ImagerecCommandTest {
     server.close();
   }
 
-  record Run(int code, String out, String err) {
-    List<String> lines() {
-      return out.lines().toList();
-    }
+  static CommandRun run(String... args) {
+    return CommandRun.of(ImagerecCommand.commandLine(), args);
   }
 
-  static Run run(String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    CommandLine cmd = ImagerecCommand.commandLine();
-    cmd.setOut(new PrintWriter(out, true));
-    cmd.setErr(new PrintWriter(err, true));
-    int code = cmd.execute(args);
-    return new Run(code, out.toString(), err.toString());
-  }
-
-  private Run imagerec(String command, String... args) {
+  private CommandRun imagerec(String command, String... args) {
     String[] all = new String[args.length + 3];
     all[0] = command;
     all[1] = "--target";
@@ -71,7 +57,7 @@ class ImagerecCommandTest {
   void recognizePrintsATableInInputOrderAndExitsZero() throws Exception {
     Path a = write("a.png", FakeBalancer.image("cat"));
     Path b = write("b.png", FakeBalancer.image("dog"));
-    Run run = imagerec("recognize", a.toString(), b.toString());
+    CommandRun run = imagerec("recognize", a.toString(), b.toString());
     assertEquals(0, run.code(), run.err());
     List<String> lines = run.lines();
     assertTrue(lines.get(0).startsWith("FILE"), lines.get(0));
@@ -85,7 +71,7 @@ class ImagerecCommandTest {
     Path good = write("good.png", FakeBalancer.image("cat"));
     Path bad = write("bad.png", "plain text".getBytes());
     for (String mode : List.of("stream", "unary")) {
-      Run run = imagerec("recognize", "--json", "--mode", mode, good.toString(), bad.toString());
+      CommandRun run = imagerec("recognize", "--json", "--mode", mode, good.toString(), bad.toString());
       assertEquals(1, run.code(), mode + ": " + run.err());
       JsonObject first = JsonParser.parseString(run.lines().get(0)).getAsJsonObject();
       JsonObject second = JsonParser.parseString(run.lines().get(1)).getAsJsonObject();
@@ -100,7 +86,7 @@ class ImagerecCommandTest {
   @Test
   void csvHasAHeaderAndQuotesWhereNeeded() throws Exception {
     Path a = write("x,y.png", FakeBalancer.image("T-shirt/top"));
-    Run run = imagerec("recognize", "--csv", a.toString());
+    CommandRun run = imagerec("recognize", "--csv", a.toString());
     assertEquals(0, run.code(), run.err());
     assertEquals("file,label,score,index,labels,worker,latency_ms,error,message", run.lines().get(0));
     assertTrue(run.lines().get(1).startsWith("\"" + a + "\",T-shirt/top,0.900000,2,"), run.lines().get(1));
@@ -112,13 +98,13 @@ class ImagerecCommandTest {
       write("many/sub/" + i + ".png", FakeBalancer.image("dog"));
     }
     write("many/notes.txt", "ignored: not an image extension".getBytes());
-    Run run = imagerec("recognize", "--json", dir.resolve("many").toString());
+    CommandRun run = imagerec("recognize", "--json", dir.resolve("many").toString());
     assertEquals(0, run.code(), run.err());
     assertEquals(30, run.lines().size());
     assertFalse(run.err().contains("\r"), "progress bar drawn into a pipe: " + run.err());
     assertFalse(run.err().contains("images/s"), run.err());
 
-    Run forced = imagerec("recognize", "--json", "--progress", dir.resolve("many").toString());
+    CommandRun forced = imagerec("recognize", "--json", "--progress", dir.resolve("many").toString());
     assertTrue(forced.err().contains("\r[") && forced.err().contains("] 30/30"), "forced bar missing: " + forced.err());
     assertEquals(30, forced.lines().size(), "the bar must not go to standard output");
   }
@@ -128,7 +114,7 @@ class ImagerecCommandTest {
     write("g/one.png", FakeBalancer.image("cat"));
     write("g/two.png", FakeBalancer.image("cat"));
     write("g/three.jpg", FakeBalancer.image("cat"));
-    Run run = imagerec("recognize", "--json", dir.resolve("g").toString() + "/*.png");
+    CommandRun run = imagerec("recognize", "--json", dir.resolve("g").toString() + "/*.png");
     assertEquals(0, run.code(), run.err());
     assertEquals(2, run.lines().size(), run.out());
   }
@@ -138,7 +124,7 @@ class ImagerecCommandTest {
     java.io.InputStream original = System.in;
     System.setIn(new java.io.ByteArrayInputStream(FakeBalancer.image("dog")));
     try {
-      Run run = imagerec("recognize", "--json", "-");
+      CommandRun run = imagerec("recognize", "--json", "-");
       assertEquals(0, run.code(), run.err());
       JsonObject result = JsonParser.parseString(run.lines().get(0)).getAsJsonObject();
       assertEquals("-", result.get("file").getAsString());
@@ -152,7 +138,7 @@ class ImagerecCommandTest {
   void unreachableTargetExitsThreeInEitherMode() throws Exception {
     Path a = write("a.png", FakeBalancer.image("cat"));
     for (String mode : List.of("stream", "unary")) {
-      Run run = run("recognize", "--target", "127.0.0.1:1", "--mode", mode, a.toString());
+      CommandRun run = run("recognize", "--target", "127.0.0.1:1", "--mode", mode, a.toString());
       assertEquals(3, run.code(), mode + ": " + run.err());
       assertTrue(run.err().contains("cannot reach 127.0.0.1:1"), run.err());
       assertFalse(run.err().contains("\tat "), "no stack trace: " + run.err());
@@ -161,7 +147,7 @@ class ImagerecCommandTest {
 
   @Test
   void missingFileIsAUsageError() {
-    Run run = imagerec("recognize", dir.resolve("nope.png").toString());
+    CommandRun run = imagerec("recognize", dir.resolve("nope.png").toString());
     assertEquals(2, run.code());
     assertTrue(run.err().contains("no such file or folder"), run.err());
   }
@@ -172,7 +158,7 @@ class ImagerecCommandTest {
     write("ds/cat/2.png", FakeBalancer.image("dog")); // wrong
     write("ds/dog/1.png", FakeBalancer.image("dog"));
     write("ds/t-shirt-top/1.png", FakeBalancer.image("T-shirt/top"));
-    Run run = imagerec("eval", "--dataset", dir.resolve("ds").toString(), "--confusion");
+    CommandRun run = imagerec("eval", "--dataset", dir.resolve("ds").toString(), "--confusion");
     assertEquals(0, run.code(), run.out() + run.err());
     List<String> lines = run.lines();
     assertEquals("accuracy: 0.7500 (3/4)", lines.get(lines.size() - 1));
@@ -191,13 +177,13 @@ class ImagerecCommandTest {
     } catch (Exception e) {
       throw new AssertionError(e);
     }
-    Run run = imagerec("bench", "--concurrency", "1,4", "--count", "200", "--warmup", "0s", samples.toString());
+    CommandRun run = imagerec("bench", "--concurrency", "1,4", "--count", "200", "--warmup", "0s", samples.toString());
     assertEquals(0, run.code(), run.out() + run.err());
     assertTrue(run.out().contains("p99 ms"), run.out());
     assertTrue(run.lines().stream().anyMatch(l -> l.startsWith("concurrency 1 ") && l.contains(" 200 ")), run.out());
     assertTrue(run.lines().stream().anyMatch(l -> l.startsWith("concurrency 4 ")), run.out());
 
-    Run json = imagerec("bench", "--rate", "400", "--count", "100", "--warmup", "0s", "--json", "--mode", "stream",
+    CommandRun json = imagerec("bench", "--rate", "400", "--count", "100", "--warmup", "0s", "--json", "--mode", "stream",
         samples.toString());
     assertEquals(0, json.code(), json.out() + json.err());
     JsonObject step = JsonParser.parseString(json.lines().get(0)).getAsJsonObject();
@@ -210,10 +196,10 @@ class ImagerecCommandTest {
   @Test
   void benchCountsErrorsByCode() throws Exception {
     Path bad = write("bad/x.png", "not an image".getBytes());
-    Run run = imagerec("bench", "--concurrency", "2", "--count", "20", "--warmup", "0s", bad.toString());
+    CommandRun run = imagerec("bench", "--concurrency", "2", "--count", "20", "--warmup", "0s", bad.toString());
     assertEquals(1, run.code());
     assertTrue(run.out().contains("{INVALID_ARGUMENT=20}"), run.out());
-    Run json = imagerec("bench", "--concurrency", "2", "--count", "20", "--warmup", "0s", "--json", bad.toString());
+    CommandRun json = imagerec("bench", "--concurrency", "2", "--count", "20", "--warmup", "0s", "--json", bad.toString());
     JsonObject step = JsonParser.parseString(json.lines().get(0)).getAsJsonObject();
     assertTrue(step.get("calls_per_s").getAsDouble() > 0, step.toString());
     assertEquals(0.0, step.get("images_per_s").getAsDouble(), "no image was recognized: " + step);
@@ -221,15 +207,15 @@ class ImagerecCommandTest {
 
   @Test
   void workersListsAndDrains() {
-    Run list = imagerec("workers");
+    CommandRun list = imagerec("workers");
     assertEquals(0, list.code(), list.err());
     assertTrue(list.lines().get(0).startsWith("ADDRESS"));
     assertTrue(list.lines().get(1).startsWith("10.0.0.1:50061") && list.lines().get(1).contains("SERVING"), list.out());
-    Run drain = run("workers", "drain", "--target", server.target(), "10.0.0.2:50061");
+    CommandRun drain = run("workers", "drain", "--target", server.target(), "10.0.0.2:50061");
     assertEquals(0, drain.code(), drain.err());
     assertTrue(drain.out().contains("DRAINING"), drain.out());
     assertTrue(imagerec("workers").out().contains("DRAINING"));
-    Run unknown = run("workers", "drain", "--target", server.target(), "nowhere:1");
+    CommandRun unknown = run("workers", "drain", "--target", server.target(), "nowhere:1");
     assertEquals(5, unknown.code());
     assertTrue(unknown.err().contains("NOT_FOUND"), unknown.err());
   }
@@ -238,17 +224,17 @@ class ImagerecCommandTest {
   void healthExitCodeIsZeroOnlyWhenServing() {
     assertEquals(0, imagerec("health").code());
     server.health.setStatus("imagerec.v1.Recognizer", ServingStatus.NOT_SERVING);
-    Run notServing = imagerec("health");
+    CommandRun notServing = imagerec("health");
     assertEquals(1, notServing.code());
     assertTrue(notServing.err().contains("NOT_SERVING"), notServing.err());
-    Run unreachable = run("health", "--target", "127.0.0.1:1");
+    CommandRun unreachable = run("health", "--target", "127.0.0.1:1");
     assertEquals(3, unreachable.code());
     assertTrue(unreachable.err().contains("cannot reach 127.0.0.1:1"), unreachable.err());
   }
 
   @Test
   void modelsListsNameVersionAndLabels() {
-    Run run = imagerec("models");
+    CommandRun run = imagerec("models");
     assertEquals(0, run.code(), run.err());
     assertTrue(run.out().contains("fake (default)  version 7"), run.out());
     assertTrue(run.out().contains("cat, dog, T-shirt/top"), run.out());
@@ -263,15 +249,15 @@ class ImagerecCommandTest {
 
   @Test
   void helpVersionAndCompletion() {
-    Run help = run("recognize", "--help");
+    CommandRun help = run("recognize", "--help");
     assertEquals(0, help.code());
     assertTrue(help.out().contains("Examples:") && help.out().contains("--concurrency"), help.out());
-    Run version = run("--version");
+    CommandRun version = run("--version");
     assertTrue(version.out().startsWith("imagerec "), version.out());
-    Run completion = run("generate-completion");
+    CommandRun completion = run("generate-completion");
     assertEquals(0, completion.code());
     assertTrue(completion.out().contains("complete") && completion.out().contains("recognize"));
-    Run none = run();
+    CommandRun none = run();
     assertEquals(2, none.code());
   }
 }

@@ -1,5 +1,8 @@
 package imagerec.it;
 
+import java.time.Duration;
+import imagerec.testing.StreamCollector;
+import imagerec.testing.Await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -19,10 +22,7 @@ import io.grpc.stub.StreamObserver;
 import java.nio.file.Files;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 
@@ -30,13 +30,7 @@ import org.junit.jupiter.api.Test;
 class BalancerFailureTest {
 
   private static void await(BooleanSupplier condition, String what) throws InterruptedException {
-    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > until) {
-        throw new AssertionError("timed out waiting until " + what);
-      }
-      Thread.sleep(50);
-    }
+    Await.until(condition, Duration.ofSeconds(30), Duration.ofMillis(50), what);
   }
 
   private static List<WorkerStatus> workers(ManagedChannel channel) {
@@ -89,33 +83,12 @@ class BalancerFailureTest {
       ManagedChannel channel = cluster.channelToBalancer();
       ByteString image = ByteString.copyFrom(Files.readAllBytes(EndToEndTest.samples().get(0)));
       int n = 3000;
-      Map<String, RecognizeResponse> results = new ConcurrentHashMap<>();
-      AtomicInteger duplicates = new AtomicInteger();
-      CountDownLatch done = new CountDownLatch(1);
-      Throwable[] failure = new Throwable[1];
+      StreamCollector responses = new StreamCollector();
       StreamObserver<RecognizeRequest> requests = RecognizerGrpc.newStub(channel).withDeadlineAfter(120, TimeUnit.SECONDS)
-          .recognizeStream(new StreamObserver<>() {
-            @Override
-            public void onNext(RecognizeResponse r) {
-              if (results.put(r.getRequestId(), r) != null) {
-                duplicates.incrementAndGet();
-              }
-            }
-
-            @Override
-            public void onError(Throwable t) {
-              failure[0] = t;
-              done.countDown();
-            }
-
-            @Override
-            public void onCompleted() {
-              done.countDown();
-            }
-          });
+          .recognizeStream(responses);
       Thread killer = new Thread(() -> {
         try {
-          while (results.size() < n / 3) {
+          while (responses.answered() < n / 3) {
             Thread.sleep(5);
           }
           ProcessCluster.kill(cluster.workers().get(1));
@@ -128,7 +101,8 @@ class BalancerFailureTest {
         requests.onNext(RecognizeRequest.newBuilder().setRequestId("item-" + i).setImage(image).build());
       }
       requests.onCompleted();
-      assertTrue(done.await(120, TimeUnit.SECONDS), "the stream hung after a worker was killed");
+      assertTrue(responses.await(Duration.ofSeconds(120)), "the stream hung after a worker was killed");
+      Map<String, RecognizeResponse> results = responses.byRequestId();
       killer.join(10_000);
       channel.shutdownNow();
       Map<Status.Code, Long> itemErrors = new java.util.EnumMap<>(Status.Code.class);
@@ -137,8 +111,8 @@ class BalancerFailureTest {
       Figures.report("worker killed during a stream", "one RecognizeStream of " + n + " items",
           "SIGKILL 1 of 3 workers a third of the way", n, results.size() - itemErrors.values().stream()
               .mapToLong(Long::longValue).sum(), itemErrors, n - results.size(), "-");
-      assertNull(failure[0], "the stream itself must not fail");
-      assertEquals(0, duplicates.get());
+      assertNull(responses.failure(), "the stream itself must not fail");
+      assertEquals(0, responses.duplicates());
       assertEquals(n, results.size(), "every item gets exactly one response");
       long failed = results.values().stream().filter(RecognizeResponse::hasError).count();
       assertTrue(results.values().stream().filter(RecognizeResponse::hasError)

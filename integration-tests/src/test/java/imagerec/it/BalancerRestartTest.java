@@ -1,5 +1,9 @@
 package imagerec.it;
 
+import imagerec.testing.CommandRun;
+import imagerec.cli.bench.UnarySender;
+import imagerec.cli.bench.LoadRun;
+import imagerec.cli.bench.LoadGenerator;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -11,7 +15,6 @@ import imagerec.v1.RecognizeRequest;
 import imagerec.v1.RecognizerGrpc;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
-import io.grpc.Status;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -45,10 +48,10 @@ class BalancerRestartTest {
           .defaultServiceConfig(documentedPolicy()).enableRetry().build();
       RecognizeRequest request = RecognizeRequest.newBuilder()
           .setImage(ByteString.copyFrom(Files.readAllBytes(EndToEndTest.samples().get(0)))).build();
-      Load load = Load.closedLoop(RecognizerGrpc.newStub(channel).withWaitForReady(), request, 4, Duration.ofSeconds(20));
+      LoadRun load = new LoadGenerator(List.of(request)).keepingCalls().startClosedLoop(new UnarySender(RecognizerGrpc.newStub(channel).withWaitForReady(), Duration.ofSeconds(20)), 4);
       Duration step = Figures.seconds(8);
       String sample = EndToEndTest.samples().get(0).toString();
-      CompletableFuture<CommandLineTest.Run> cli = CompletableFuture.supplyAsync(() -> CommandLineTest.imagerec(
+      CompletableFuture<CommandRun> cli = CompletableFuture.supplyAsync(() -> CommandLineTest.imagerec(
           "bench", "--target", cluster.balancer().address(), "--wait-for-ready", "--deadline", "20s",
           "--rate", "20,20", "--duration", step.toMillis() + "ms", "--warmup", "0s", "--json",
           sample));
@@ -58,14 +61,14 @@ class BalancerRestartTest {
       cluster.restart(cluster.balancer());
       long servingAt = System.nanoTime();
       Figures.hold(2);
-      long firstOk = load.outcomes().stream().filter(o -> o.at() > servingAt && o.code() == Status.Code.OK)
-          .mapToLong(Load.Outcome::at).min().orElse(-1);
-      CommandLineTest.Run run = cli.get(2 * step.toSeconds() + 60, TimeUnit.SECONDS);
-      load.stop();
+      long firstOk = load.calls().stream().filter(o -> o.at() > servingAt && o.ok())
+          .mapToLong(LoadRun.Call::at).min().orElse(-1);
+      CommandRun run = cli.get(2 * step.toSeconds() + 60, TimeUnit.SECONDS);
+      load.stop(Duration.ofSeconds(30));
       channel.shutdownNow();
 
       Figures.report("balancer restart (stub)", "4 unary calls in flight, retry policy + wait-for-ready",
-          "SIGKILL the balancer, start it again on its port", load.sent(), load.ok(), load.failures(), load.lost(),
+          "SIGKILL the balancer, start it again on its port", load.sent(), load.ok(), load.errors(), load.outstanding(),
           "balancer SERVING " + Figures.ms(servingAt - killedAt) + " after the kill"
               + (firstOk < 0 ? "" : "; first answer " + Figures.ms(firstOk - killedAt) + " after the kill"));
       List<JsonObject> steps = run.out().lines().map(l -> JsonParser.parseString(l).getAsJsonObject()).toList();
@@ -75,8 +78,8 @@ class BalancerRestartTest {
           "the same restart", cliCalls, cliOk, Map.of(), 0, "calls during the restart waited, none failed: "
               + steps.stream().map(s -> s.get("errors").toString()).toList());
 
-      assertEquals(Map.of(), load.failures(), "the stub's calls failed");
-      assertEquals(0, load.lost());
+      assertEquals(Map.of(), load.errors(), "the stub's calls failed");
+      assertEquals(0, load.outstanding());
       assertTrue(firstOk > 0, "no call succeeded after the restart");
       assertEquals(0, run.code(), run.out() + run.err());
       assertEquals(2, steps.size(), run.out());

@@ -1,13 +1,12 @@
 package imagerec.it;
 
+import imagerec.testing.CommandRun;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import imagerec.cli.ImagerecCommand;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -17,7 +16,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** The imagerec CLI against real processes: recognize, eval (accuracy through the system), health. */
 class CommandLineTest {
@@ -39,17 +37,9 @@ class CommandLineTest {
     }
   }
 
-  /** Runs the CLI in this JVM and returns exit code, stdout and stderr. */
-  record Run(int code, String out, String err) {}
-
-  static Run imagerec(String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    CommandLine cmd = ImagerecCommand.commandLine();
-    cmd.setOut(new PrintWriter(out, true));
-    cmd.setErr(new PrintWriter(err, true));
-    int code = cmd.execute(args);
-    return new Run(code, out.toString(), err.toString());
+  /** Runs the CLI in this JVM. */
+  static CommandRun imagerec(String... args) {
+    return CommandRun.of(ImagerecCommand.commandLine(), args);
   }
 
   private String target() {
@@ -61,7 +51,7 @@ class CommandLineTest {
     Path bad = tmp.resolve("not-an-image.png");
     Files.writeString(bad, "this is text");
     Path good = ProcessCluster.ROOT.resolve("samples/sneaker/0.png");
-    Run run = imagerec("recognize", "--target", target(), "--json", good.toString(), bad.toString());
+    CommandRun run = imagerec("recognize", "--target", target(), "--json", good.toString(), bad.toString());
     assertEquals(1, run.code(), "exit code when an input failed: " + run.err());
     List<String> lines = run.out().lines().toList();
     assertEquals(2, lines.size(), run.out());
@@ -76,7 +66,7 @@ class CommandLineTest {
 
   @Test
   void recognizeAFolderSucceedsWithExitCodeZero() {
-    Run run = imagerec("recognize", "--target", target(), ProcessCluster.ROOT.resolve("samples").toString());
+    CommandRun run = imagerec("recognize", "--target", target(), ProcessCluster.ROOT.resolve("samples").toString());
     assertEquals(0, run.code(), run.err());
     assertTrue(run.out().lines().count() >= 30);
     assertTrue(run.out().contains("Ankle boot"), run.out());
@@ -84,7 +74,7 @@ class CommandLineTest {
 
   @Test
   void unreachableTargetIsExplainedInOneLine() {
-    Run run = imagerec("recognize", "--target", "127.0.0.1:1", ProcessCluster.ROOT.resolve("samples/bag/0.png").toString());
+    CommandRun run = imagerec("recognize", "--target", "127.0.0.1:1", ProcessCluster.ROOT.resolve("samples/bag/0.png").toString());
     assertEquals(3, run.code());
     assertTrue(run.err().contains("cannot reach 127.0.0.1:1"), run.err());
     assertTrue(!run.err().contains("\tat "), "no stack trace: " + run.err());
@@ -92,14 +82,14 @@ class CommandLineTest {
 
   @Test
   void healthIsServingThroughTheBalancer() {
-    Run run = imagerec("health", "--target", target());
+    CommandRun run = imagerec("health", "--target", target());
     assertEquals(0, run.code(), run.err());
     assertEquals("SERVING", run.out().strip());
   }
 
   @Test
   void evalOnTheSampleFoldersIsPerfect() {
-    Run run = imagerec("eval", "--target", target(), "--dataset", ProcessCluster.ROOT.resolve("samples").toString());
+    CommandRun run = imagerec("eval", "--target", target(), "--dataset", ProcessCluster.ROOT.resolve("samples").toString());
     assertEquals(0, run.code(), run.out() + run.err());
     List<String> lines = run.out().lines().toList();
     assertTrue(lines.get(lines.size() - 1).matches("accuracy: 1\\.0000 \\((\\d+)/\\1\\)"), run.out());
@@ -109,7 +99,7 @@ class CommandLineTest {
   @Test
   void heldOutFashionMnistAccuracyIsAtLeast93Percent() {
     assertTrue(Files.isDirectory(FASHION_MNIST), FASHION_MNIST + " missing: apt-get install dataset-fashion-mnist");
-    Run run = imagerec("eval", "--target", target(), "--dataset", FASHION_MNIST.toString());
+    CommandRun run = imagerec("eval", "--target", target(), "--dataset", FASHION_MNIST.toString());
     assertEquals(0, run.code(), run.out() + run.err());
     System.out.println(run.out());
     String last = run.out().lines().reduce((a, b) -> b).orElse("");

@@ -1,5 +1,7 @@
 package imagerec.it;
 
+import java.time.Duration;
+import imagerec.testing.StreamCollector;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -25,7 +27,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -115,28 +116,9 @@ class EndToEndTest {
   void aStreamOfManyImagesGetsOneResultPerImage() throws Exception {
     List<Path> samples = samples();
     int n = 400;
-    Map<String, RecognizeResponse> results = new ConcurrentHashMap<>();
-    CountDownLatch done = new CountDownLatch(1);
-    Throwable[] failure = new Throwable[1];
+    StreamCollector responses = new StreamCollector();
     StreamObserver<RecognizeRequest> requests = RecognizerGrpc.newStub(channel)
-        .withDeadlineAfter(120, TimeUnit.SECONDS)
-        .recognizeStream(new StreamObserver<>() {
-          @Override
-          public void onNext(RecognizeResponse r) {
-            assertNull(results.put(r.getRequestId(), r), "duplicate result " + r.getRequestId());
-          }
-
-          @Override
-          public void onError(Throwable t) {
-            failure[0] = t;
-            done.countDown();
-          }
-
-          @Override
-          public void onCompleted() {
-            done.countDown();
-          }
-        });
+        .withDeadlineAfter(120, TimeUnit.SECONDS).recognizeStream(responses);
     List<byte[]> images = new ArrayList<>();
     for (Path p : samples) {
       images.add(Files.readAllBytes(p));
@@ -146,8 +128,10 @@ class EndToEndTest {
           .setImage(ByteString.copyFrom(images.get(i % images.size()))).build());
     }
     requests.onCompleted();
-    assertTrue(done.await(120, TimeUnit.SECONDS), "stream did not finish");
-    assertNull(failure[0]);
+    assertTrue(responses.await(Duration.ofSeconds(120)), "stream did not finish");
+    assertNull(responses.failure());
+    assertEquals(0, responses.duplicates(), "an image answered twice");
+    Map<String, RecognizeResponse> results = responses.byRequestId();
     assertEquals(n, results.size());
     Set<String> workers = new HashSet<>();
     for (int i = 0; i < n; i++) {

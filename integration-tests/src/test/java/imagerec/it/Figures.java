@@ -1,6 +1,5 @@
 package imagerec.it;
 
-import io.grpc.Status;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -39,7 +38,7 @@ final class Figures {
    * @param recovery what recovery meant there and how long it took, or "-"
    */
   static synchronized void report(String scenario, String load, String faults, long sent, long ok,
-                                  Map<Status.Code, Long> failed, long lost, String recovery) throws IOException {
+                                  Map<?, Long> failed, long lost, String recovery) throws IOException {
     Files.createDirectories(FILE.getParent());
     if (!Files.exists(FILE)) {
       Files.writeString(FILE, "| scenario | load | faults | sent | ok | failed (status: n) | lost | recovery |\n"

@@ -1,5 +1,9 @@
 package imagerec.it;
 
+import java.util.List;
+import imagerec.cli.bench.UnarySender;
+import imagerec.cli.bench.LoadRun;
+import imagerec.cli.bench.LoadGenerator;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -11,7 +15,6 @@ import imagerec.v1.RecognizerGrpc;
 import imagerec.v1.WorkerStatus;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
-import io.grpc.Status;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.util.Map;
@@ -34,7 +37,7 @@ class HangingWorkerTest {
       RecognizeRequest request = RecognizeRequest.newBuilder()
           .setImage(ByteString.copyFrom(Files.readAllBytes(EndToEndTest.samples().get(0)))).build();
       ProcessCluster.Node hung = cluster.workers().get(1);
-      Load load = Load.closedLoop(RecognizerGrpc.newStub(channel), request, 8, Duration.ofSeconds(1));
+      LoadRun load = new LoadGenerator(List.of(request)).keepingCalls().startClosedLoop(new UnarySender(RecognizerGrpc.newStub(channel), Duration.ofSeconds(1)), 8);
       long thawedAt;
       long frozenAt;
       boolean ejected = false;
@@ -56,23 +59,23 @@ class HangingWorkerTest {
         throw e;
       }
       long evenAt = WorkerFailureTest.awaitEven(load, thawedAt, "worker-1", 20);
-      load.stop();
+      load.stop(Duration.ofSeconds(30));
       channel.shutdownNow();
       admin.shutdownNow();
 
-      long lastFailure = load.outcomes().stream().filter(o -> o.code() != Status.Code.OK)
-          .mapToLong(Load.Outcome::at).max().orElse(frozenAt);
+      long lastFailure = load.calls().stream().filter(o -> !o.ok())
+          .mapToLong(LoadRun.Call::at).max().orElse(frozenAt);
       long lastTwoSecondsFrozen = thawedAt - TimeUnit.SECONDS.toNanos(2);
-      Map<String, Long> lateFailures = load.byWorker(lastTwoSecondsFrozen, thawedAt, o -> o.code() != Status.Code.OK);
+      Map<String, Long> lateFailures = load.byWorker(lastTwoSecondsFrozen, thawedAt, o -> !o.ok());
       Figures.report("hung worker", "8 unary calls in flight, 1 s deadline",
           "SIGSTOP 1 of 3 workers for " + Figures.seconds(8).toSeconds() + " s, then SIGCONT",
-          load.sent(), load.ok(), load.failures(), load.lost(),
+          load.sent(), load.ok(), load.errors(), load.outstanding(),
           "last failure " + Figures.ms(lastFailure - frozenAt) + " after the freeze; even share again "
               + (evenAt < 0 ? "never" : Figures.ms(evenAt - thawedAt) + " after SIGCONT"));
-      assertEquals(0, load.lost(), "calls never completed");
-      assertEquals(Set.of(Status.Code.DEADLINE_EXCEEDED), load.failures().keySet(), "only deadlines fire: " + load.failures());
-      assertTrue(load.failures().get(Status.Code.DEADLINE_EXCEEDED) < load.ok() / 10,
-          "most calls went to the others: " + load.failures() + " failed, " + load.ok() + " ok");
+      assertEquals(0, load.outstanding(), "calls never completed");
+      assertEquals(Set.of("DEADLINE_EXCEEDED"), load.errors().keySet(), "only deadlines fire: " + load.errors());
+      assertTrue(load.errors().get("DEADLINE_EXCEEDED") < load.ok() / 10,
+          "most calls went to the others: " + load.errors() + " failed, " + load.ok() + " ok");
       assertTrue(ejected, "the hung worker was ejected");
       assertTrue(evenAt > 0, "the worker got its share back after SIGCONT");
       assertTrue(lateFailures.isEmpty() || lateFailures.values().stream().mapToLong(Long::longValue).sum() <= 16,

@@ -1,5 +1,9 @@
 package imagerec.it;
 
+import java.util.List;
+import imagerec.cli.bench.UnarySender;
+import imagerec.cli.bench.LoadRun;
+import imagerec.cli.bench.LoadGenerator;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -61,7 +65,7 @@ class HealthRoutingTest {
       ManagedChannel channel = cluster.channelToBalancer();
       RecognizeRequest request = RecognizeRequest.newBuilder()
           .setImage(ByteString.copyFrom(Files.readAllBytes(EndToEndTest.samples().get(0)))).build();
-      Load load = Load.closedLoop(RecognizerGrpc.newStub(channel), request, 8, Duration.ofSeconds(10));
+      LoadRun load = new LoadGenerator(List.of(request)).keepingCalls().startClosedLoop(new UnarySender(RecognizerGrpc.newStub(channel), Duration.ofSeconds(10)), 8);
       Figures.hold(2);
       Files.writeString(drain, "maintenance");
       Figures.hold(3);
@@ -71,7 +75,7 @@ class HealthRoutingTest {
         Thread.sleep(20);
       }
       long evenAt = WorkerFailureTest.awaitEven(load, servingAgainAt.get(), "worker-1", 10);
-      load.stop();
+      load.stop(Duration.ofSeconds(30));
       channel.shutdownNow();
       health.shutdownNow();
 
@@ -81,10 +85,10 @@ class HealthRoutingTest {
       Map<String, Long> whileNotServing = load.byWorker(settled, servingAgainAt.get(), o -> true);
       Figures.report("worker NOT_SERVING and back", "8 unary calls in flight, 3 workers",
           "drain file on 1 worker for " + Figures.seconds(3).toSeconds() + " s", load.sent(), load.ok(),
-          load.failures(), load.lost(), "even share " + (evenAt < 0 ? "never" : Figures.ms(evenAt - servingAgainAt.get())
+          load.errors(), load.outstanding(), "even share " + (evenAt < 0 ? "never" : Figures.ms(evenAt - servingAgainAt.get())
               + " after SERVING"));
-      assertEquals(Map.of(), load.failures(), "draining costs no call");
-      assertEquals(0, load.lost());
+      assertEquals(Map.of(), load.errors(), "draining costs no call");
+      assertEquals(0, load.outstanding());
       assertEquals(0L, whileNotServing.getOrDefault("worker-1", 0L),
           "calls reached the worker while it was NOT_SERVING: " + whileNotServing);
       assertTrue(whileNotServing.getOrDefault("worker-0", 0L) > 20 && whileNotServing.getOrDefault("worker-2", 0L) > 20,

@@ -1,5 +1,7 @@
 package imagerec.it;
 
+import static imagerec.testing.Prometheus.value;
+import imagerec.testing.Prometheus;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -171,18 +173,7 @@ class OperationsTest {
   }
 
   private static String scrape(ProcessCluster.Node node) throws Exception {
-    HttpResponse<String> response = HTTP.send(HttpRequest.newBuilder(
-        URI.create("http://127.0.0.1:" + node.metricsPort() + "/metrics")).build(), HttpResponse.BodyHandlers.ofString());
-    assertEquals(200, response.statusCode());
-    return response.body();
+    return Prometheus.scrape(node.metricsPort());
   }
 
-  private static double value(String scrape, String series) {
-    for (String line : scrape.split("\n")) {
-      if (line.startsWith(series + " ")) {
-        return Double.parseDouble(line.substring(series.length() + 1).strip());
-      }
-    }
-    return 0;
-  }
 }

@@ -1,5 +1,8 @@
 package imagerec.it;
 
+import imagerec.cli.bench.UnarySender;
+import imagerec.cli.bench.LoadRun;
+import imagerec.cli.bench.LoadGenerator;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -7,13 +10,11 @@ import com.google.protobuf.ByteString;
 import imagerec.v1.RecognizeRequest;
 import imagerec.v1.RecognizerGrpc;
 import io.grpc.ManagedChannel;
-import io.grpc.Status;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 import org.HdrHistogram.Histogram;
 import org.junit.jupiter.api.Test;
 
@@ -45,23 +46,23 @@ class OverloadTest {
           .setImage(ByteString.copyFrom(Files.readAllBytes(EndToEndTest.samples().get(0)))).build();
       double capacity = 2 * 1000.0 / INFERENCE_MS; // two workers, one inference at a time each
 
-      Load calm = Load.closedLoop(stub, request, 1, Duration.ofSeconds(5));
+      LoadRun calm = new LoadGenerator(List.of(request)).keepingCalls().startClosedLoop(new UnarySender(stub, Duration.ofSeconds(5)), 1);
       Figures.hold(2);
-      calm.stop();
+      calm.stop(Duration.ofSeconds(30));
       double normalP99 = calm.okLatencyMicros().getValueAtPercentile(99) / 1000.0;
       List<ProcessStats> before = stats(cluster);
 
-      Load warm = Load.openLoop(stub, request, 10 * capacity, Duration.ofSeconds(5)); // the refusal path's JIT
+      LoadRun warm = new LoadGenerator(List.of(request)).keepingCalls().startOpenLoop(new UnarySender(stub, Duration.ofSeconds(5)), 10 * capacity); // the refusal path's JIT
       Thread.sleep(1000);
-      warm.stop();
-      Load flood = Load.openLoop(stub, request, 10 * capacity, Duration.ofSeconds(5));
+      warm.stop(Duration.ofSeconds(30));
+      LoadRun flood = new LoadGenerator(List.of(request)).keepingCalls().startOpenLoop(new UnarySender(stub, Duration.ofSeconds(5)), 10 * capacity);
       Figures.hold(6);
-      flood.stop();
+      flood.stop(Duration.ofSeconds(30));
       List<ProcessStats> during = stats(cluster);
 
-      Load after = Load.closedLoop(stub, request, 1, Duration.ofSeconds(5));
+      LoadRun after = new LoadGenerator(List.of(request)).keepingCalls().startClosedLoop(new UnarySender(stub, Duration.ofSeconds(5)), 1);
       Thread.sleep(1000);
-      after.stop();
+      after.stop(Duration.ofSeconds(30));
       channel.shutdownNow();
 
       Histogram admitted = flood.okLatencyMicros();
@@ -73,20 +74,20 @@ class OverloadTest {
       double afterP99 = after.okLatencyMicros().getValueAtPercentile(99) / 1000.0;
       double served = flood.ok() / flood.seconds();
       Figures.report("overload 10x", String.format("open loop %.0f calls/s = 10x the capacity of %.0f/s", 10 * capacity,
-              capacity), "-", flood.sent(), flood.ok(), flood.failures(), flood.lost(),
+              capacity), "-", flood.sent(), flood.ok(), flood.errors(), flood.outstanding(),
           String.format("served %.0f/s; admitted p50 %.0f ms, p99 %.0f ms (idle p99 %.1f ms); refusals p50 %.1f ms, "
               + "p99 %.1f ms; p99 %.1f ms in the second after the flood; RSS balancer %d -> %d MiB, workers %d -> %d MiB",
               served, admittedP50, admittedP99, normalP99, refusedP50, refusedP99, afterP99, before.get(0).rssKib() / 1024, during.get(0).rssKib() / 1024,
               before.get(1).rssKib() / 1024, during.get(1).rssKib() / 1024));
 
-      assertEquals(0, flood.lost(), "calls never completed");
-      assertEquals(Set.of(Status.Code.RESOURCE_EXHAUSTED), flood.failures().keySet(), "refusals: " + flood.failures());
+      assertEquals(0, flood.outstanding(), "calls never completed");
+      assertEquals(Set.of("RESOURCE_EXHAUSTED"), flood.errors().keySet(), "refusals: " + flood.errors());
       assertTrue(served > 0.6 * capacity, "the workers kept serving near capacity: " + served + "/s");
       long queueBoundMs = (QUEUE + 2) * INFERENCE_MS;
       assertTrue(admittedP99 < 4 * queueBoundMs + 200, "admitted p99 " + admittedP99 + " ms is not bounded by the queue");
       assertTrue(refusedP50 < INFERENCE_MS / 2.0 && refusedP99 < admittedP50,
           "refusals are not fast: p50 " + refusedP50 + " ms, p99 " + refusedP99 + " ms");
-      assertEquals(Map.of(), after.failures(), "after the flood every call is served");
+      assertEquals(Map.of(), after.errors(), "after the flood every call is served");
       assertTrue(afterP99 < Math.max(10 * normalP99, 3 * INFERENCE_MS + 20), "not back to normal: " + afterP99 + " ms");
       for (int i = 0; i < before.size(); i++) {
         assertTrue(during.get(i).rssKib() < before.get(i).rssKib() + 200 * 1024,

@@ -1,5 +1,6 @@
 package imagerec.it;
 
+import imagerec.testing.ListeningProcess;
 import io.grpc.ChannelCredentials;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
@@ -12,6 +13,7 @@ import io.grpc.health.v1.HealthGrpc;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -187,24 +189,10 @@ final class ProcessCluster implements AutoCloseable {
         "--port", Integer.toString(port), "--port-file", portFile.toString(),
         "--metrics-host", "127.0.0.1", "--metrics-port", "0", "--metrics-port-file", metricsPortFile.toString()));
     command.addAll(List.of(args));
-    ProcessBuilder builder = new ProcessBuilder(command)
-        .redirectErrorStream(true)
-        .redirectOutput(dir.resolve(name + ".log").toFile());
-    builder.environment().putAll(env);
-    Process process = builder.start();
-    processes.add(process);
-    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-    while (!Files.exists(portFile) || Files.readString(portFile).isBlank()) {
-      if (!process.isAlive()) {
-        throw new IllegalStateException(name + " exited with " + process.exitValue() + "; see " + dir.resolve(name + ".log"));
-      }
-      if (System.nanoTime() > until) {
-        throw new IllegalStateException(name + " did not start listening; see " + dir.resolve(name + ".log"));
-      }
-      Thread.sleep(50);
-    }
-    return new Node(name, process, Integer.parseInt(Files.readString(portFile).strip()),
-        Integer.parseInt(Files.readString(metricsPortFile).strip()));
+    ListeningProcess started = ListeningProcess.start(command, env, dir.resolve(name + ".log"), portFile,
+        Duration.ofSeconds(120));
+    processes.add(started.process());
+    return new Node(name, started.process(), started.port(), ListeningProcess.readPort(metricsPortFile));
   }
 
   /** Waits until {@code node}'s Recognizer health is SERVING. */

@@ -1,5 +1,8 @@
 package imagerec.it;
 
+import imagerec.cli.bench.UnarySender;
+import imagerec.cli.bench.LoadRun;
+import imagerec.cli.bench.LoadGenerator;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -28,7 +31,7 @@ class SoakTest {
           .setImage(ByteString.copyFrom(Files.readAllBytes(EndToEndTest.samples().get(0)))).build();
       List<ProcessCluster.Node> nodes = new ArrayList<>(cluster.workers());
       nodes.add(0, cluster.balancer());
-      Load load = Load.closedLoop(RecognizerGrpc.newStub(channel), request, 8, Duration.ofSeconds(10));
+      LoadRun load = new LoadGenerator(List.of(request)).keepingCalls().startClosedLoop(new UnarySender(RecognizerGrpc.newStub(channel), Duration.ofSeconds(10)), 8);
       Duration length = Figures.seconds(20);
       long warmUntil = System.nanoTime() + length.toNanos() / 4;
       long until = System.nanoTime() + length.toNanos();
@@ -45,7 +48,7 @@ class SoakTest {
         }
         Thread.sleep(1000);
       }
-      load.stop();
+      load.stop(Duration.ofSeconds(30));
       channel.shutdownNow();
       List<ProcessStats> end = samples.get(samples.size() - 1);
 
@@ -55,9 +58,9 @@ class SoakTest {
             .append(" -> ").append(end.get(i));
       }
       Figures.report("soak", "8 unary calls in flight for " + length.toSeconds() + " s", "-", load.sent(), load.ok(),
-          load.failures(), load.lost(), "from a quarter in to the end: " + figures);
-      assertEquals(Map.of(), load.failures());
-      assertEquals(0, load.lost());
+          load.errors(), load.outstanding(), "from a quarter in to the end: " + figures);
+      assertEquals(Map.of(), load.errors());
+      assertEquals(0, load.outstanding());
       for (int i = 0; i < nodes.size(); i++) {
         ProcessStats from = warm.get(i);
         ProcessStats to = end.get(i);

@@ -1,5 +1,8 @@
 package imagerec.it;
 
+import imagerec.cli.bench.UnarySender;
+import imagerec.cli.bench.LoadRun;
+import imagerec.cli.bench.LoadGenerator;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -8,7 +11,6 @@ import imagerec.v1.RecognizeRequest;
 import imagerec.v1.RecognizerGrpc;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
-import io.grpc.Status;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
@@ -69,7 +71,7 @@ class WorkerFailureTest {
       ManagedChannel channel = cluster.channelToBalancer();
       RecognizeRequest request = RecognizeRequest.newBuilder()
           .setImage(ByteString.copyFrom(Files.readAllBytes(EndToEndTest.samples().get(0)))).build();
-      Load load = Load.closedLoop(RecognizerGrpc.newStub(channel), request, 8, Duration.ofSeconds(10));
+      LoadRun load = new LoadGenerator(List.of(request)).keepingCalls().startClosedLoop(new UnarySender(RecognizerGrpc.newStub(channel), Duration.ofSeconds(10)), 8);
       Figures.hold(2);
       long faultAt = System.nanoTime();
       fault.apply(cluster.workers().get(1));
@@ -79,17 +81,17 @@ class WorkerFailureTest {
       long servingAt = System.nanoTime();
       long evenAt = awaitEven(load, servingAt, "worker-1", 15);
       Figures.hold(1);
-      load.stop();
+      load.stop(Duration.ofSeconds(30));
       channel.shutdownNow();
 
       Map<String, Long> before = load.byWorker(load.startedAt(), faultAt, o -> true);
       Map<String, Long> during = load.byWorker(faultAt + TimeUnit.SECONDS.toNanos(1), restartAt, o -> true);
       String recovery = "worker SERVING " + Figures.ms(servingAt - restartAt) + " after its restart; even share "
           + (evenAt < 0 ? "never" : Figures.ms(evenAt - servingAt) + " later");
-      Figures.report(faults, "8 unary calls in flight", faults, load.sent(), load.ok(), load.failures(), load.lost(),
+      Figures.report(faults, "8 unary calls in flight", faults, load.sent(), load.ok(), load.errors(), load.outstanding(),
           recovery);
-      assertEquals(Map.of(), load.failures(), "calls failed when a worker was stopped");
-      assertEquals(0, load.lost(), "calls never completed");
+      assertEquals(Map.of(), load.errors(), "calls failed when a worker was stopped");
+      assertEquals(0, load.outstanding(), "calls never completed");
       assertEquals(3, before.size(), "all three workers served before the fault: " + before);
       assertEquals(List.of("worker-0", "worker-2"), List.copyOf(during.keySet()),
           "while it was down only the survivors answered: " + during);
@@ -104,14 +106,14 @@ class WorkerFailureTest {
    * {@code worker} answered at least a fifth of the calls (an even share is a third), and returns
    * its end (nanoTime), or -1.
    */
-  static long awaitEven(Load load, long from, String worker, int seconds) throws InterruptedException {
+  static long awaitEven(LoadRun load, long from, String worker, int seconds) throws InterruptedException {
     long window = TimeUnit.MILLISECONDS.toNanos(500);
     long until = from + TimeUnit.SECONDS.toNanos(seconds);
     for (long start = from; start < until; start += window / 5) {
       while (System.nanoTime() < start + window) {
         Thread.sleep(20);
       }
-      Map<String, Long> counts = load.byWorker(start, start + window, o -> o.code() == Status.Code.OK);
+      Map<String, Long> counts = load.byWorker(start, start + window, o -> o.ok());
       long total = counts.values().stream().mapToLong(Long::longValue).sum();
       if (total >= 10 && counts.getOrDefault(worker, 0L) * 5 >= total) {
         return start + window;

@@ -1,5 +1,6 @@
 package imagerec.worker;
 
+import imagerec.testing.Ports;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
@@ -11,9 +12,6 @@ import imagerec.server.ServerConfig;
 import imagerec.worker.image.DecodeConfig;
 import imagerec.worker.inference.BatchingConfig;
 import imagerec.worker.model.RepositoryConfig;
-import java.io.IOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -34,10 +32,10 @@ class WorkerLifecycleTest {
 
   @Test
   void creatingBindsNothing() throws Exception {
-    int port = freePort();
+    int port = Ports.free();
     WorkerServer worker = WorkerServer.create(config(port, -1));
     try {
-      listen(port).close();
+      Ports.listen(port).close();
     } finally {
       worker.close();
     }
@@ -45,32 +43,21 @@ class WorkerLifecycleTest {
 
   @Test
   void aTakenMetricsPortClosesTheGrpcPortAlreadyListening() throws Exception {
-    try (ServerSocket taken = listen(0)) {
-      int port = freePort();
+    try (ServerSocket taken = Ports.listen(0)) {
+      int port = Ports.free();
       WorkerServer worker = WorkerServer.create(config(port, taken.getLocalPort()));
       PortBindException e = assertThrows(PortBindException.class, worker::start);
       assertEquals("--metrics-port", e.option());
-      listen(port).close(); // nothing listens on the gRPC port any more
+      Ports.listen(port).close(); // nothing listens on the gRPC port any more
     }
   }
 
   @Test
   void aTakenGrpcPortIsNamed() throws Exception {
-    try (ServerSocket taken = listen(0)) {
+    try (ServerSocket taken = Ports.listen(0)) {
       WorkerServer worker = WorkerServer.create(config(taken.getLocalPort(), -1));
       assertEquals("--port", assertThrows(PortBindException.class, worker::start).option());
     }
   }
 
-  private static ServerSocket listen(int port) throws IOException {
-    ServerSocket socket = new ServerSocket();
-    socket.bind(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), port));
-    return socket;
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket socket = listen(0)) {
-      return socket.getLocalPort();
-    }
-  }
 }

@@ -1,5 +1,6 @@
 package imagerec.balancer.health;
 
+import imagerec.testing.Await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
@@ -71,13 +72,7 @@ class HealthWatcherTest {
   }
 
   private static void await(BooleanSupplier condition, String what) throws InterruptedException {
-    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > until) {
-        throw new AssertionError("timed out waiting until " + what);
-      }
-      Thread.sleep(5);
-    }
+    Await.until(condition, Duration.ofSeconds(5), Duration.ofMillis(5), what);
   }
 
   @Test

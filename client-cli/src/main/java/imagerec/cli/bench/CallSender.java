@@ -7,11 +7,7 @@ public interface CallSender extends AutoCloseable {
 
   /** Receives the outcome of one call, on a gRPC thread. */
   interface Callback {
-    /**
-     * @param code "OK", or the gRPC code name of the failure (call status or item error)
-     * @param batchSize the size of the inference batch the image was part of (0 if unknown or failed)
-     */
-    void done(String code, int batchSize);
+    void done(CallOutcome outcome);
   }
 
   void send(RecognizeRequest request, Callback callback);

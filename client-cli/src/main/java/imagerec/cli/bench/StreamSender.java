@@ -29,32 +29,30 @@ public final class StreamSender implements CallSender {
       public void onNext(RecognizeResponse response) {
         Callback callback = pending.remove(response.getRequestId());
         if (callback != null) {
-          callback.done(response.hasError()
-              ? Status.fromCodeValue(response.getError().getCode()).getCode().name() : "OK",
-              response.getTimings().getBatchSize());
+          callback.done(CallOutcome.of(response));
         }
       }
 
       @Override
       public void onError(Throwable t) {
         failure = Status.fromThrowable(t);
-        failPending(failure.getCode().name());
+        failPending(CallOutcome.failed(t));
         finished.countDown();
       }
 
       @Override
       public void onCompleted() {
-        failPending("DATA_LOSS");
+        failPending(new CallOutcome("DATA_LOSS", "", 0, "the stream ended before this item's answer"));
         finished.countDown();
       }
     });
   }
 
-  private void failPending(String code) {
+  private void failPending(CallOutcome outcome) {
     for (String id : pending.keySet()) {
       Callback callback = pending.remove(id);
       if (callback != null) {
-        callback.done(code, 0);
+        callback.done(outcome);
       }
     }
   }
@@ -62,7 +60,7 @@ public final class StreamSender implements CallSender {
   @Override
   public void send(RecognizeRequest request, Callback callback) {
     if (failure != null) {
-      callback.done(failure.getCode().name(), 0);
+      callback.done(new CallOutcome(failure.getCode().name(), "", 0, String.valueOf(failure.getDescription())));
       return;
     }
     String id = Long.toString(ids.incrementAndGet());

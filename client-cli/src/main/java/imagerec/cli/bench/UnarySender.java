@@ -4,7 +4,6 @@ import imagerec.v1.RecognizeRequest;
 import imagerec.v1.RecognizeResponse;
 import imagerec.v1.RecognizerGrpc;
 import io.grpc.Channel;
-import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
@@ -15,28 +14,33 @@ public final class UnarySender implements CallSender {
   private final Duration deadline;
 
   public UnarySender(Channel channel, Duration deadline) {
-    this.stub = RecognizerGrpc.newStub(channel);
+    this(RecognizerGrpc.newStub(channel), deadline);
+  }
+
+  /** Calls through {@code stub} as it is configured (wait for ready, say), each with {@code deadline}. */
+  public UnarySender(RecognizerGrpc.RecognizerStub stub, Duration deadline) {
+    this.stub = stub;
     this.deadline = deadline;
   }
 
   @Override
   public void send(RecognizeRequest request, Callback callback) {
     stub.withDeadlineAfter(deadline.toNanos(), TimeUnit.NANOSECONDS).recognize(request, new StreamObserver<>() {
-      private int batchSize;
+      private CallOutcome answer;
 
       @Override
       public void onNext(RecognizeResponse response) {
-        batchSize = response.getTimings().getBatchSize();
+        answer = CallOutcome.of(response);
       }
 
       @Override
       public void onError(Throwable t) {
-        callback.done(Status.fromThrowable(t).getCode().name(), 0);
+        callback.done(CallOutcome.failed(t));
       }
 
       @Override
       public void onCompleted() {
-        callback.done("OK", batchSize);
+        callback.done(answer != null ? answer : new CallOutcome("INTERNAL", "", 0, "completed without a response"));
       }
     });
   }

@@ -1,5 +1,6 @@
 package imagerec.worker.grpc;
 
+import imagerec.testing.Await;
 import imagerec.server.ServerConfig;
 import imagerec.worker.image.DecodeConfig;
 import imagerec.worker.model.RepositoryConfig;
@@ -7,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import com.google.protobuf.ByteString;
-import imagerec.observability.MetricsConfig;
 import imagerec.v1.GetModelRequest;
 import imagerec.v1.ListModelsRequest;
 import imagerec.v1.RecognizeRequest;
@@ -46,13 +46,7 @@ class ModelReloadTest {
   }
 
   private static void await(BooleanSupplier condition, String what) throws InterruptedException {
-    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > until) {
-        throw new AssertionError("timed out waiting until " + what);
-      }
-      Thread.sleep(50);
-    }
+    Await.until(condition, Duration.ofSeconds(30), Duration.ofMillis(50), what);
   }
 
   @Test

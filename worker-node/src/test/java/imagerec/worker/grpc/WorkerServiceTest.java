@@ -1,5 +1,8 @@
 package imagerec.worker.grpc;
 
+import imagerec.testing.StreamCollector;
+import static imagerec.testing.Prometheus.value;
+import imagerec.testing.Prometheus;
 import imagerec.server.ServerConfig;
 import imagerec.worker.image.DecodeConfig;
 import imagerec.worker.model.RepositoryConfig;
@@ -31,9 +34,7 @@ import io.grpc.stub.StreamObserver;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.Map;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -139,33 +140,15 @@ class WorkerServiceTest {
 
   @Test
   void streamAnswersEveryItemAndABadItemDoesNotEndIt() throws Exception {
-    Map<String, RecognizeResponse> results = new HashMap<>();
-    CountDownLatch done = new CountDownLatch(1);
-    Throwable[] failure = new Throwable[1];
-    StreamObserver<RecognizeRequest> requests = RecognizerGrpc.newStub(channel).recognizeStream(
-        new StreamObserver<>() {
-          @Override
-          public synchronized void onNext(RecognizeResponse r) {
-            results.put(r.getRequestId(), r);
-          }
-
-          @Override
-          public void onError(Throwable t) {
-            failure[0] = t;
-            done.countDown();
-          }
-
-          @Override
-          public void onCompleted() {
-            done.countDown();
-          }
-        });
+    StreamCollector responses = new StreamCollector();
+    StreamObserver<RecognizeRequest> requests = RecognizerGrpc.newStub(channel).recognizeStream(responses);
     requests.onNext(RecognizeRequest.newBuilder().setRequestId("good-1").setImage(sample("sneaker", 0)).build());
     requests.onNext(RecognizeRequest.newBuilder().setRequestId("bad").setImage(ByteString.copyFromUtf8("junk")).build());
     requests.onNext(RecognizeRequest.newBuilder().setRequestId("good-2").setImage(sample("coat", 0)).build());
     requests.onCompleted();
-    assertTrue(done.await(30, TimeUnit.SECONDS));
-    assertEquals(null, failure[0]);
+    assertTrue(responses.await(Duration.ofSeconds(30)));
+    assertEquals(null, responses.failure());
+    Map<String, RecognizeResponse> results = responses.byRequestId();
     assertEquals(3, results.size());
     assertEquals("Sneaker", results.get("good-1").getClassifications(0).getLabel());
     assertEquals("Coat", results.get("good-2").getClassifications(0).getLabel());
@@ -218,20 +201,7 @@ class WorkerServiceTest {
   }
 
   private static String scrape() throws Exception {
-    java.net.http.HttpResponse<String> response = java.net.http.HttpClient.newHttpClient().send(
-        java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + worker.metricsPort() + "/metrics"))
-            .build(), java.net.http.HttpResponse.BodyHandlers.ofString());
-    assertEquals(200, response.statusCode());
-    return response.body();
+    return Prometheus.scrape(worker.metricsPort());
   }
 
-  /** The value of one series in a scrape, 0 when it is absent. */
-  private static double value(String scrape, String series) {
-    for (String line : scrape.split("\n")) {
-      if (line.startsWith(series + " ")) {
-        return Double.parseDouble(line.substring(series.length() + 1).strip());
-      }
-    }
-    return 0;
-  }
 }

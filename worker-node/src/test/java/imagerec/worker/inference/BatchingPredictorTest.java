@@ -1,5 +1,6 @@
 package imagerec.worker.inference;
 
+import imagerec.testing.Await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -87,11 +88,7 @@ class BatchingPredictorTest {
   }
 
   private static void waitUntil(BooleanSupplier condition, String what) throws InterruptedException {
-    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-    while (!condition.getAsBoolean()) {
-      assertTrue(System.nanoTime() < until, "timed out waiting for: " + what);
-      Thread.sleep(5);
-    }
+    Await.until(condition, Duration.ofSeconds(5), Duration.ofMillis(5), what);
   }
 
   @Test

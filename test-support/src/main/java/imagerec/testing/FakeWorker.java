@@ -1,5 +1,7 @@
-package imagerec.balancer;
+package imagerec.testing;
 
+import java.util.List;
+import java.util.ArrayList;
 import imagerec.v1.Classification;
 import imagerec.v1.ListModelsRequest;
 import imagerec.v1.ListModelsResponse;
@@ -22,22 +24,31 @@ import java.util.concurrent.atomic.AtomicInteger;
  * An in-process stand-in for a worker: answers with its own name as the label, or fails as the
  * request's {@code model} field asks ("fail:CODE"), or holds the call until released ("hold").
  */
-final class FakeWorker implements AutoCloseable {
-  final String name;
-  final HealthStatusManager health = new HealthStatusManager();
-  final AtomicInteger calls = new AtomicInteger();
-  final AtomicInteger cancelled = new AtomicInteger();
-  final CountDownLatch release = new CountDownLatch(1);
-  volatile Status failWith;
-  volatile io.grpc.Metadata lastHeaders;
+public final class FakeWorker implements AutoCloseable {
+  public final String name;
+  public final HealthStatusManager health = new HealthStatusManager();
+  public final AtomicInteger calls = new AtomicInteger();
+  public final AtomicInteger cancelled = new AtomicInteger();
+  public final CountDownLatch release = new CountDownLatch(1);
+  public volatile Status failWith;
+  public volatile io.grpc.Metadata lastHeaders;
   private Server server;
 
-  FakeWorker(String name) throws IOException {
+  public FakeWorker(String name) throws IOException {
     this.name = name;
     start();
   }
 
-  void start() throws IOException {
+  /** {@code n} fake workers named {@code prefix-w0}, {@code prefix-w1}, ..., all SERVING. */
+  public static List<FakeWorker> startMany(String prefix, int n) throws IOException {
+    List<FakeWorker> workers = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      workers.add(new FakeWorker(prefix + "-w" + i));
+    }
+    return workers;
+  }
+
+  public void start() throws IOException {
     server = InProcessServerBuilder.forName(name)
         .addService(io.grpc.ServerInterceptors.intercept(new Service(), new io.grpc.ServerInterceptor() {
           @Override
@@ -52,11 +63,11 @@ final class FakeWorker implements AutoCloseable {
     setServing(true);
   }
 
-  void setServing(boolean serving) {
+  public void setServing(boolean serving) {
     health.setStatus(RecognizerGrpc.SERVICE_NAME, serving ? ServingStatus.SERVING : ServingStatus.NOT_SERVING);
   }
 
-  void kill() throws InterruptedException {
+  public void kill() throws InterruptedException {
     server.shutdownNow();
     server.awaitTermination(5, TimeUnit.SECONDS);
   }
