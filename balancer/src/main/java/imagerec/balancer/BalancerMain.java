@@ -125,6 +125,11 @@ public final class BalancerMain implements Callable<Integer> {
   @Option(names = "--http-port-file", description = "write the bound HTTP port to this file")
   Path httpPortFile;
 
+  @Option(names = "--http-workers-panel", defaultValue = "${env:IMAGEREC_HTTP_WORKERS_PANEL:-true}", arity = "1",
+      paramLabel = "true|false", description = "the web page's workers panel (GET /api/workers; asks for the admin "
+          + "token when one is set) (default: ${DEFAULT-VALUE})")
+  boolean httpWorkersPanel;
+
   @Mixin
   ServerOptions serverOptions = new ServerOptions();
 
@@ -193,7 +198,8 @@ public final class BalancerMain implements Callable<Integer> {
               maxEjectedPercent / 100.0),
           new ForwardingConfig(maxAttempts, retryBudget, maxInFlight, streamWindow),
           new AdminConfig(adminHost, adminPort, adminPortFile, blankToNull(adminToken) != null ? adminToken : server.token()),
-          new HttpConfig(httpHost, httpPort, Duration.ofMillis(httpTimeoutMs), httpThreads, httpPortFile),
+          new HttpConfig(httpHost, httpPort, Duration.ofMillis(httpTimeoutMs), httpThreads, httpPortFile,
+              httpWorkersPanel),
           new WorkerChannelConfig(workerTls || workerCa != null || workerCert != null, workerSide, workerToken),
           eventLoopThreads > 0 ? eventLoopThreads : TransportThreads.defaultThreads());
     } catch (IllegalArgumentException e) {

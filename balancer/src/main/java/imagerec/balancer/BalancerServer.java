@@ -9,6 +9,9 @@ import imagerec.balancer.forwarding.ForwardingConfig;
 import imagerec.balancer.forwarding.ForwardingService;
 import imagerec.balancer.health.HealthWatcher;
 import imagerec.balancer.http.HttpGateway;
+import imagerec.balancer.http.WebApi;
+import imagerec.balancer.forwarding.ForwardingObserver;
+import imagerec.balancer.metrics.CallStats;
 import imagerec.balancer.metrics.BalancerMetrics;
 import imagerec.balancer.registry.WorkerPool;
 import imagerec.balancer.registry.WorkerRegistry;
@@ -49,6 +52,7 @@ import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.time.Duration;
 import java.util.List;
+import javax.net.ssl.SSLContext;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
@@ -77,6 +81,7 @@ public final class BalancerServer implements AutoCloseable {
 
   private final BalancerConfig config;
   private final WorkerRegistry registry = new WorkerRegistry();
+  private final CallStats callStats = new CallStats(System::currentTimeMillis);
   private final HealthStatusManager health = new HealthStatusManager();
   private final ScheduledExecutorService scheduler;
   private final WorkerPool pool;
@@ -98,10 +103,12 @@ public final class BalancerServer implements AutoCloseable {
    * @param adminBuilder the admin server's transport, or null to serve the admin services on {@code builder}
    * @param channels opens a channel to a worker's address
    * @param tracing owned from here on
+   * @param https the HTTP port's TLS identity, or null for plain HTTP
    * @param transport further resources owned from here on (TLS reloads, event loops), closed last
    */
   BalancerServer(BalancerConfig config, ServerBuilder<?> builder, ServerBuilder<?> adminBuilder,
-                 Function<String, ManagedChannel> channels, Tracing tracing, List<AutoCloseable> transport) {
+                 Function<String, ManagedChannel> channels, Tracing tracing, SSLContext https,
+                 List<AutoCloseable> transport) {
     this.config = config;
     this.tracing = tracing;
     this.transport = List.copyOf(transport);
@@ -123,7 +130,8 @@ public final class BalancerServer implements AutoCloseable {
     String workerToken = config.workerChannels().token();
     ServerServiceDefinition recognizer = ForwardingService.create(registry,
         new Picker(() -> ThreadLocalRandom.current().nextLong(), routing.policy()), outliers,
-        forwarding.maxAttempts(), forwarding.retryBudgetRatio(), admission, forwarding.streamWindow(), metrics,
+        forwarding.maxAttempts(), forwarding.retryBudgetRatio(), admission, forwarding.streamWindow(),
+        ForwardingObserver.both(metrics, callStats),
         tracing, new AccessLog(serverConfig.accessLog()), workerToken == null ? null : new BearerToken(workerToken));
     if (serverConfig.token() != null) {
       recognizer = ServerInterceptors.intercept(recognizer,
@@ -160,10 +168,15 @@ public final class BalancerServer implements AutoCloseable {
     if (config.http().enabled()) {
       // the HTTP endpoint calls the same service in process: routed, limited and measured alike
       String name = "balancer-http-" + System.identityHashCode(this);
+      // (and the admin service, for the page's workers panel: its token is checked there too)
       this.httpServer = withObservability(InProcessServerBuilder.forName(name)).directExecutor()
-          .addService(recognizer).build();
+          .addService(recognizer).addService(admin).build();
       this.httpChannel = InProcessChannelBuilder.forName(name).directExecutor().build();
-      this.http = new HttpGateway(config.http(), httpChannel, serverConfig.limits().maxMessageBytes(), admission);
+      int maxUpload = serverConfig.limits().maxMessageBytes();
+      WebApi api = new WebApi(httpChannel, callStats,
+          serverConfig.token() == null ? null : new TokenAuthenticator(serverConfig.token(), "the balancer's API"),
+          adminToken != null, config.http().workersPanel(), maxUpload);
+      this.http = new HttpGateway(config.http(), httpChannel, maxUpload, admission, api, https);
     } else {
       this.httpServer = null;
       this.httpChannel = null;
@@ -212,7 +225,8 @@ public final class BalancerServer implements AutoCloseable {
               .disableRetry()
               .maxInboundMessageSize(serverConfig.limits().maxMessageBytes())
               .build(),
-          Tracing.fromEnvironment("imagerec-balancer"), List.of(threads, tls));
+          Tracing.fromEnvironment("imagerec-balancer"),
+          config.http().enabled() ? tls.https(serverConfig.tls()) : null, List.of(threads, tls));
     } catch (GeneralSecurityException e) {
       closeAll(threads, tls);
       throw new IOException("cannot use the TLS files: " + e.getMessage(), e);
@@ -243,7 +257,7 @@ public final class BalancerServer implements AutoCloseable {
   /** As above with given tracing, which the balancer then owns (tests pass an in-memory exporter). */
   public static BalancerServer start(BalancerConfig config, ServerBuilder<?> builder,
                                      Function<String, ManagedChannel> channels, Tracing tracing) throws IOException {
-    return new BalancerServer(config, builder, null, channels, tracing, List.of()).start();
+    return new BalancerServer(config, builder, null, channels, tracing, null, List.of()).start();
   }
 
   /**

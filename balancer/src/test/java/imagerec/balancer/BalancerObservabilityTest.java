@@ -187,6 +187,46 @@ class BalancerObservabilityTest {
   }
 
   @Test
+  void theHttpPortServesThePageAndItsReadOnlyApi() throws Exception {
+    HttpResponse<String> page = http.send(HttpRequest.newBuilder(uri("/")).build(), HttpResponse.BodyHandlers.ofString());
+    assertEquals(200, page.statusCode());
+    assertTrue(page.headers().firstValue("Content-Type").orElse("").startsWith("text/html"));
+    assertTrue(page.headers().firstValue("Content-Security-Policy").orElse("").contains("default-src 'none'"));
+    assertTrue(page.body().contains("src=\"app.js\""));
+    for (String file : new String[] {"/app.js", "/style.css"}) {
+      assertEquals(200, http.send(HttpRequest.newBuilder(uri(file)).build(), HttpResponse.BodyHandlers.ofString())
+          .statusCode(), file);
+    }
+    stub.recognize(RecognizeRequest.newBuilder().setRequestId("one").build());
+    stub.recognize(RecognizeRequest.newBuilder().setRequestId("two").build());
+    JsonObject info = getJson("/api/info");
+    assertEquals(MAX_BODY, info.get("max_upload_bytes").getAsInt());
+    assertFalse(info.get("token_required").getAsBoolean());
+    assertEquals("fake", getJson("/api/models").get("default_model").getAsString());
+    assertEquals(2, getJson("/api/workers").getAsJsonArray("workers").size());
+    long until = System.nanoTime() + 5_000_000_000L;
+    long counted = 0;
+    while (counted < 2 && System.nanoTime() < until) { // the calls show once their second is whole
+      Thread.sleep(100);
+      counted = 0;
+      for (var second : getJson("/api/stats").getAsJsonArray("seconds")) {
+        counted += second.getAsJsonObject().get("calls").getAsLong();
+      }
+    }
+    assertEquals(2, counted, "the last minute counts both recognitions");
+    assertEquals(404, http.send(HttpRequest.newBuilder(uri("/api/nothing")).build(),
+        HttpResponse.BodyHandlers.ofString()).statusCode());
+    assertEquals(405, http.send(HttpRequest.newBuilder(uri("/api/stats")).POST(HttpRequest.BodyPublishers.noBody()).build(),
+        HttpResponse.BodyHandlers.ofString()).statusCode());
+  }
+
+  private JsonObject getJson(String path) throws Exception {
+    HttpResponse<String> response = http.send(HttpRequest.newBuilder(uri(path)).build(), HttpResponse.BodyHandlers.ofString());
+    assertEquals(200, response.statusCode(), path + ": " + response.body());
+    return JsonParser.parseString(response.body()).getAsJsonObject();
+  }
+
+  @Test
   void httpErrorsComeAsJsonWithTheMatchingStatus() throws Exception {
     assertError(400, "INVALID_ARGUMENT", post("/v1/recognize?model=fail:INVALID_ARGUMENT", new byte[] {1}));
     assertError(404, "NOT_FOUND", post("/v1/recognize?model=fail:NOT_FOUND", new byte[] {1}));

@@ -163,16 +163,57 @@ class SecurityTest {
   }
 
   @Test
-  void httpUploadsNeedTheTokenToo() throws Exception {
-    HttpClient http = HttpClient.newHttpClient();
-    URI uri = URI.create("http://127.0.0.1:" + cluster.httpPort() + "/v1/recognize");
-    HttpResponse<String> refused = http.send(HttpRequest.newBuilder(uri)
+  void theHttpPortServesHttpsWithTheSameCertificateAndNeedsTheToken() throws Exception {
+    HttpClient http = httpsTrustingTheCa();
+    String base = "https://localhost:" + cluster.httpPort();
+    URI upload = URI.create(base + "/v1/recognize");
+    HttpResponse<String> refused = http.send(HttpRequest.newBuilder(upload)
         .POST(HttpRequest.BodyPublishers.ofByteArray(image.toByteArray())).build(), HttpResponse.BodyHandlers.ofString());
     assertEquals(401, refused.statusCode(), refused.body());
-    HttpResponse<String> served = http.send(HttpRequest.newBuilder(uri).header("Authorization", "Bearer " + CLIENT_TOKEN)
+    HttpResponse<String> served = http.send(HttpRequest.newBuilder(upload).header("Authorization", "Bearer " + CLIENT_TOKEN)
         .POST(HttpRequest.BodyPublishers.ofByteArray(image.toByteArray())).build(), HttpResponse.BodyHandlers.ofString());
     assertEquals(200, served.statusCode(), served.body());
     assertTrue(served.body().contains("\"Pullover\""), served.body());
+
+    HttpResponse<String> page = http.send(HttpRequest.newBuilder(URI.create(base + "/")).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertEquals(200, page.statusCode(), "the page itself always loads");
+    assertTrue(page.body().contains("<title>imagerec</title>"));
+    HttpResponse<String> info = http.send(HttpRequest.newBuilder(URI.create(base + "/api/info")).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertTrue(info.body().contains("\"token_required\":true"), info.body());
+    for (String api : List.of("/api/models", "/api/stats", "/api/workers")) {
+      HttpResponse<String> without = http.send(HttpRequest.newBuilder(URI.create(base + api)).build(),
+          HttpResponse.BodyHandlers.ofString());
+      assertEquals(401, without.statusCode(), api + ": " + without.body());
+    }
+    HttpResponse<String> workers = http.send(HttpRequest.newBuilder(URI.create(base + "/api/workers"))
+        .header("Authorization", "Bearer " + CLIENT_TOKEN).build(), HttpResponse.BodyHandlers.ofString());
+    assertEquals(401, workers.statusCode(), "the workers need the admin token, not the client's");
+    workers = http.send(HttpRequest.newBuilder(URI.create(base + "/api/workers"))
+        .header("Authorization", "Bearer " + ADMIN_TOKEN).build(), HttpResponse.BodyHandlers.ofString());
+    assertEquals(200, workers.statusCode(), workers.body());
+    assertTrue(workers.body().contains("SERVING"), workers.body());
+
+    URI plain = URI.create("http://127.0.0.1:" + cluster.httpPort() + "/api/info");
+    assertThrows(java.io.IOException.class, () -> HttpClient.newHttpClient().send(HttpRequest.newBuilder(plain)
+        .timeout(java.time.Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString()),
+        "no plain HTTP on a TLS balancer's HTTP port");
+  }
+
+  /** An HTTPS client that trusts the test CA (and checks the host name against the certificate). */
+  private static HttpClient httpsTrustingTheCa() throws Exception {
+    java.security.KeyStore trusted = java.security.KeyStore.getInstance(java.security.KeyStore.getDefaultType());
+    trusted.load(null, null);
+    try (java.io.InputStream in = Files.newInputStream(certs.resolve("ca.pem"))) {
+      trusted.setCertificateEntry("ca", java.security.cert.CertificateFactory.getInstance("X.509").generateCertificate(in));
+    }
+    javax.net.ssl.TrustManagerFactory trust =
+        javax.net.ssl.TrustManagerFactory.getInstance(javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+    trust.init(trusted);
+    javax.net.ssl.SSLContext context = javax.net.ssl.SSLContext.getInstance("TLS");
+    context.init(null, trust.getTrustManagers(), null);
+    return HttpClient.newBuilder().sslContext(context).build();
   }
 
   @Test

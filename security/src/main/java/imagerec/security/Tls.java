@@ -18,6 +18,8 @@ import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import javax.net.ssl.KeyManager;
+import javax.net.ssl.SSLContext;
 
 /**
  * gRPC credentials from {@link TlsConfig}s, whose PEM files are read again every {@code reload}
@@ -63,6 +65,20 @@ public final class Tls implements Closeable {
       builder.keyManager(keyManager(config));
     }
     return builder.build();
+  }
+
+  /**
+   * A JDK {@link SSLContext} presenting {@code config}'s certificate (reloaded like the gRPC
+   * ones), for HTTPS; null when {@code config} has no certificate. Client certificates are not
+   * asked for: a browser has none, so the HTTP port's callers prove themselves with tokens.
+   */
+  public SSLContext https(TlsConfig config) throws IOException, GeneralSecurityException {
+    if (!config.hasIdentity()) {
+      return null;
+    }
+    SSLContext context = SSLContext.getInstance("TLS");
+    context.init(new KeyManager[] {keyManager(config)}, null, null);
+    return context;
   }
 
   private AdvancedTlsX509KeyManager keyManager(TlsConfig config) throws IOException, GeneralSecurityException {

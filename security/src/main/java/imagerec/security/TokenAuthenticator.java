@@ -37,19 +37,27 @@ public final class TokenAuthenticator implements ServerInterceptor {
   @Override
   public <ReqT, RespT> ServerCall.Listener<ReqT> interceptCall(ServerCall<ReqT, RespT> call, Metadata headers,
                                                                ServerCallHandler<ReqT, RespT> next) {
-    String value = headers.get(WireHeaders.AUTHORIZATION);
-    String problem = null;
-    if (value == null) {
-      problem = "missing 'authorization: Bearer <token>' for " + realm;
-    } else if (!value.regionMatches(true, 0, WireHeaders.BEARER, 0, WireHeaders.BEARER.length())
-        || !MessageDigest.isEqual(expected, digest(value.substring(WireHeaders.BEARER.length()).strip()))) {
-      problem = "wrong token for " + realm;
-    }
+    String problem = problem(headers.get(WireHeaders.AUTHORIZATION));
     if (problem != null) {
       call.close(Status.UNAUTHENTICATED.withDescription(problem), new Metadata());
       return new ServerCall.Listener<>() {};
     }
     return next.startCall(call, headers);
+  }
+
+  /**
+   * Why an {@code authorization} value does not let its caller in, or null when it does; for
+   * callers that are not gRPC calls (the balancer's HTTP endpoints).
+   */
+  public String problem(String authorization) {
+    if (authorization == null) {
+      return "missing 'authorization: Bearer <token>' for " + realm;
+    }
+    if (!authorization.regionMatches(true, 0, WireHeaders.BEARER, 0, WireHeaders.BEARER.length())
+        || !MessageDigest.isEqual(expected, digest(authorization.substring(WireHeaders.BEARER.length()).strip()))) {
+      return "wrong token for " + realm;
+    }
+    return null;
   }
 
   private static byte[] digest(String token) {

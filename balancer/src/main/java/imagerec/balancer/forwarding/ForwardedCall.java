@@ -74,6 +74,7 @@ final class ForwardedCall {
 
   /** Ends the call: the listener hears it, and the access log when it is on. */
   private void finish(Status status, Metadata trailers) {
+    forwarder.observer.callEnded(method.getBareMethodName(), status.getCode(), forwarder.outliers.now() - startNanos);
     if (forwarder.accessLog.enabled()) {
       String requestId = "Recognize".equals(method.getBareMethodName()) ? RecognizeMessages.requestId(request) : "";
       LoggingEventBuilder line = forwarder.accessLog.entry(method.getBareMethodName(), requestId, status.getCode(),

@@ -14,4 +14,41 @@ public interface ForwardingObserver {
   /** A call was refused because the balancer is at its limit of calls in flight. */
   void rejected();
 
+  /**
+   * A forwarded call (a unary call, or one item of a stream) ended with {@code code} after
+   * {@code nanos}, retries included: what its client saw.
+   *
+   * @param method the bare method name, as {@code Recognize}
+   */
+  void callEnded(String method, Status.Code code, long nanos);
+
+  /** Tells {@code first}, then {@code second}. */
+  static ForwardingObserver both(ForwardingObserver first, ForwardingObserver second) {
+    return new ForwardingObserver() {
+      @Override
+      public void attemptEnded(WorkerEndpoint worker, Status.Code code, long nanos) {
+        first.attemptEnded(worker, code, nanos);
+        second.attemptEnded(worker, code, nanos);
+      }
+
+      @Override
+      public void retried(Status.Code code) {
+        first.retried(code);
+        second.retried(code);
+      }
+
+      @Override
+      public void rejected() {
+        first.rejected();
+        second.rejected();
+      }
+
+      @Override
+      public void callEnded(String method, Status.Code code, long nanos) {
+        first.callEnded(method, code, nanos);
+        second.callEnded(method, code, nanos);
+      }
+    };
+  }
+
 }

@@ -2,12 +2,12 @@ package imagerec.balancer.http;
 
 import imagerec.grpc.WireHeaders;
 import com.google.common.util.concurrent.ThreadFactoryBuilder;
-import com.google.gson.Gson;
-import com.google.gson.JsonObject;
 import com.google.protobuf.UnsafeByteOperations;
 import com.google.protobuf.util.JsonFormat;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsServer;
 import imagerec.balancer.forwarding.Admission;
 import imagerec.server.PortBindException;
 import imagerec.security.TokenAuthenticator;
@@ -16,12 +16,10 @@ import imagerec.v1.RecognizeResponse;
 import imagerec.v1.RecognizerGrpc;
 import io.grpc.Channel;
 import io.grpc.Metadata;
-import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.MetadataUtils;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
@@ -30,11 +28,13 @@ import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * HTTP uploads for clients without gRPC (the upload form of the design this project grew from), served by the balancer next to its gRPC port:
+ * The balancer's HTTP port: the web page at {@code /} ({@link WebAssets}) with the read-only JSON it
+ * is built from under {@code /api/} ({@link WebApi}), and uploads for clients without gRPC:
  * <ul>
  *   <li>{@code POST /image}: a {@code multipart/form-data} form with the image in the field
  *       {@code image} (as {@code curl -F image=@shirt.png http://host:8080/image}), and optionally the
@@ -49,12 +49,12 @@ import org.slf4j.LoggerFactory;
  * come back as {@code {"error": {"code": 400, "status": "INVALID_ARGUMENT", "message": ...}}}
  * with the matching HTTP status.
  *
- * <p>Each request holds one of a fixed number of threads while it runs; requests beyond those wait
+ * <p>With TLS configured the port serves HTTPS with the same certificate, so a token never travels
+ * in clear. Each request holds one of a fixed number of threads while it runs; requests beyond those wait
  * in a bounded queue (1024), and past that their connection is closed unanswered.
  */
 public final class HttpGateway implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(HttpGateway.class);
-  private static final Gson GSON = new Gson();
   private static final JsonFormat.Printer JSON = JsonFormat.printer().preservingProtoFieldNames();
 
   private volatile HttpServer server; // set by start()
@@ -63,6 +63,9 @@ public final class HttpGateway implements AutoCloseable {
   private final HttpConfig config;
   private final int maxBodyBytes;
   private final Admission admission;
+  private final WebAssets assets = new WebAssets();
+  private final WebApi api;
+  private final SSLContext https;
 
   /**
    * Wires the endpoint; {@link #start()} binds it. {@code recognizer} is a channel to the
@@ -70,9 +73,14 @@ public final class HttpGateway implements AutoCloseable {
    *
    * @param maxBodyBytes largest upload accepted (the gRPC message limit)
    * @param admission the balancer's byte limit, which an upload's copies count against
+   * @param api the page's JSON endpoints
+   * @param https the TLS identity to serve HTTPS with, or null for plain HTTP
    */
-  public HttpGateway(HttpConfig config, Channel recognizer, int maxBodyBytes, Admission admission) {
+  public HttpGateway(HttpConfig config, Channel recognizer, int maxBodyBytes, Admission admission, WebApi api,
+                     SSLContext https) {
     this.config = config;
+    this.api = api;
+    this.https = https;
     this.maxBodyBytes = maxBodyBytes;
     this.admission = admission;
     this.stub = RecognizerGrpc.newBlockingStub(recognizer);
@@ -84,15 +92,31 @@ public final class HttpGateway implements AutoCloseable {
 
   /** Binds the port (a {@link PortBindException} naming {@code --http-port} when it cannot) and serves. */
   public void start() throws IOException {
-    HttpServer bound = PortBindException.bind("--http-port", config.host(), config.port(),
-        () -> HttpServer.create(new InetSocketAddress(config.host(), config.port()), 128));
+    HttpServer bound = PortBindException.bind("--http-port", config.host(), config.port(), () -> {
+      InetSocketAddress address = new InetSocketAddress(config.host(), config.port());
+      if (https == null) {
+        return HttpServer.create(address, 128);
+      }
+      HttpsServer secure = HttpsServer.create(address, 128);
+      secure.setHttpsConfigurator(new HttpsConfigurator(https));
+      return secure;
+    });
     bound.setExecutor(threads);
     bound.createContext("/image", exchange -> serve(exchange, true));
     bound.createContext("/v1/recognize", exchange -> serve(exchange, false));
     bound.createContext("/", exchange -> {
       try (exchange) {
-        error(exchange, 404, "NOT_FOUND", "no such path; POST an image to /image (multipart field 'image') "
-            + "or to /v1/recognize (raw body)");
+        String path = exchange.getRequestURI().getPath();
+        if (assets.has(path)) {
+          assets.serve(exchange, path);
+        } else if (path.startsWith("/api/")) {
+          api.serve(exchange, path);
+        } else {
+          JsonReplies.error(exchange, 404, "NOT_FOUND", "no such path: " + path + "; the web page is at /, "
+              + "uploads go to /image (multipart field 'image') or /v1/recognize (raw body)");
+        }
+      } catch (IOException | RuntimeException e) {
+        log.warn("HTTP request failed: {}", e.toString());
       }
     });
     bound.start();
@@ -100,7 +124,8 @@ public final class HttpGateway implements AutoCloseable {
     if (config.portFile() != null) {
       java.nio.file.Files.writeString(config.portFile(), Integer.toString(port()), StandardCharsets.UTF_8);
     }
-    log.info("HTTP uploads at http://{}:{}/image and /v1/recognize", config.host(), port());
+    log.info("web page at {}://{}:{}/, uploads at /image and /v1/recognize", https == null ? "http" : "https",
+        config.host(), port());
   }
 
   public int port() {
@@ -111,12 +136,12 @@ public final class HttpGateway implements AutoCloseable {
     try (exchange) {
       String path = exchange.getRequestURI().getPath();
       if (!path.equals(multipart ? "/image" : "/v1/recognize")) {
-        error(exchange, 404, "NOT_FOUND", "no such path: " + path);
+        JsonReplies.error(exchange, 404, "NOT_FOUND", "no such path: " + path);
         return;
       }
       if (!exchange.getRequestMethod().equals("POST")) {
         exchange.getResponseHeaders().set("Allow", "POST");
-        error(exchange, 405, "METHOD_NOT_ALLOWED", "use POST with the image");
+        JsonReplies.error(exchange, 405, "METHOD_NOT_ALLOWED", "use POST with the image");
         return;
       }
       // the body is read into memory, and a form is parsed into a second copy: both count against
@@ -125,7 +150,7 @@ public final class HttpGateway implements AutoCloseable {
       if (!admission.tryHold(held)) {
         exchange.getResponseHeaders().set("Retry-After", "1");
         exchange.getResponseHeaders().set("Connection", "close");
-        error(exchange, 429, "RESOURCE_EXHAUSTED", admission.bytesExhausted().getDescription());
+        JsonReplies.error(exchange, 429, "RESOURCE_EXHAUSTED", admission.bytesExhausted().getDescription());
         return;
       }
       try {
@@ -154,7 +179,7 @@ public final class HttpGateway implements AutoCloseable {
     RecognizeRequest.Builder request = RecognizeRequest.newBuilder();
     if (multipart) {
       if (!MultipartForm.isMultipart(exchange.getRequestHeaders().getFirst("Content-Type"))) {
-        error(exchange, 415, "UNSUPPORTED_MEDIA_TYPE",
+        JsonReplies.error(exchange, 415, "UNSUPPORTED_MEDIA_TYPE",
             "send a multipart/form-data form with the image in the field 'image' (curl -F image=@file)");
         return;
       }
@@ -165,13 +190,13 @@ public final class HttpGateway implements AutoCloseable {
         if (e.tooLarge) {
           tooLarge(exchange);
         } else {
-          error(exchange, 400, "INVALID_ARGUMENT", e.getMessage());
+          JsonReplies.error(exchange, 400, "INVALID_ARGUMENT", e.getMessage());
         }
         return;
       }
       byte[] image = form.bytes("image");
       if (image == null) {
-        error(exchange, 400, "INVALID_ARGUMENT", "the form has no field 'image'");
+        JsonReplies.error(exchange, 400, "INVALID_ARGUMENT", "the form has no field 'image'");
         return;
       }
       request.setImage(UnsafeByteOperations.unsafeWrap(image)); // ours alone: no copy
@@ -197,11 +222,11 @@ public final class HttpGateway implements AutoCloseable {
         timeoutMs = Math.min(timeoutMs, Long.parseLong(query.get("timeout_ms").strip()));
       }
     } catch (NumberFormatException e) {
-      error(exchange, 400, "INVALID_ARGUMENT", "top_k and timeout_ms must be whole numbers");
+      JsonReplies.error(exchange, 400, "INVALID_ARGUMENT", "top_k and timeout_ms must be whole numbers");
       return;
     }
     if (timeoutMs <= 0) {
-      error(exchange, 400, "INVALID_ARGUMENT", "timeout_ms must be positive");
+      JsonReplies.error(exchange, 400, "INVALID_ARGUMENT", "timeout_ms must be positive");
       return;
     }
     RecognizeResponse response;
@@ -215,17 +240,10 @@ public final class HttpGateway implements AutoCloseable {
     try {
       response = call.recognize(request.build());
     } catch (StatusRuntimeException e) {
-      Status status = e.getStatus();
-      if (status.getCode() == Status.Code.RESOURCE_EXHAUSTED) {
-        exchange.getResponseHeaders().set("Retry-After", "1");
-      } else if (status.getCode() == Status.Code.UNAUTHENTICATED) {
-        exchange.getResponseHeaders().set("WWW-Authenticate", "Bearer");
-      }
-      error(exchange, HttpStatuses.of(status.getCode()), status.getCode().name(),
-          status.getDescription() == null ? status.getCode().name() : status.getDescription());
+      JsonReplies.error(exchange, e.getStatus());
       return;
     }
-    send(exchange, 200, JSON.print(response) + "\n");
+    JsonReplies.send(exchange, 200, JSON.print(response) + "\n");
   }
 
   /**
@@ -242,7 +260,7 @@ public final class HttpGateway implements AutoCloseable {
       budget -= n;
     }
     exchange.getResponseHeaders().set("Connection", "close");
-    error(exchange, 413, "PAYLOAD_TOO_LARGE", "upload larger than the limit of " + maxBodyBytes + " bytes");
+    JsonReplies.error(exchange, 413, "PAYLOAD_TOO_LARGE", "upload larger than the limit of " + maxBodyBytes + " bytes");
   }
 
   /** The body, or null when it is larger than the limit (the rest is not read). */
@@ -269,25 +287,6 @@ public final class HttpGateway implements AutoCloseable {
       params.putIfAbsent(key, value);
     }
     return params;
-  }
-
-  private static void error(HttpExchange exchange, int code, String status, String message) throws IOException {
-    JsonObject error = new JsonObject();
-    error.addProperty("code", code);
-    error.addProperty("status", status);
-    error.addProperty("message", message);
-    JsonObject body = new JsonObject();
-    body.add("error", error);
-    send(exchange, code, GSON.toJson(body) + "\n");
-  }
-
-  private static void send(HttpExchange exchange, int code, String json) throws IOException {
-    byte[] body = json.getBytes(StandardCharsets.UTF_8);
-    exchange.getResponseHeaders().set("Content-Type", "application/json; charset=utf-8");
-    exchange.sendResponseHeaders(code, body.length);
-    try (OutputStream out = exchange.getResponseBody()) {
-      out.write(body);
-    }
   }
 
   @Override

@@ -96,6 +96,11 @@ public final class BalancerMetrics implements ForwardingObserver {
     rejected.increment();
   }
 
+  /** Calls as clients see them are gRPC's own server meters; nothing more to count here. */
+  @Override
+  public void callEnded(String method, Status.Code code, long nanos) {
+  }
+
   /** A worker's meters; counters by status are made at first use. */
   private final class WorkerMeters {
     final java.util.Set<Meter> meters = ConcurrentHashMap.newKeySet();
