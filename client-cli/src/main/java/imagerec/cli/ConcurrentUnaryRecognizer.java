@@ -13,16 +13,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.IntFunction;
 
 /** Sends each input as its own {@code Recognize} call, at most {@code concurrency} at once. */
-final class ConcurrentUnaryRecognizer implements BulkRecognizer {
+record ConcurrentUnaryRecognizer(Channel channel, int concurrency) implements BulkRecognizer {
   private static final Duration DEFAULT_DEADLINE = Duration.ofSeconds(30);
-
-  private final Channel channel;
-  private final int concurrency;
-
-  ConcurrentUnaryRecognizer(Channel channel, int concurrency) {
-    this.channel = channel;
-    this.concurrency = concurrency;
-  }
 
   /**
    * {@inheritDoc} The deadline applies to each call; null means 30 s. When every call failed with

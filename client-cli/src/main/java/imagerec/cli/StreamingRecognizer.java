@@ -17,16 +17,7 @@ import java.util.function.IntFunction;
  * flight, and hands each result to a callback as it arrives (in completion order). Request ids are
  * the input indexes, so results are matched without relying on order.
  */
-final class StreamingRecognizer implements BulkRecognizer {
-
-  private final Channel channel;
-  private final int window;
-
-  StreamingRecognizer(Channel channel, int window) {
-    this.channel = channel;
-    this.window = window;
-  }
-
+record StreamingRecognizer(Channel channel, int window) implements BulkRecognizer {
   /** {@inheritDoc} The deadline applies to the whole stream; null means none. */
   @Override
   public Status run(int count, IntFunction<RecognizeRequest> requests, Duration deadline, Results results)

@@ -26,18 +26,8 @@ import java.util.Set;
  * is read from the client only when one finishes. All sends to the client happen under the
  * per-stream lock, as {@link ServerCall} is not thread-safe.
  */
-final class StreamHandler implements ServerCallHandler<byte[], byte[]> {
-
-
-  private final MethodDescriptor<byte[], byte[]> workerUnaryMethod;
-  private final Forwarder forwarder;
-  private final int window;
-
-  StreamHandler(MethodDescriptor<byte[], byte[]> workerUnaryMethod, Forwarder forwarder, int window) {
-    this.workerUnaryMethod = workerUnaryMethod;
-    this.forwarder = forwarder;
-    this.window = window;
-  }
+record StreamHandler(MethodDescriptor<byte[], byte[]> workerUnaryMethod, Forwarder forwarder, int window)
+    implements ServerCallHandler<byte[], byte[]> {
 
   @Override
   public ServerCall.Listener<byte[]> startCall(ServerCall<byte[], byte[]> call, Metadata headers) {

@@ -14,15 +14,8 @@ import io.grpc.Status;
  * Serves a unary method by forwarding the request bytes to a worker and the worker's response,
  * status and trailers back unchanged.
  */
-final class UnaryHandler implements ServerCallHandler<byte[], byte[]> {
-
-  private final MethodDescriptor<byte[], byte[]> workerMethod;
-  private final Forwarder forwarder;
-
-  UnaryHandler(MethodDescriptor<byte[], byte[]> workerMethod, Forwarder forwarder) {
-    this.workerMethod = workerMethod;
-    this.forwarder = forwarder;
-  }
+record UnaryHandler(MethodDescriptor<byte[], byte[]> workerMethod, Forwarder forwarder)
+    implements ServerCallHandler<byte[], byte[]> {
 
   @Override
   public ServerCall.Listener<byte[]> startCall(ServerCall<byte[], byte[]> call, Metadata headers) {

@@ -57,6 +57,12 @@ class LoadRunTest {
     }
   }
 
+  /** Lets {@code run} send for {@code millis}, then stops it, waiting at most {@code graceMillis}. */
+  private static LoadRun after(long millis, LoadRun run, long graceMillis) throws InterruptedException {
+    Thread.sleep(millis);
+    return run.stop(Duration.ofMillis(graceMillis));
+  }
+
   private static CallOutcome ok(String worker) {
     return new CallOutcome(CallOutcome.OK, worker, 2, "");
   }
@@ -64,9 +70,7 @@ class LoadRunTest {
   @Test
   void aClosedLoopHoldsExactlyItsConcurrencyInFlight() throws Exception {
     TimedSender sender = new TimedSender(2, n -> ok("w"));
-    LoadRun run = new LoadGenerator(REQUESTS).startClosedLoop(sender, 4);
-    Thread.sleep(300);
-    run.stop(Duration.ofSeconds(5));
+    LoadRun run = after(300, new LoadGenerator(REQUESTS).startClosedLoop(sender, 4), 5000);
     assertEquals(4, sender.maxInFlight.get());
     assertEquals(0, run.outstanding());
     assertEquals(run.sent(), run.ok(), "every call sent ended, and well");
@@ -76,10 +80,7 @@ class LoadRunTest {
 
   @Test
   void callsThatNeverEndAreCountedAsOutstanding() throws Exception {
-    TimedSender sender = new TimedSender(0, n -> null);
-    LoadRun run = new LoadGenerator(REQUESTS).startClosedLoop(sender, 3);
-    Thread.sleep(100);
-    run.stop(Duration.ofMillis(100));
+    LoadRun run = after(100, new LoadGenerator(REQUESTS).startClosedLoop(new TimedSender(0, n -> null), 3), 100);
     assertEquals(3, run.sent());
     assertEquals(3, run.outstanding());
     assertEquals(0, run.ok());
@@ -89,9 +90,7 @@ class LoadRunTest {
   void keptCallsTellWhoAnsweredAndHow() throws Exception {
     TimedSender sender = new TimedSender(1,
         n -> n % 3 == 2 ? new CallOutcome("UNAVAILABLE", "", 0, "gone") : ok(n % 3 == 0 ? "w0" : "w1"));
-    LoadRun run = new LoadGenerator(REQUESTS).keepingCalls().startClosedLoop(sender, 1);
-    Thread.sleep(200);
-    run.stop(Duration.ofSeconds(5));
+    LoadRun run = after(200, new LoadGenerator(REQUESTS).keepingCalls().startClosedLoop(sender, 1), 5000);
     long ended = run.calls().size();
     assertEquals(run.sent(), ended);
     Map<String, Long> byWorker = run.byWorker(run.startedAt(), Long.MAX_VALUE, LoadRun.Call::ok);
@@ -121,9 +120,7 @@ class LoadRunTest {
   @Test
   void anOpenLoopCountsCallsOverItsBacklogAsNotSent() throws Exception {
     TimedSender sender = new TimedSender(0, n -> null);
-    LoadRun run = new LoadGenerator(REQUESTS).startOpenLoop(sender, 1_000_000);
-    Thread.sleep(100);
-    run.stop(Duration.ofMillis(10));
+    LoadRun run = after(100, new LoadGenerator(REQUESTS).startOpenLoop(sender, 1_000_000), 10);
     assertEquals(LoadRun.MAX_OPEN_LOOP_BACKLOG, sender.calls.get());
     assertEquals(LoadRun.MAX_OPEN_LOOP_BACKLOG, run.outstanding());
     assertEquals(run.sent() - LoadRun.MAX_OPEN_LOOP_BACKLOG, run.errors().get(CallOutcome.NOT_SENT));

@@ -8,15 +8,7 @@ import java.util.concurrent.TimeUnit;
  * the real-process tests and benchmarks that need a heavier model or a slower machine than they
  * have; never in production.
  */
-final class PacedFunction implements PredictFunction {
-  private final PredictFunction model;
-  private final InferencePace pace;
-
-  PacedFunction(PredictFunction model, InferencePace pace) {
-    this.model = model;
-    this.pace = pace;
-  }
-
+record PacedFunction(PredictFunction model, InferencePace pace) implements PredictFunction {
   @Override
   public float[][] predict(float[][] inputs) throws Exception {
     long start = System.nanoTime();
