@@ -116,15 +116,26 @@ async function pageScenario(browser) {
   check(dropped && dropped.state === "done" && dropped.top === "Dress", "a dropped image is recognized: " + (dropped && dropped.top));
   check(dropped.nameChildren === 0 && alerts.length === 0, "a file name is shown as text, never run as markup");
 
+  // one pasted from the clipboard
+  const coat = [...readFileSync(join(samples, "coat/0.png"))];
+  await page.evaluate((bytes) => {
+    const data = new DataTransfer();
+    data.items.add(new File([new Uint8Array(bytes)], "pasted-coat.png", { type: "image/png" }));
+    document.dispatchEvent(new ClipboardEvent("paste", { clipboardData: data, bubbles: true }));
+  }, coat);
+  await cardsDone(page, 6);
+  const pasted = await card(page, "pasted-coat.png");
+  check(pasted && pasted.state === "done" && pasted.top === "Coat", "a pasted image is recognized: " + (pasted && pasted.top));
+
   // downloads
   const [download] = await Promise.all([page.waitForEvent("download"), page.click("#download-csv")]);
   const csv = readFileSync(await download.path(), "utf8").trim().split("\n");
-  check(csv.length === 6 && csv[0].startsWith("file,request_id,status,label"), "the CSV has a header and five rows");
+  check(csv.length === 7 && csv[0].startsWith("file,request_id,status,label"), "the CSV has a header and six rows");
   check(csv.some((l) => l.includes("INVALID_ARGUMENT")) && csv.some((l) => l.includes(",Bag,")),
     "the CSV carries results and the error");
   const [json] = await Promise.all([page.waitForEvent("download"), page.click("#download-json")]);
   const rows = JSON.parse(readFileSync(await json.path(), "utf8"));
-  check(rows.length === 5 && rows.filter((r) => r.ok).length === 4, "the JSON download has the five results");
+  check(rows.length === 6 && rows.filter((r) => r.ok).length === 5, "the JSON download has the six results");
 
   // the workers panel and the last minute
   const expected = Number(process.env.IMAGEREC_WORKERS);
@@ -136,19 +147,19 @@ async function pageScenario(browser) {
   // the page's recognitions show in the chart once their second is whole
   await page.waitForFunction(() => /peak [1-9]/.test(document.querySelector("#rate-now").textContent)
     && document.querySelectorAll("#chart-rate polygon").length === 1, null, { timeout: TIMEOUT });
-  // the last of the five shows once its second is whole
+  // the last of the six shows once its second is whole
   let stats = null;
   let counted = 0;
   const until = Date.now() + 10_000;
   while (true) {
     stats = await page.evaluate(async () => (await fetch("/api/stats")).json());
     counted = stats.seconds.reduce((sum, s) => sum + s.calls, 0);
-    if (counted >= 5 || Date.now() > until) {
+    if (counted >= 6 || Date.now() > until) {
       break;
     }
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
-  check(counted >= 5 && stats.failures >= 1, "the last minute counts the page's recognitions: " + counted
+  check(counted >= 6 && stats.failures >= 1, "the last minute counts the page's recognitions: " + counted
     + " calls, " + stats.failures + " failed");
 
   if (process.env.IMAGEREC_SCREENSHOT) {
