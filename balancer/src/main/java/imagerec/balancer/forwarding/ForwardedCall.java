@@ -74,11 +74,11 @@ final class ForwardedCall {
 
   /** Ends the call: the listener hears it, and the access log when it is on. */
   private void finish(Status status, Metadata trailers) {
-    forwarder.observer.callEnded(method.getBareMethodName(), status.getCode(), forwarder.outliers.now() - startNanos);
+    long nanos = forwarder.outliers.now() - startNanos;
+    forwarder.observer.callEnded(method.getBareMethodName(), status.getCode(), nanos);
     if (forwarder.accessLog.enabled()) {
       String requestId = "Recognize".equals(method.getBareMethodName()) ? RecognizeMessages.requestId(request) : "";
-      LoggingEventBuilder line = forwarder.accessLog.entry(method.getBareMethodName(), requestId, status.getCode(),
-              forwarder.outliers.now() - startNanos)
+      LoggingEventBuilder line = forwarder.accessLog.entry(method.getBareMethodName(), requestId, status.getCode(), nanos)
           .addKeyValue("worker", tried.isEmpty() ? "" : tried.get(tried.size() - 1).address())
           .addKeyValue("attempts", tried.size());
       if (!status.isOk()) {

@@ -1,6 +1,5 @@
 package imagerec.balancer.http;
 
-import imagerec.grpc.WireHeaders;
 import com.google.common.util.concurrent.ThreadFactoryBuilder;
 import com.google.protobuf.UnsafeByteOperations;
 import com.google.protobuf.util.JsonFormat;
@@ -10,14 +9,11 @@ import com.sun.net.httpserver.HttpsConfigurator;
 import com.sun.net.httpserver.HttpsServer;
 import imagerec.balancer.forwarding.Admission;
 import imagerec.server.PortBindException;
-import imagerec.security.TokenAuthenticator;
 import imagerec.v1.RecognizeRequest;
 import imagerec.v1.RecognizeResponse;
 import imagerec.v1.RecognizerGrpc;
 import io.grpc.Channel;
-import io.grpc.Metadata;
 import io.grpc.StatusRuntimeException;
-import io.grpc.stub.MetadataUtils;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
@@ -230,13 +226,8 @@ public final class HttpGateway implements AutoCloseable {
       return;
     }
     RecognizeResponse response;
-    RecognizerGrpc.RecognizerBlockingStub call = stub.withDeadlineAfter(timeoutMs, TimeUnit.MILLISECONDS);
-    String authorization = exchange.getRequestHeaders().getFirst("Authorization");
-    if (authorization != null) { // checked by the Recognizer service like a gRPC caller's
-      Metadata headers = new Metadata();
-      headers.put(WireHeaders.AUTHORIZATION, authorization);
-      call = call.withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers));
-    }
+    RecognizerGrpc.RecognizerBlockingStub call = CallerAuthorization.carrying( // checked as a gRPC caller's
+        stub.withDeadlineAfter(timeoutMs, TimeUnit.MILLISECONDS), exchange.getRequestHeaders().getFirst("Authorization"));
     try {
       response = call.recognize(request.build());
     } catch (StatusRuntimeException e) {

@@ -4,17 +4,14 @@ import com.google.protobuf.MessageOrBuilder;
 import com.google.protobuf.util.JsonFormat;
 import com.sun.net.httpserver.HttpExchange;
 import imagerec.balancer.metrics.CallStats;
-import imagerec.grpc.WireHeaders;
 import imagerec.security.TokenAuthenticator;
 import imagerec.v1.BalancerAdminGrpc;
 import imagerec.v1.ListModelsRequest;
 import imagerec.v1.ListWorkersRequest;
 import imagerec.v1.RecognizerGrpc;
 import io.grpc.Channel;
-import io.grpc.Metadata;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.AbstractStub;
-import io.grpc.stub.MetadataUtils;
 import java.io.IOException;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -123,13 +120,7 @@ public final class WebApi {
   }
 
   private static <S extends AbstractStub<S>> S withToken(S stub, String authorization) {
-    S call = stub.withDeadlineAfter(5, TimeUnit.SECONDS);
-    if (authorization == null) {
-      return call;
-    }
-    Metadata headers = new Metadata();
-    headers.put(WireHeaders.AUTHORIZATION, authorization);
-    return call.withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers));
+    return CallerAuthorization.carrying(stub.withDeadlineAfter(5, TimeUnit.SECONDS), authorization);
   }
 
   private interface Call {

@@ -27,7 +27,11 @@ public record CallOutcome(String code, String worker, int batchSize, String desc
 
   /** A call that failed with {@code failure}. */
   public static CallOutcome failed(Throwable failure) {
-    Status status = Status.fromThrowable(failure);
+    return failed(Status.fromThrowable(failure));
+  }
+
+  /** A call that failed with {@code status}. */
+  public static CallOutcome failed(Status status) {
     return new CallOutcome(status.getCode().name(), "", 0, String.valueOf(status.getDescription()));
   }
 

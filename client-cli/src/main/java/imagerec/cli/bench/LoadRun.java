@@ -13,6 +13,7 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.Consumer;
 import java.util.function.Predicate;
 import org.HdrHistogram.ConcurrentHistogram;
 import org.HdrHistogram.Histogram;
@@ -62,7 +63,7 @@ public final class LoadRun {
   private final Semaphore slots;
 
   private LoadRun(CallSender sender, List<RecognizeRequest> requests, long limit, boolean keepCalls, int concurrency,
-                  Runnable loop, String name) {
+                  Consumer<LoadRun> loop, String name) {
     this.sender = sender;
     this.requests = requests;
     this.limit = limit;
@@ -70,7 +71,7 @@ public final class LoadRun {
     this.slots = new Semaphore(concurrency);
     this.driver = new Thread(() -> {
       try {
-        loop.run();
+        loop.accept(this); // the thread starts once this run is built
       } finally {
         driverDone.countDown();
       }
@@ -83,11 +84,10 @@ public final class LoadRun {
     if (concurrency < 1) {
       throw new IllegalArgumentException("concurrency must be at least 1: " + concurrency);
     }
-    LoadRun[] self = new LoadRun[1];
-    self[0] = new LoadRun(sender, requests, limit, keepCalls, concurrency, () -> self[0].holdInFlight(),
+    LoadRun run = new LoadRun(sender, requests, limit, keepCalls, concurrency, LoadRun::holdInFlight,
         "load-closed-" + concurrency);
-    self[0].driver.start();
-    return self[0];
+    run.driver.start();
+    return run;
   }
 
   static LoadRun openLoop(CallSender sender, List<RecognizeRequest> requests, double rate, long limit,
@@ -95,11 +95,10 @@ public final class LoadRun {
     if (!(rate > 0)) {
       throw new IllegalArgumentException("rate must be positive: " + rate);
     }
-    LoadRun[] self = new LoadRun[1];
-    self[0] = new LoadRun(sender, requests, limit, keepCalls, 0, () -> self[0].startOnSchedule((long) (1e9 / rate)),
-        "load-open");
-    self[0].driver.start();
-    return self[0];
+    long period = (long) (1e9 / rate);
+    LoadRun run = new LoadRun(sender, requests, limit, keepCalls, 0, r -> r.startOnSchedule(period), "load-open");
+    run.driver.start();
+    return run;
   }
 
   private boolean more(long n) {

@@ -60,7 +60,7 @@ public final class StreamSender implements CallSender {
   @Override
   public void send(RecognizeRequest request, Callback callback) {
     if (failure != null) {
-      callback.done(new CallOutcome(failure.getCode().name(), "", 0, String.valueOf(failure.getDescription())));
+      callback.done(CallOutcome.failed(failure));
       return;
     }
     String id = Long.toString(ids.incrementAndGet());
