@@ -160,8 +160,7 @@ def main():
         "labels": "synset.txt",
         "input": {"width": 28, "height": 28, "channels": 1, "mean": [round(mean, 6)], "std": [round(std, 6)]},
         "topK": 3,
-        "trainedEpochs": args.epochs,
-        "heldOutAccuracyInProcess": round(accuracy, 4),
+        "training": {"epochs": args.epochs, "heldOutAccuracyInProcess": round(accuracy, 4)},
     }
     with open(os.path.join(args.out, "model.json"), "w") as f:
         json.dump(config, f, indent=2)

@@ -4,7 +4,7 @@ import com.google.gson.Gson;
 import com.sun.management.OperatingSystemMXBean;
 import imagerec.worker.model.ModelConfig;
 import imagerec.worker.inference.PredictFunction;
-import imagerec.worker.pytorch.TorchScriptModel;
+import imagerec.worker.djl.DjlModel;
 import java.util.function.Supplier;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
@@ -32,12 +32,12 @@ import picocli.CommandLine.Option;
  * runs one of these processes per thread count.
  */
 @Command(name = "in-process-benchmark", mixinStandardHelpOptions = true,
-    description = "Throughput of a TorchScript model straight through DJL, per predictor count and batch size.")
+    description = "Throughput of a model (TorchScript or ONNX) straight through DJL, per predictor count and batch size.")
 public final class InProcessBenchmark implements Callable<Integer> {
-  @Option(names = "--model-dir", required = true, description = "a model folder (model.json, .pt, labels)")
+  @Option(names = "--model-dir", required = true, description = "a model folder (model.json, .pt or .onnx, labels)")
   Path modelDir;
 
-  @Option(names = "--threads", defaultValue = "1", description = "PyTorch intra-op threads")
+  @Option(names = "--threads", defaultValue = "1", description = "intra-op threads (PyTorch, ONNX Runtime)")
   int threads;
 
   @Option(names = "--instances", split = ",", defaultValue = "1,2", description = "predictor threads")
@@ -65,8 +65,8 @@ public final class InProcessBenchmark implements Callable<Integer> {
     ModelConfig config = ModelConfig.read(modelDir, modelDir.getFileName().toString(), "1");
     OperatingSystemMXBean os = (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
     Gson gson = new Gson();
-    try (TorchScriptModel model = TorchScriptModel.open(modelDir, modelDir.resolve(config.file()))) {
-      Supplier<PredictFunction> newFunction = model.functions(config.input());
+    try (DjlModel model = DjlModel.open(modelDir, modelDir.resolve(config.file()), config.engineOrDefault(), threads)) {
+      Supplier<PredictFunction> newFunction = model.functions(config.input(), config.output().name());
       float[] image = new float[config.input().size()];
       Random random = new Random(1);
       for (int i = 0; i < image.length; i++) {
@@ -92,6 +92,7 @@ public final class InProcessBenchmark implements Callable<Integer> {
           functions.forEach(PredictFunction::close);
           Map<String, Object> line = new LinkedHashMap<>();
           line.put("model", config.name());
+          line.put("engine", config.engineOrDefault().djlName());
           line.put("threads", threads);
           line.put("instances", n);
           line.put("batch", batch);

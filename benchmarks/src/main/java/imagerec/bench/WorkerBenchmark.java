@@ -114,8 +114,8 @@ public final class WorkerBenchmark implements Callable<Integer> {
     } else if (model.equals("resnet18")) {
       repository = root.resolve("benchmarks/target/models");
       if (!Files.exists(repository.resolve("resnet18/model.json"))) {
-        exec(List.of("/usr/bin/python3", root.resolve("training/export_resnet18.py").toString(), "--out",
-            repository.resolve("resnet18").toString()));
+        exec(List.of("/usr/bin/python3", root.resolve("training/export_models.py").toString(), "--only", "resnet18",
+            "--out", repository.toString()));
       }
       requests = photos(8);
       batches = "1,2,4,8";

@@ -87,6 +87,12 @@ final class EvalCommand implements Callable<Integer> {
       } catch (StatusRuntimeException e) {
         return Cli.callError(spec, e.getStatus(), target.target);
       }
+      if ("embedding".equals(info.getKind())) {
+        err.println("imagerec eval: model " + info.getName() + " is an embedding model: eval measures a classifier's"
+            + " accuracy against labelled images");
+        err.flush();
+        return ExitCodes.USAGE;
+      }
       List<String> labels = info.getLabelsList();
       Map<String, Integer> byName = new HashMap<>();
       for (int i = 0; i < labels.size(); i++) {

@@ -33,11 +33,15 @@ final class ModelsCommand implements Callable<Integer> {
           .listModels(ListModelsRequest.getDefaultInstance());
       PrintWriter out = spec.commandLine().getOut();
       for (ModelInfo m : response.getModelsList()) {
-        out.printf("%s%s  version %s  input %dx%dx%d  top-k %d  %s%n", m.getName(),
+        boolean embedding = "embedding".equals(m.getKind());
+        out.printf("%s%s  version %s  %s  input %dx%dx%d  %s  %s%n", m.getName(),
             m.getName().equals(response.getDefaultModel()) ? " (default)" : "", m.getVersion(),
+            m.getKind().isEmpty() ? "classification" : m.getKind(),
             m.getInput().getChannels(), m.getInput().getHeight(), m.getInput().getWidth(),
-            m.getDefaultTopK(), m.getDescription());
-        out.println("  labels: " + String.join(", ", m.getLabelsList()));
+            embedding ? "dimensions " + m.getEmbeddingSize() : "top-k " + m.getDefaultTopK(), m.getDescription());
+        if (!embedding) {
+          out.println("  labels: " + String.join(", ", m.getLabelsList()));
+        }
       }
       out.flush();
       return ExitCodes.OK;

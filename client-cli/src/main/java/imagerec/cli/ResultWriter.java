@@ -57,6 +57,11 @@ final class ResultWriter {
     if (!o.ok()) {
       return String.format(Locale.ROOT, "%-" + fileWidth + "s  %s: %s", file, o.error(), o.message());
     }
+    if (o.response().getEmbeddingCount() > 0) {
+      return String.format(Locale.ROOT, "%-" + fileWidth + "s  %-14s %6s  %-36s %s", file,
+          "embedding", Integer.toString(o.response().getEmbeddingCount()), embeddingSummary(o.response()),
+          o.response().getWorker());
+    }
     List<Classification> top = o.response().getClassificationsList();
     List<String> next = new ArrayList<>();
     for (int i = 1; i < top.size(); i++) {
@@ -65,6 +70,20 @@ final class ResultWriter {
     Classification best = top.isEmpty() ? Classification.getDefaultInstance() : top.get(0);
     return String.format(Locale.ROOT, "%-" + fileWidth + "s  %-14s %6s  %-36s %s", file, best.getLabel(),
         percent(best.getScore()), String.join(", ", next), o.response().getWorker());
+  }
+
+  /** The vector's L2 norm and its first values. */
+  private static String embeddingSummary(RecognizeResponse r) {
+    double sum = 0;
+    for (float v : r.getEmbeddingList()) {
+      sum += (double) v * v;
+    }
+    StringBuilder first = new StringBuilder();
+    for (int i = 0; i < Math.min(3, r.getEmbeddingCount()); i++) {
+      first.append(String.format(Locale.ROOT, " %.4f", r.getEmbedding(i)));
+    }
+    return String.format(Locale.ROOT, "norm %.4f [%s%s]", Math.sqrt(sum), first.toString().strip(),
+        r.getEmbeddingCount() > 3 ? " ..." : "");
   }
 
   private static String percent(float score) {
@@ -91,6 +110,9 @@ final class ResultWriter {
       top.add(label);
     }
     m.put("top", top);
+    if (r.getEmbeddingCount() > 0) {
+      m.put("embedding", r.getEmbeddingList());
+    }
     m.put("worker", r.getWorker());
     m.put("latency_ms", r.getTimings().getTotalMicros() / 1000.0);
     return GSON.toJson(m);
@@ -104,6 +126,9 @@ final class ResultWriter {
     List<String> labels = new ArrayList<>();
     r.getClassificationsList().forEach(c -> labels.add(c.getLabel() + ":" + String.format(Locale.ROOT, "%.6f", c.getScore())));
     Classification best = r.getClassificationsCount() == 0 ? Classification.getDefaultInstance() : r.getClassifications(0);
+    if (r.getEmbeddingCount() > 0) {
+      labels.add("embedding:" + r.getEmbeddingCount());
+    }
     return String.join(",", quote(file), quote(best.getLabel()), String.format(Locale.ROOT, "%.6f", best.getScore()),
         Integer.toString(best.getIndex()), quote(String.join(";", labels)), quote(r.getWorker()),
         String.format(Locale.ROOT, "%.3f", r.getTimings().getTotalMicros() / 1000.0), "", "");

@@ -17,7 +17,7 @@ import java.nio.file.Path;
  * @param models the model repository and how its models are brought up
  * @param batching queueing and batching of each model (a model's own config may override it)
  * @param decoding decode threads, their queue and the pixel limit
- * @param intraOpThreads PyTorch threads per inference call
+ * @param intraOpThreads threads one inference call may use (PyTorch and ONNX Runtime)
  * @param registration the balancer to register with, and how (null: none)
  * @param drainFile while this file exists the worker reports NOT_SERVING (null: none)
  * @param pace inference made slower than the model runs, for real-process tests and benchmarks

@@ -54,7 +54,7 @@ public final class WorkerMain implements Callable<Integer> {
   int instances;
 
   @Option(names = "--intra-op-threads", defaultValue = "${env:IMAGEREC_INTRA_OP_THREADS:-1}",
-      description = "PyTorch threads inside one inference call (default: ${DEFAULT-VALUE})")
+      description = "Threads inside one inference call, PyTorch and ONNX Runtime (default: ${DEFAULT-VALUE})")
   int intraOpThreads;
 
   @Option(names = "--max-batch-size", defaultValue = "${env:IMAGEREC_MAX_BATCH_SIZE:-8}",
@@ -163,9 +163,12 @@ public final class WorkerMain implements Callable<Integer> {
     log.info("starting worker with {}", config);
     configureEngine(config.intraOpThreads());
     if (check) {
-      try (ModelRepository repository = ModelRepository.load(models, defaultModel, config.batching(), Runnable::run)) {
+      try (ModelRepository repository = ModelRepository.load(models, defaultModel, config.batching(),
+          config.intraOpThreads(), java.util.function.UnaryOperator.identity(), Runnable::run)) {
         repository.all().forEach(m -> System.out.println(m.config().name() + " " + m.config().version()
-            + ": loaded, " + m.labels().size() + " labels, input " + m.config().input()));
+            + ": loaded, " + m.config().engineOrDefault().djlName() + ", "
+            + m.kind().name().toLowerCase(java.util.Locale.ROOT) + " of " + m.outputSize()
+            + ", input " + m.config().input()));
         return 0;
       } catch (ModelLoadException e) {
         System.err.println("imagerec-worker: " + e.getMessage());

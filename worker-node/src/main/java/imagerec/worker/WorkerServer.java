@@ -192,7 +192,7 @@ public final class WorkerServer implements AutoCloseable {
     }
     long start = System.nanoTime();
     models = ModelRepository.load(config.models().dir(), config.models().defaultModel(), config.batching(),
-        config.pace()::wrap, repositoryThread);
+        config.intraOpThreads(), config.pace()::wrap, repositoryThread);
     declareModels();
     if (!config.models().pollInterval().isZero()) {
       long every = config.models().pollInterval().toMillis();

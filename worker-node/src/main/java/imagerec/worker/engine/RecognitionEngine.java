@@ -1,16 +1,19 @@
 package imagerec.worker.engine;
 
+import imagerec.worker.image.ExifOrientation;
 import imagerec.worker.image.ImageDecoder;
 import imagerec.worker.image.InvalidImageException;
 import imagerec.worker.image.Preprocessor;
 import imagerec.security.ByteBudget;
 import imagerec.worker.inference.OverloadedException;
 import imagerec.worker.inference.Prediction;
+import imagerec.worker.model.ModelConfig;
 import imagerec.worker.model.ModelRepository;
 import imagerec.worker.model.ServedModel;
 import imagerec.worker.model.UnknownModelException;
 import java.awt.image.BufferedImage;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
@@ -18,7 +21,7 @@ import java.util.concurrent.RejectedExecutionException;
 
 /**
  * The worker's request path, free of gRPC: validate, decode and preprocess on the decode pool,
- * queue for batched inference, then turn logits into labels.
+ * queue for batched inference, then turn the model's output into labels or an embedding.
  *
  * <p>Every failure reaches the returned future as one of the project's exceptions
  * ({@link UnknownModelException}, {@link InvalidRequestException}, {@link InvalidImageException},
@@ -97,7 +100,7 @@ public final class RecognitionEngine {
     long decodeNanos;
     try {
       BufferedImage image = decoder.decode(bytes);
-      input = model.input(image, preprocessor);
+      input = model.input(image, ExifOrientation.of(bytes), preprocessor);
       decodeNanos = System.nanoTime() - start;
     } catch (InvalidImageException | RuntimeException e) {
       result.completeExceptionally(e);
@@ -121,13 +124,23 @@ public final class RecognitionEngine {
         result.completeExceptionally(e instanceof CompletionException ? e.getCause() : e);
         return;
       }
+      ModelConfig.Output output = model.config().output();
+      boolean embedding = model.kind() == ModelConfig.Kind.EMBEDDING;
       result.complete(new Recognition(model.name(), model.version(),
-          TopK.of(p.output(), model.labels(), k), decodeNanos, p.queueNanos(), p.inferenceNanos(),
-          p.batchSize(), System.nanoTime() - start));
+          embedding ? List.of() : TopK.of(p.output(), model.labels(), k, output.activationOrDefault(), output.threshold()),
+          embedding ? Embedding.of(p.output(), output.normalizeOrDefault()) : new float[0],
+          decodeNanos, p.queueNanos(), p.inferenceNanos(), p.batchSize(), System.nanoTime() - start));
     });
   }
 
   private static int resolveTopK(ServedModel model, int topK) throws InvalidRequestException {
+    if (model.kind() == ModelConfig.Kind.EMBEDDING) {
+      if (topK != 0) {
+        throw new InvalidRequestException("top_k does not apply to " + model.name()
+            + ", an embedding model (it returns a vector, not labels); send 0");
+      }
+      return 0;
+    }
     int labels = model.labels().size();
     if (topK < 0 || topK > labels) {
       throw new InvalidRequestException("top_k must be between 1 and " + labels + " for model "

@@ -209,6 +209,9 @@ public final class RecognizerService extends RecognizerGrpc.RecognizerImplBase {
       b.addClassifications(Classification.newBuilder()
           .setLabel(label.label()).setScore(label.score()).setIndex(label.index()));
     }
+    for (float v : r.embedding()) {
+      b.addEmbedding(v);
+    }
     return b.build();
   }
 
@@ -225,7 +228,9 @@ public final class RecognizerService extends RecognizerGrpc.RecognizerImplBase {
         .addAllLabels(model.labels())
         .setInput(InputShape.newBuilder()
             .setWidth(c.input().width()).setHeight(c.input().height()).setChannels(c.input().channels()))
-        .setDefaultTopK(c.topK())
+        .setDefaultTopK(model.kind() == ModelConfig.Kind.EMBEDDING ? 0 : model.defaultTopK())
+        .setKind(model.kind().name().toLowerCase(java.util.Locale.ROOT))
+        .setEmbeddingSize(model.kind() == ModelConfig.Kind.EMBEDDING ? model.outputSize() : 0)
         .build();
   }
 }

@@ -22,7 +22,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The models a worker serves, loaded from a repository folder with one sub-folder per model:
- * either {@code <root>/<name>/model.json} (plus the TorchScript file and labels) or version folders
+ * either {@code <root>/<name>/model.json} (plus the model file and labels) or version folders
  * {@code <root>/<name>/<version>/model.json}, of which the highest numeric version is served.
  *
  * <p>{@link #refresh()} rescans the folder: a new or changed model folder is loaded and warmed
@@ -75,17 +75,20 @@ public final class ModelRepository implements AutoCloseable {
    */
   public static ModelRepository load(Path root, String defaultModel, BatchingConfig batching, Executor closer)
       throws ModelLoadException {
-    return load(root, defaultModel, batching, UnaryOperator.identity(), closer);
+    return load(root, defaultModel, batching, 1, UnaryOperator.identity(), closer);
   }
 
   /**
    * As {@link #load(Path, String, BatchingConfig, Executor)}, with every model's predict functions
    * passed through {@code wrap} (the hidden pace options of tests and benchmarks).
+   *
+   * @param intraOpThreads threads one inference call may use
    */
-  public static ModelRepository load(Path root, String defaultModel, BatchingConfig batching,
+  public static ModelRepository load(Path root, String defaultModel, BatchingConfig batching, int intraOpThreads,
                                      UnaryOperator<PredictFunction> wrap, Executor closer) throws ModelLoadException {
     ModelRepository repository = new ModelRepository(root, defaultModel, batching,
-        (dir, name, version, defaults) -> ServedModel.load(dir, name, version, defaults, wrap), closer);
+        (dir, name, version, defaults) -> ServedModel.load(dir, name, version, defaults, intraOpThreads, wrap),
+        closer);
     repository.loadInitial();
     return repository;
   }

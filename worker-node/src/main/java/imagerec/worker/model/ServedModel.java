@@ -6,7 +6,7 @@ import imagerec.worker.inference.BatchingPredictor;
 import imagerec.worker.inference.OverloadedException;
 import imagerec.worker.inference.PredictFunction;
 import imagerec.worker.inference.Prediction;
-import imagerec.worker.pytorch.TorchScriptModel;
+import imagerec.worker.djl.DjlModel;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -34,6 +34,7 @@ public final class ServedModel implements AutoCloseable {
 
   private final ModelConfig config;
   private final List<String> labels;
+  private final int outputSize;
   private final AutoCloseable model;
   private final BatchingPredictor predictor;
   private int leases;
@@ -41,41 +42,49 @@ public final class ServedModel implements AutoCloseable {
   private boolean closed;
   private Executor closer;
 
-  ServedModel(ModelConfig config, List<String> labels, AutoCloseable model, BatchingPredictor predictor) {
+  ServedModel(ModelConfig config, List<String> labels, int outputSize, AutoCloseable model,
+              BatchingPredictor predictor) {
     this.config = config;
     this.labels = labels;
+    this.outputSize = outputSize;
     this.model = model;
     this.predictor = predictor;
   }
 
   /**
-   * Loads the model in {@code dir}, starts its inference threads and warms them up.
+   * Loads the model in {@code dir} on its engine, checks that its output matches its declaration
+   * (an embedding is {@code [N, D]}; a classifier has one score per label), starts its inference
+   * threads and warms them up.
    *
    * @param defaultName the name if model.json gives none
    * @param defaultVersion the version if model.json gives none
    * @param defaults the worker's batching settings, which model.json may override
+   * @param intraOpThreads threads one inference call may use
    * @param wrap applied to every predict function (identity in production)
    */
   public static ServedModel load(Path dir, String defaultName, String defaultVersion, BatchingConfig defaults,
-                                 UnaryOperator<PredictFunction> wrap) throws ModelLoadException {
-    TorchScriptModel model = null;
+                                 int intraOpThreads, UnaryOperator<PredictFunction> wrap) throws ModelLoadException {
+    DjlModel model = null;
     try {
       ModelConfig config = ModelConfig.read(dir, defaultName, defaultVersion);
       BatchingConfig batching = config.batching() == null ? defaults : config.batching().over(defaults);
-      List<String> labels = Files.readAllLines(dir.resolve(config.labels()), StandardCharsets.UTF_8)
-          .stream().map(String::strip).filter(s -> !s.isEmpty()).toList();
-      if (labels.isEmpty()) {
-        throw new IOException(dir.resolve(config.labels()) + ": no labels");
-      }
+      List<String> labels = readLabels(dir, config);
       Path file = dir.resolve(config.file());
       if (!Files.isRegularFile(file)) {
         throw new IOException(file + ": model file not found");
       }
-      model = TorchScriptModel.open(dir, file);
-      Supplier<PredictFunction> functions = model.functions(config.input());
+      model = DjlModel.open(dir, file, config.engineOrDefault(), intraOpThreads);
+      if (model.fixedBatch() > 0 && batching.maxBatchSize() > model.fixedBatch()) {
+        batching = new BatchingConfig(batching.instances(), model.fixedBatch(), batching.maxBatchDelay(),
+            batching.queueCapacity());
+      }
+      Supplier<PredictFunction> functions = model.functions(config.input(), config.output().name());
+      int outputSize = checkOutput(functions, config, labels);
       BatchingPredictor predictor = new BatchingPredictor(config.name(), batching,
           () -> wrap.apply(functions.get()), new float[config.input().size()]);
-      return new ServedModel(config, labels, model, predictor);
+      log.info("model {}: {}, output {} x {}", config.name(), model.describe(),
+          config.output().kindOrDefault().name().toLowerCase(java.util.Locale.ROOT), outputSize);
+      return new ServedModel(config, labels, outputSize, model, predictor);
     } catch (IOException | RuntimeException e) {
       if (model != null) {
         model.close();
@@ -88,6 +97,42 @@ public final class ServedModel implements AutoCloseable {
       Thread.currentThread().interrupt();
       throw new ModelLoadException("interrupted while loading " + dir, e);
     }
+  }
+
+  /** The labels, one per line; an embedding model needs none. */
+  private static List<String> readLabels(Path dir, ModelConfig config) throws IOException {
+    Path file = dir.resolve(config.labels());
+    boolean embedding = config.output().kindOrDefault() == ModelConfig.Kind.EMBEDDING;
+    if (embedding && !Files.exists(file)) {
+      return List.of();
+    }
+    List<String> labels = Files.readAllLines(file, StandardCharsets.UTF_8)
+        .stream().map(String::strip).filter(s -> !s.isEmpty()).toList();
+    if (labels.isEmpty() && !embedding) {
+      throw new IOException(file + ": no labels");
+    }
+    return labels;
+  }
+
+  /** Runs one blank image and returns the output's size, or explains how it differs from the declaration. */
+  private static int checkOutput(Supplier<PredictFunction> functions, ModelConfig config, List<String> labels)
+      throws IOException {
+    float[][] out;
+    try (PredictFunction probe = functions.get()) {
+      out = probe.predict(new float[][] {new float[config.input().size()]});
+    } catch (Exception e) {
+      throw new IOException("the model fails on a blank " + config.input().width() + "x" + config.input().height()
+          + " input: " + e.getMessage(), e);
+    }
+    int size = out[0].length;
+    if (config.output().kindOrDefault() == ModelConfig.Kind.CLASSIFICATION && size != labels.size()) {
+      throw new IOException("the model returns " + size + " scores but " + config.labels() + " has "
+          + labels.size() + " labels");
+    }
+    if (size == 0) {
+      throw new IOException("the model returns an empty output");
+    }
+    return size;
   }
 
   public ModelConfig config() {
@@ -111,9 +156,19 @@ public final class ServedModel implements AutoCloseable {
     return Math.min(config.topK(), labels.size());
   }
 
-  /** The image as this model's input: resized, converted and normalized as its config says. */
-  public float[] input(BufferedImage image, Preprocessor preprocessor) {
-    return preprocessor.toInput(image, config.input());
+  /** What the model returns. */
+  public ModelConfig.Kind kind() {
+    return config.output().kindOrDefault();
+  }
+
+  /** Values per result: scores of a classifier, dimensions of an embedding. */
+  public int outputSize() {
+    return outputSize;
+  }
+
+  /** The image as this model's input: oriented, resized, converted and normalized as its config says. */
+  public float[] input(BufferedImage image, int orientation, Preprocessor preprocessor) {
+    return preprocessor.toInput(image, orientation, config.input());
   }
 
   /** Throws when the model's queue is full, before anything is spent on a request. */

@@ -66,7 +66,7 @@ class WarmupTest {
     assertEquals(config.input().width() * 2, larger.getWidth());
     assertEquals(1, own.getRaster().getNumBands(), "the bundled model is grayscale: so is its PNG");
     assertEquals(3, larger.getRaster().getNumBands(), "the JPEG takes the colour path");
-    assertEquals(config.input().size(), new Preprocessor().toInput(larger, config.input()).length);
+    assertEquals(config.input().size(), new Preprocessor().toInput(larger, 1, config.input()).length);
   }
 
   @Test
@@ -94,8 +94,8 @@ class WarmupTest {
 
   @Test
   void aModelThatFailsEveryCallEndsTheWarmupEarlyWithTheReason() throws Exception {
-    ModelConfig missing = new ModelConfig("no-such-model", "1", "", "x.pt", "synset.txt",
-        new ModelConfig.Input(8, 8, 1, new float[] {0}, new float[] {1}), 1, null);
+    ModelConfig missing = new ModelConfig("no-such-model", "1", "", "x.pt", "synset.txt", null,
+        ModelConfig.Input.of(8, 8, 1, new float[] {0}, new float[] {1}), ModelConfig.Output.DEFAULT, 1, null, null, null);
     Warmup.Result r = Warmup.run(service(), null, List.of(missing), Duration.ofSeconds(30), 2);
     assertEquals(0, r.calls());
     assertTrue(r.failed() >= 10);

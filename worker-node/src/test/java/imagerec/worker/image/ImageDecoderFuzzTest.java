@@ -34,7 +34,7 @@ class ImageDecoderFuzzTest {
   private static final List<byte[]> SEEDS = seeds();
   private final ImageDecoder decoder = new ImageDecoder(MAX_PIXELS);
   private final Preprocessor preprocessor = new Preprocessor();
-  private final ModelConfig.Input input = new ModelConfig.Input(28, 28, 1, new float[] {0.5f}, new float[] {0.5f});
+  private final ModelConfig.Input input = ModelConfig.Input.of(28, 28, 1, new float[] {0.5f}, new float[] {0.5f});
 
   /** How a seed is damaged. */
   enum Mutation { FLIP, CUT, SPLICE, INSERT, DIMENSIONS, REPEAT }
@@ -60,7 +60,7 @@ class ImageDecoderFuzzTest {
         return;
       }
       assertTrue((long) image.getWidth() * image.getHeight() <= MAX_PIXELS, "over the pixel limit");
-      assertTrue(preprocessor.toInput(image, input).length == 28 * 28, "input of the model's size");
+      assertTrue(preprocessor.toInput(image, 1, input).length == 28 * 28, "input of the model's size");
     }, () -> "case " + c);
   }
 

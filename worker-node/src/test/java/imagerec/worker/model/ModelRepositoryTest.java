@@ -44,9 +44,10 @@ class ModelRepositoryTest {
     try {
       BatchingPredictor predictor = new BatchingPredictor(name, new BatchingConfig(1, 1, Duration.ZERO, 4),
           () -> inputs -> inputs, null);
-      ModelConfig config = new ModelConfig(name, v, "", name + ".pt", "synset.txt",
-          new ModelConfig.Input(1, 1, 1, new float[] {0}, new float[] {1}), 1, null);
-      return new ServedModel(config, List.of("a"), () -> flag.set(true), predictor);
+      ModelConfig config = new ModelConfig(name, v, "", name + ".pt", "synset.txt", null,
+          ModelConfig.Input.of(1, 1, 1, new float[] {0}, new float[] {1}), ModelConfig.Output.DEFAULT, 1, null, null,
+          null);
+      return new ServedModel(config, List.of("a"), 1, () -> flag.set(true), predictor);
     } catch (InterruptedException e) {
       throw new ModelLoadException("interrupted", e);
     }
