@@ -12,6 +12,7 @@ preprocessing (resize the shorter side to 256, centre-crop 224, ImageNet mean an
     mobilenet-multilabel mobilenet_v3_small, TorchScript, 20 independent labels (sigmoid)
     mobilenet-onnx       the same network and weights, ONNX exported with a fixed batch of 1
     resnet18-embedding   resnet18 without its classifier: a 512-dimension embedding, L2-normalised
+    fashion-mnist-onnx   the bundled fashion-mnist model converted to ONNX (its own 28x28 grey input)
     input-probe          returns its input flattened (an "embedding" that is not normalised): the
                          sharpest check that the worker feeds a model what torchvision would
 
@@ -27,6 +28,7 @@ import os
 import torch
 import torchvision
 
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 IMAGENET = {"mean": [0.485, 0.456, 0.406], "std": [0.229, 0.224, 0.225]}
 EVAL_INPUT = {"width": 224, "height": 224, "channels": 3, "resize": "shorter", "resizeTo": 256,
               "crop": "center", "interpolation": "bilinear", **IMAGENET}
@@ -52,13 +54,33 @@ def mobilenet(weights):
     if weights is not None:
         raise SystemExit("the mobilenet examples are multi-label demonstrations: export them without --weights")
     torch.manual_seed(1)
-    return torchvision.models.mobilenet_v3_small(num_classes=20).eval(), None
+    model = torchvision.models.mobilenet_v3_small(num_classes=20)
+    # freshly initialised, its activations fade to nothing layer after layer: set the batch norm
+    # statistics from a few random batches, and widen the last layer, so that its scores differ
+    # from image to image as a trained model's do
+    for module in model.modules():
+        if isinstance(module, torch.nn.BatchNorm2d):
+            module.momentum = None
+    model.train()
+    with torch.no_grad():
+        for _ in range(4):
+            model(torch.rand(8, 3, 224, 224) * 4 - 2)
+        torch.nn.init.normal_(model.classifier[-1].weight, 0, 1.0)
+    return model.eval(), None
 
 
 def resnet18_embedding(weights):
     model, _ = resnet18(weights)
     model.fc = torch.nn.Identity()
     return model.eval(), None
+
+
+def fashion_mnist(weights):
+    """The bundled TorchScript model, for an ONNX twin of it."""
+    bundled = os.path.join(REPO, "models", "fashion-mnist")
+    with open(os.path.join(bundled, "synset.txt")) as f:
+        categories = [line.strip() for line in f if line.strip()]
+    return torch.jit.load(os.path.join(bundled, "fashion-mnist.pt")).eval(), categories
 
 
 def input_probe(weights):
@@ -69,6 +91,8 @@ def labels(n, prefix="class"):
     return [f"{prefix}_{i}" for i in range(n)]
 
 
+with open(os.path.join(REPO, "models", "fashion-mnist", "model.json")) as f:
+    BUNDLED = json.load(f)
 # measured by bin/benchmark-worker on 2 cores: batch 4 is resnet18's best in process
 BATCH4 = {"batching": {"maxBatchSize": 4}}
 
@@ -82,6 +106,8 @@ MODELS = {
     "mobilenet-onnx": (mobilenet, "onnx", labels(20, "tag"),
                        {"kind": "classification", "activation": "sigmoid"}, {}, 1),
     "resnet18-embedding": (resnet18_embedding, "pt", None, {"kind": "embedding", "normalize": True}, {}, None),
+    "fashion-mnist-onnx": (fashion_mnist, "onnx", labels(10), {"kind": "classification", "activation": "softmax"},
+                           {"input": BUNDLED["input"], "topK": 3}, None),
     "input-probe": (input_probe, "pt", None, {"kind": "embedding", "normalize": False},
                     {}, None),
 }
@@ -93,7 +119,8 @@ def export(name, out, weights):
     folder = os.path.join(out, name)
     os.makedirs(folder, exist_ok=True)
     file = f"{name}.{fmt}"
-    example = torch.zeros(fixed_batch or 1, 3, 224, 224)
+    shape = extra.get("input", EVAL_INPUT)
+    example = torch.zeros(fixed_batch or 1, shape["channels"], shape["height"], shape["width"])
     with torch.no_grad():
         if fmt == "pt":
             torch.jit.trace(model, example).save(os.path.join(folder, file))
@@ -109,12 +136,14 @@ def export(name, out, weights):
         "output": output,
         **extra,
     }
+    if build is fashion_mnist:
+        config["description"] = "the bundled fashion-mnist model as ONNX, exported by training/export_models.py"
     if names is not None:
         names = categories or names
         with open(os.path.join(folder, "synset.txt"), "w") as f:
             f.write("\n".join(names) + "\n")
         config["labels"] = "synset.txt"
-        config["topK"] = 5
+        config.setdefault("topK", 5)
     with open(os.path.join(folder, "model.json"), "w") as f:
         json.dump(config, f, indent=2)
         f.write("\n")

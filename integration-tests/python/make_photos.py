@@ -9,8 +9,7 @@ variants real traffic has and those lack are made from them with PIL: every EXIF
 transparency, RGBA and grey+alpha PNG, 16-bit grey PNG and a CMYK JPEG.
 
 index.json lists each file with how its reference is made ("pil": PIL and torchvision as they
-are; "high-byte": 16-bit samples reduced to their high byte, what imagerec does where PIL clips;
-"own-transform": CMYK, converted differently by design, compared loosely).
+are; "high-byte": 16-bit samples reduced to their high byte, what imagerec does where PIL clips).
 """
 import argparse
 import json
@@ -79,7 +78,7 @@ def main():
     Image.fromarray(grey * 256 + noise).save(os.path.join(args.out, "grey16.png"))  # saved as 16-bit grey
     add("grey16.png", "high-byte")
     astronaut.convert("CMYK").save(os.path.join(args.out, "cmyk.jpg"), quality=92)
-    add("cmyk.jpg", "own-transform")
+    add("cmyk.jpg")
 
     with open(os.path.join(args.out, "index.json"), "w") as f:
         json.dump(index, f, indent=1)

@@ -43,7 +43,7 @@ final class RecognizeCommand implements Callable<Integer> {
   FormatOptions format = new FormatOptions();
 
   static final class FormatOptions {
-    @Option(names = "--json", description = "JSON Lines: file, model, model_version, top [{label, score, index}], worker, latency_ms; on failure file, error (the gRPC code name), message")
+    @Option(names = "--json", description = "JSON Lines: file, model, model_version, top [{label, score, index}], embedding (embedding models), worker, latency_ms; on failure file, error (the gRPC code name), message")
     boolean json;
 
     @Option(names = "--csv", description = "CSV with a header: file,label,score,index,labels,worker,latency_ms,error,message")

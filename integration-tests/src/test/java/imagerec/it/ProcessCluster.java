@@ -99,6 +99,9 @@ final class ProcessCluster implements AutoCloseable {
     try {
       for (int i = 0; i < n; i++) {
         List<String> args = workerOptions("worker-" + i);
+        if (workerArgs.contains("--models")) {
+          args.subList(0, 2).clear(); // the test's own models instead of the bundled ones
+        }
         args.addAll(workerArgs);
         cluster.workers.add(cluster.launch("worker-" + i, "imagerec.worker.WorkerMain", args.toArray(String[]::new)));
       }

@@ -49,7 +49,7 @@ public final class DjlModel implements AutoCloseable {
     Criteria.Builder<NDList, NDList> criteria = Criteria.builder()
         .setTypes(NDList.class, NDList.class)
         .optEngine(engine.djlName())
-        .optModelPath(engine == ModelConfig.Engine.ONNX_RUNTIME ? file : dir)
+        .optModelPath(dir)
         .optModelName(fileName.endsWith(suffix) ? fileName.substring(0, fileName.length() - suffix.length()) : fileName)
         .optTranslator(new NoopTranslator());
     int fixedBatch = 0;
@@ -71,6 +71,7 @@ public final class DjlModel implements AutoCloseable {
    * input shapes of ONNX models.
    */
   private static int onnxFixedBatch(Path file) throws IOException {
+    ai.djl.engine.Engine.getEngine("OnnxRuntime"); // DJL makes the environment first, with its options
     OrtEnvironment env = OrtEnvironment.getEnvironment();
     try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
       options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.NO_OPT);

@@ -14,9 +14,11 @@ import java.awt.image.Raster;
  * applied), a palette is looked up, alpha is dropped (not composited), grey is repeated into R, G
  * and B, and RGB becomes grey with PIL's integer luma {@code (19595 R + 38470 G + 7471 B + 0x8000) >> 16}.
  *
+ * CMYK (as the JPEG decoder gives it, Adobe inversion undone) is converted with PIL's formula.
+ *
  * <p>Where PIL differs: 16-bit samples keep their high byte (PIL does the same for 16-bit RGB, but
- * clips 16-bit grey at 255); sources in other colour spaces (CMYK and YCCK JPEGs) go through the
- * decoder's own conversion to sRGB, where PIL inverts CMYK naively. Stateless.
+ * clips 16-bit grey at 255); sources in any other colour space go through the decoder's own
+ * conversion to sRGB. Stateless.
  */
 public final class ColorConversion {
   private ColorConversion() {}
@@ -35,6 +37,8 @@ public final class ColorConversion {
       planes = new ByteImage(image.getWidth(), image.getHeight(), new byte[][] {
           band(raster, 0, model.getComponentSize(0)), band(raster, 1, model.getComponentSize(1)),
           band(raster, 2, model.getComponentSize(2))});
+    } else if (isCmyk(model)) {
+      planes = fromCmyk(image.getRaster());
     } else {
       planes = fromSrgb(image);
     }
@@ -49,6 +53,29 @@ public final class ColorConversion {
   private static boolean isPlainRgb(ColorModel model) {
     return model.getColorSpace().getType() == ColorSpace.TYPE_RGB && model.getNumColorComponents() == 3
         && !model.isAlphaPremultiplied();
+  }
+
+  private static boolean isCmyk(ColorModel model) {
+    return model.getColorSpace().getType() == ColorSpace.TYPE_CMYK && model.getNumComponents() == 4
+        && model.getComponentSize(0) == 8;
+  }
+
+  /** PIL's CMYK to RGB: {@code R = (255 - K) - C * (255 - K) / 255} in its rounding, likewise G and B. */
+  private static ByteImage fromCmyk(Raster raster) {
+    int w = raster.getWidth();
+    int h = raster.getHeight();
+    byte[] k = band(raster, 3, 8);
+    byte[][] rgb = new byte[3][];
+    for (int c = 0; c < 3; c++) {
+      byte[] ink = band(raster, c, 8);
+      for (int i = 0; i < ink.length; i++) {
+        int nk = 255 - (k[i] & 0xff);
+        int t = (ink[i] & 0xff) * nk + 128;
+        ink[i] = (byte) (nk - (((t >> 8) + t) >> 8));
+      }
+      rgb[c] = ink;
+    }
+    return new ByteImage(w, h, rgb);
   }
 
   private static ByteImage withChannels(ByteImage image, int channels) {

@@ -6,7 +6,10 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.awt.color.ColorSpace;
 import javax.imageio.ImageIO;
+import javax.imageio.ImageReadParam;
+import javax.imageio.ImageTypeSpecifier;
 import javax.imageio.ImageReader;
 import javax.imageio.event.IIOReadWarningListener;
 import javax.imageio.stream.ImageInputStream;
@@ -65,7 +68,7 @@ public final class ImageDecoder {
       }
       List<String> warnings = new ArrayList<>();
       reader.addIIOReadWarningListener(new WarningCollector(warnings));
-      BufferedImage image = reader.read(0);
+      BufferedImage image = reader.read(0, storedColours(reader));
       if (!warnings.isEmpty()) {
         throw new InvalidImageException("corrupt or truncated " + format + " image: " + warnings.get(0));
       }
@@ -78,6 +81,33 @@ public final class ImageDecoder {
         reader.dispose();
       }
     }
+  }
+
+  /**
+   * Read parameters that keep the samples as stored: when the file embeds a colour profile, the
+   * JDK's JPEG reader offers sRGB first and converts to it, and also offers the profile's own
+   * colour space, in which it converts nothing. PIL applies no profile either, and models are
+   * trained on PIL's pixels.
+   */
+  private static ImageReadParam storedColours(ImageReader reader) throws IOException {
+    ImageReadParam param = reader.getDefaultReadParam();
+    Iterator<ImageTypeSpecifier> types = reader.getImageTypes(0);
+    if (types == null || !types.hasNext()) {
+      return param;
+    }
+    ColorSpace first = types.next().getColorModel().getColorSpace();
+    if (!first.isCS_sRGB()) {
+      return param;
+    }
+    while (types.hasNext()) {
+      ImageTypeSpecifier type = types.next();
+      ColorSpace space = type.getColorModel().getColorSpace();
+      if (!space.isCS_sRGB() && space.getType() == first.getType() && space.getNumComponents() == first.getNumComponents()) {
+        param.setDestinationType(type);
+        return param;
+      }
+    }
+    return param;
   }
 
   /**

@@ -1,0 +1,349 @@
+package imagerec.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import com.google.protobuf.ByteString;
+import imagerec.cli.ImagerecCommand;
+import imagerec.testing.CommandRun;
+import imagerec.v1.ListModelsRequest;
+import imagerec.v1.ModelInfo;
+import imagerec.v1.RecognizeRequest;
+import imagerec.v1.RecognizeResponse;
+import imagerec.v1.RecognizerGrpc;
+import io.grpc.InsecureChannelCredentials;
+import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Real-world models through a real worker and balancer, against Python: torchvision architectures
+ * exported as TorchScript and ONNX ({@code training/export_models.py}), real photographs and their
+ * variants ({@code integration-tests/python/make_photos.py}), and the reference results of PIL,
+ * torchvision and PyTorch ({@code integration-tests/python/reference.py}), all made at test time.
+ *
+ * <p>The sharpest check is the {@code input-probe} model, which returns its input: the tensor the
+ * worker feeds a model is compared element by element with torchvision's. Figures are printed (and
+ * quoted in docs/MODELS.md).
+ */
+class RealModelsTest {
+  private static final Path TARGET = ProcessCluster.ROOT.resolve("integration-tests/target");
+  private static final Path MODELS = TARGET.resolve("real-models");
+  private static final Path PHOTOS = TARGET.resolve("photos");
+  private static final Path REFERENCE = TARGET.resolve("photo-references");
+  private static final float[] STD = {0.229f, 0.224f, 0.225f};
+  private static final int PLANE = 224 * 224;
+
+  private static ProcessCluster cluster;
+  private static ManagedChannel channel;
+  private static RecognizerGrpc.RecognizerBlockingStub stub;
+  private static List<JsonObject> photos;
+  private static JsonObject outputs;
+
+  @BeforeAll
+  static void exportModelsMakePhotosAndStart() throws Exception {
+    python("training/export_models.py", "--out", MODELS.toString());
+    python("integration-tests/python/make_photos.py", "--out", PHOTOS.toString());
+    python("integration-tests/python/reference.py", "--photos", PHOTOS.toString(), "--models", MODELS.toString(),
+        "--out", REFERENCE.toString());
+    writeBrokenModels();
+    photos = new ArrayList<>();
+    JsonParser.parseString(Files.readString(PHOTOS.resolve("index.json"))).getAsJsonArray()
+        .forEach(e -> photos.add(e.getAsJsonObject()));
+    outputs = JsonParser.parseString(Files.readString(REFERENCE.resolve("outputs.json"))).getAsJsonObject();
+    cluster = ProcessCluster.start(new ProcessCluster("real-models"), 1, Map.of(),
+        List.of("--models", MODELS.toString(), "--instances", "2", "--max-batch-size", "4"),
+        InsecureChannelCredentials.create(), InsecureChannelCredentials.create(), "--http-port", "0");
+    channel = cluster.channelToBalancer();
+    stub = RecognizerGrpc.newBlockingStub(channel);
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    if (channel != null) {
+      channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    }
+    if (cluster != null) {
+      cluster.close();
+    }
+  }
+
+  /** Two model folders that must be refused at load while the others serve. */
+  private static void writeBrokenModels() throws IOException {
+    Path typo = MODELS.resolve("broken-typo");
+    Files.createDirectories(typo);
+    Files.copy(MODELS.resolve("input-probe/input-probe.pt"), typo.resolve("broken-typo.pt"),
+        java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    Files.writeString(typo.resolve("model.json"), Files.readString(MODELS.resolve("input-probe/model.json"))
+        .replace("\"input-probe\"", "\"broken-typo\"").replace("\"resizeTo\"", "\"resizeto\""));
+    Path labels = MODELS.resolve("broken-labels");
+    Files.createDirectories(labels);
+    Files.copy(MODELS.resolve("mobilenet-multilabel/mobilenet-multilabel.pt"), labels.resolve("mobilenet-multilabel.pt"),
+        java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    Files.writeString(labels.resolve("model.json"), Files.readString(MODELS.resolve("mobilenet-multilabel/model.json"))
+        .replace("\"mobilenet-multilabel\"", "\"broken-labels\""));
+    Files.writeString(labels.resolve("synset.txt"), "a\nb\nc\n");
+  }
+
+  private static void python(String script, String... args) throws Exception {
+    List<String> command = new ArrayList<>(List.of("/usr/bin/python3", ProcessCluster.ROOT.resolve(script).toString()));
+    command.addAll(List.of(args));
+    Path log = TARGET.resolve(Path.of(script).getFileName() + ".log");
+    Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    if (!p.waitFor(300, TimeUnit.SECONDS) || p.exitValue() != 0) {
+      p.destroyForcibly();
+      fail(script + " failed (Debian's python3-torch, python3-torchvision, python3-pil and python3-skimage are "
+          + "needed; bin/test installs them):\n" + Files.readString(log));
+    }
+  }
+
+  private static RecognizeResponse recognize(String model, String file, int topK) throws IOException {
+    return stub.withDeadlineAfter(60, TimeUnit.SECONDS).recognize(RecognizeRequest.newBuilder()
+        .setImage(ByteString.copyFrom(Files.readAllBytes(PHOTOS.resolve(file)))).setModel(model).setTopK(topK).build());
+  }
+
+  private static float[] reference(String file) throws IOException {
+    ByteBuffer bytes = ByteBuffer.wrap(Files.readAllBytes(REFERENCE.resolve(file + ".f32"))).order(ByteOrder.LITTLE_ENDIAN);
+    float[] values = new float[bytes.remaining() / 4];
+    bytes.asFloatBuffer().get(values);
+    return values;
+  }
+
+  private static float[] pythonOutput(String model, String file) {
+    JsonArray values = outputs.getAsJsonObject(model).getAsJsonArray(file);
+    float[] out = new float[values.size()];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = values.get(i).getAsFloat();
+    }
+    return out;
+  }
+
+  /** All scores of a classification response, by label index. */
+  private static float[] scores(RecognizeResponse r, int n) {
+    float[] out = new float[n];
+    r.getClassificationsList().forEach(c -> out[c.getIndex()] = c.getScore());
+    return out;
+  }
+
+  private static double maxDifference(float[] a, float[] b) {
+    assertEquals(a.length, b.length);
+    double max = 0;
+    for (int i = 0; i < a.length; i++) {
+      max = Math.max(max, Math.abs(a[i] - b[i]));
+    }
+    return max;
+  }
+
+  @Test
+  void theModelInputMatchesTorchvisionWithinAGreyLevel() throws Exception {
+    StringBuilder table = new StringBuilder(String.format(Locale.ROOT, "%-26s %9s %9s %s%n", "image", "max", "mean", "reference"));
+    List<String> failures = new ArrayList<>();
+    for (JsonObject photo : photos) {
+      String file = photo.get("file").getAsString();
+      String kind = photo.get("reference").getAsString();
+      RecognizeResponse r = recognize("input-probe", file, 0);
+      float[] served = new float[r.getEmbeddingCount()];
+      for (int i = 0; i < served.length; i++) {
+        served[i] = r.getEmbedding(i);
+      }
+      float[] expected = reference(file);
+      assertEquals(expected.length, served.length, file);
+      double max = 0;
+      double sum = 0;
+      for (int i = 0; i < served.length; i++) {
+        double grey = Math.abs(served[i] - expected[i]) * STD[i / PLANE] * 255; // back to 0..255 steps
+        max = Math.max(max, grey);
+        sum += grey;
+      }
+      double mean = sum / served.length;
+      table.append(String.format(Locale.ROOT, "%-26s %9.3f %9.4f %s%n", file, max, mean, kind));
+      double limit = photo.get("format").getAsString().equals("png") ? 1.0 : 2.0;
+      if (max > limit + 1e-3 || mean >= 0.1) {
+        failures.add(file + ": max " + max + " grey levels (limit " + limit + "), mean " + mean);
+      }
+    }
+    System.out.print("model input against torchvision, in grey levels (1/255):\n" + table);
+    assertTrue(failures.isEmpty(), String.join("\n", failures) + "\n" + table);
+  }
+
+  @Test
+  void classifierScoresMatchPyTorchAndOnnxMatchesTorchScript() throws Exception {
+    StringBuilder table = new StringBuilder();
+    double worstPython = 0;
+    double worstOnnx = 0;
+    int sameTop1 = 0;
+    for (JsonObject photo : photos) {
+      String file = photo.get("file").getAsString();
+      float[] torchScript = scores(recognize("resnet18", file, 1000), 1000);
+      float[] onnx = scores(recognize("resnet18-onnx", file, 1000), 1000);
+      float[] python = pythonOutput("resnet18", file);
+      double vsPython = maxDifference(torchScript, python);
+      double vsOnnx = maxDifference(torchScript, onnx);
+      worstPython = Math.max(worstPython, vsPython);
+      worstOnnx = Math.max(worstOnnx, vsOnnx);
+      sameTop1 += argmax(torchScript) == argmax(python) ? 1 : 0;
+      table.append(String.format(Locale.ROOT, "%-26s vs Python %.2e  ONNX vs TorchScript %.2e%n", file, vsPython, vsOnnx));
+      if (photo.get("format").getAsString().equals("png")) {
+        assertEquals(argmax(python), argmax(torchScript), file + ": top-1 as in PyTorch");
+      }
+    }
+    System.out.printf(Locale.ROOT, "resnet18 softmax scores: worst difference against PyTorch %.2e, ONNX Runtime "
+        + "against TorchScript %.2e, same top-1 as PyTorch on %d images%n%s", worstPython, worstOnnx, sameTop1, table);
+    assertTrue(worstPython < 1e-3, "scores against PyTorch: " + worstPython + "\n" + table);
+    assertTrue(worstOnnx < 1e-4, "ONNX Runtime against TorchScript: " + worstOnnx + "\n" + table);
+  }
+
+  private static int argmax(float[] values) {
+    return IntStream.range(0, values.length).reduce((a, b) -> values[b] > values[a] ? b : a).orElseThrow();
+  }
+
+  @Test
+  void sigmoidLabelsAreIndependentThresholdedAndMatchPyTorch() throws Exception {
+    for (JsonObject photo : photos) {
+      String file = photo.get("file").getAsString();
+      if (!photo.get("format").getAsString().equals("png")) {
+        continue;
+      }
+      RecognizeResponse r = recognize("mobilenet-multilabel", file, 20);
+      float[] python = pythonOutput("mobilenet-multilabel", file);
+      // the labels clearly over the 0.5 threshold are returned, those clearly under it are not
+      List<Integer> served = r.getClassificationsList().stream().map(c -> c.getIndex()).toList();
+      for (int i = 0; i < 20; i++) {
+        if (Math.abs(python[i] - 0.5f) > 1e-4) {
+          assertEquals(python[i] > 0.5f, served.contains(i), file + ": label " + i + " scored " + python[i]);
+        }
+      }
+      assertTrue(served.size() > 0 && served.size() < 20, file + ": a multi-label answer, not all or none: " + served);
+      for (int i = 1; i < served.size(); i++) {
+        assertTrue(r.getClassifications(i - 1).getScore() >= r.getClassifications(i).getScore(), "best first");
+      }
+      r.getClassificationsList().forEach(c -> assertEquals(python[c.getIndex()], c.getScore(), 1e-4, file));
+      // the ONNX export of the same network, fixed to batch 1, gives the same labels
+      RecognizeResponse onnx = recognize("mobilenet-onnx", file, 20);
+      float[] both = scores(onnx, 20);
+      r.getClassificationsList().forEach(c -> assertEquals(c.getScore(), both[c.getIndex()], 1e-4, file + " onnx"));
+    }
+  }
+
+  @Test
+  void embeddingsAreUnitVectorsAsInPyTorchAndTopKIsRefused() throws Exception {
+    for (JsonObject photo : photos) {
+      String file = photo.get("file").getAsString();
+      if (!photo.get("format").getAsString().equals("png")) {
+        continue;
+      }
+      RecognizeResponse r = recognize("resnet18-embedding", file, 0);
+      assertEquals(0, r.getClassificationsCount());
+      float[] python = pythonOutput("resnet18-embedding", file);
+      assertEquals(512, r.getEmbeddingCount());
+      double dot = 0;
+      double norm = 0;
+      for (int i = 0; i < 512; i++) {
+        dot += r.getEmbedding(i) * python[i];
+        norm += r.getEmbedding(i) * r.getEmbedding(i);
+      }
+      assertEquals(1.0, norm, 1e-4, file + ": L2-normalised");
+      assertTrue(dot > 0.9999, file + ": cosine with PyTorch's " + dot);
+    }
+    StatusRuntimeException e = org.junit.jupiter.api.Assertions.assertThrows(StatusRuntimeException.class,
+        () -> recognize("resnet18-embedding", "chelsea.png", 3));
+    assertEquals(Status.Code.INVALID_ARGUMENT, e.getStatus().getCode());
+    assertTrue(e.getStatus().getDescription().contains("embedding"), e.getStatus().getDescription());
+  }
+
+  @Test
+  void manyConcurrentCallsShareBatchesOnBothEngines() throws Exception {
+    byte[] image = Files.readAllBytes(PHOTOS.resolve("coffee.png"));
+    RecognizerGrpc.RecognizerFutureStub futures = RecognizerGrpc.newFutureStub(channel);
+    List<CompletableFuture<RecognizeResponse>> calls = new ArrayList<>();
+    for (int i = 0; i < 24; i++) {
+      String model = i % 2 == 0 ? "resnet18-onnx" : "mobilenet-onnx";
+      var call = futures.withDeadlineAfter(60, TimeUnit.SECONDS).recognize(RecognizeRequest.newBuilder()
+          .setImage(ByteString.copyFrom(image)).setModel(model).build());
+      CompletableFuture<RecognizeResponse> f = new CompletableFuture<>();
+      call.addListener(() -> {
+        try {
+          f.complete(call.get());
+        } catch (Exception ex) {
+          f.completeExceptionally(ex);
+        }
+      }, Runnable::run);
+      calls.add(f);
+    }
+    Map<String, Integer> biggestBatch = new HashMap<>();
+    for (CompletableFuture<RecognizeResponse> f : calls) {
+      RecognizeResponse r = f.get(90, TimeUnit.SECONDS);
+      biggestBatch.merge(r.getModel(), r.getTimings().getBatchSize(), Math::max);
+    }
+    assertEquals(1, biggestBatch.get("mobilenet-onnx"), "an export fixed to batch 1 is fed batches of 1");
+    assertTrue(biggestBatch.get("resnet18-onnx") > 1, "a dynamic batch dimension batches: " + biggestBatch);
+  }
+
+  @Test
+  void brokenFoldersAreRefusedByNameWhileTheOthersServe() throws Exception {
+    List<ModelInfo> models = stub.listModels(ListModelsRequest.getDefaultInstance()).getModelsList();
+    List<String> names = models.stream().map(ModelInfo::getName).toList();
+    assertFalse(names.contains("broken-typo") || names.contains("broken-labels"), names.toString());
+    assertTrue(names.containsAll(List.of("resnet18", "resnet18-onnx", "resnet18-embedding", "input-probe")), names.toString());
+    ModelInfo embedding = models.stream().filter(m -> m.getName().equals("resnet18-embedding")).findFirst().orElseThrow();
+    assertEquals("embedding", embedding.getKind());
+    assertEquals(512, embedding.getEmbeddingSize());
+    String log = Files.readString(cluster.logDir().resolve("worker-0.log"));
+    assertTrue(log.contains("unknown field \\\"input.resizeto\\\"") || log.contains("unknown field \"input.resizeto\""),
+        "the log names the unknown field");
+    assertTrue(log.contains("returns 20 scores but synset.txt has 3 labels"), "the log names the mismatch");
+  }
+
+  @Test
+  void theCommandLineAndHttpShowEmbeddingsAndKinds() throws Exception {
+    String target = cluster.balancer().address();
+    String photo = PHOTOS.resolve("chelsea.png").toString();
+    CommandRun table = CommandRun.of(ImagerecCommand.commandLine(), "recognize", "--target", target,
+        "--model", "resnet18-embedding", photo);
+    assertEquals(0, table.code(), table.err());
+    assertTrue(table.out().contains("embedding") && table.out().contains("512") && table.out().contains("norm 1.0000"),
+        table.out());
+    CommandRun json = CommandRun.of(ImagerecCommand.commandLine(), "recognize", "--target", target,
+        "--model", "resnet18-embedding", "--json", photo);
+    assertEquals(0, json.code(), json.err());
+    assertEquals(512, JsonParser.parseString(json.lines().get(0)).getAsJsonObject().getAsJsonArray("embedding").size());
+    CommandRun models = CommandRun.of(ImagerecCommand.commandLine(), "models", "--target", target);
+    assertTrue(models.out().contains("resnet18-embedding  version 1  embedding") && models.out().contains("dimensions 512"),
+        models.out());
+    CommandRun eval = CommandRun.of(ImagerecCommand.commandLine(), "eval", "--target", target,
+        "--model", "resnet18-embedding", "--dataset", ProcessCluster.ROOT.resolve("samples").toString());
+    assertEquals(2, eval.code());
+    assertTrue(eval.err().contains("is an embedding model"), eval.err());
+
+    HttpResponse<String> http = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+            URI.create("http://127.0.0.1:" + cluster.httpPort() + "/v1/recognize?model=resnet18-embedding"))
+        .POST(HttpRequest.BodyPublishers.ofFile(Path.of(photo))).build(), HttpResponse.BodyHandlers.ofString());
+    assertEquals(200, http.statusCode(), http.body());
+    assertEquals(512, JsonParser.parseString(http.body()).getAsJsonObject().getAsJsonArray("embedding").size());
+  }
+}
