@@ -1,6 +1,7 @@
 # syntax=docker/dockerfile:1
-# imagerec worker: runs the TorchScript models of /opt/imagerec/models (the bundled Fashion-MNIST
-# model, or a volume mounted over it) with DJL on PyTorch (CPU build of libtorch 2.7.1).
+# imagerec worker: runs the TorchScript and ONNX models of /opt/imagerec/models (the bundled
+# Fashion-MNIST model, or a volume mounted over it) with DJL on PyTorch (CPU build of libtorch
+# 2.7.1) or ONNX Runtime 1.21.1 (its native library comes in its jar under target/lib).
 #   docker build -f deploy/docker/worker.Dockerfile -t imagerec-worker .
 #   docker run -p 50061:50061 -p 9091:9091 imagerec-worker
 # gRPC on 50061 (Recognizer, health, reflection), Prometheus metrics on 9091 (/metrics).

@@ -54,7 +54,8 @@ public final class WorkerBenchmark implements Callable<Integer> {
   private static final long PACED_PAUSE_MICROS = 500;
 
   @Option(names = "--models", split = ",", defaultValue = "fashion-mnist,resnet18",
-      description = "models to measure: fashion-mnist (bundled), resnet18 (generated with torchvision)")
+      description = "models to measure: fashion-mnist (bundled), fashion-mnist-onnx (its ONNX export), resnet18 and "
+          + "resnet18-onnx (generated with torchvision: TorchScript and ONNX)")
   List<String> models;
 
   @Option(names = "--seconds", defaultValue = "6", description = "measured seconds per step")
@@ -74,6 +75,9 @@ public final class WorkerBenchmark implements Callable<Integer> {
   Path root;
 
   private Path logDir;
+
+  /** Models exported by training/export_models.py for the benchmark. */
+  private static final List<String> GENERATED = List.of("resnet18", "resnet18-onnx", "fashion-mnist-onnx");
 
   /** Settings of one worker process. */
   record Settings(int instances, int threads, int maxBatch, int delayMs) {
@@ -111,14 +115,16 @@ public final class WorkerBenchmark implements Callable<Integer> {
       repository = root.resolve("models");
       requests = samples(root.resolve("samples"));
       batches = "1,2,4,8,16,32";
-    } else if (model.equals("resnet18")) {
-      repository = root.resolve("benchmarks/target/models");
-      if (!Files.exists(repository.resolve("resnet18/model.json"))) {
-        exec(List.of("/usr/bin/python3", root.resolve("training/export_models.py").toString(), "--only", "resnet18",
+    } else if (GENERATED.contains(model)) {
+      // a repository of its own per model, so that requests naming none reach it
+      repository = root.resolve("benchmarks/target/engine-models").resolve(model);
+      if (!Files.exists(repository.resolve(model).resolve("model.json"))) {
+        exec(List.of("/usr/bin/python3", root.resolve("training/export_models.py").toString(), "--only", model,
             "--out", repository.toString()));
       }
-      requests = photos(8);
-      batches = "1,2,4,8";
+      boolean fashion = model.startsWith("fashion-mnist");
+      requests = fashion ? samples(root.resolve("samples")) : photos(8);
+      batches = fashion ? "1,2,4,8,16,32" : "1,2,4,8";
     } else {
       throw new CommandLine.ParameterException(new CommandLine(this), "unknown model " + model);
     }
@@ -154,8 +160,8 @@ public final class WorkerBenchmark implements Callable<Integer> {
       System.out.println("| predictors x intra-op threads, max batch, delay | c=1 p50 ms | c=1 p99 ms | c=16 images/s | c=16 p99 ms "
           + "| c=16 mean batch | c=64 images/s | c=64 p99 ms | c=64 mean batch |");
       System.out.println("|---|---|---|---|---|---|---|---|---|");
-      List<Integer> maxBatches = model.equals("resnet18") ? List.of(1, 4) : List.of(1, 8, 32);
-      List<Integer> delays = model.equals("resnet18") ? List.of(0) : List.of(0, 2);
+      List<Integer> maxBatches = model.startsWith("resnet18") ? List.of(1, 4) : List.of(1, 8, 32);
+      List<Integer> delays = model.startsWith("resnet18") ? List.of(0) : List.of(0, 2);
       for (int[] it : new int[][] {{1, 1}, {2, 1}, {1, 2}}) {
         for (int maxBatch : maxBatches) {
           for (int delay : delays) {

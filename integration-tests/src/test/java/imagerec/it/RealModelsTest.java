@@ -77,7 +77,8 @@ class RealModelsTest {
         .forEach(e -> photos.add(e.getAsJsonObject()));
     outputs = JsonParser.parseString(Files.readString(REFERENCE.resolve("outputs.json"))).getAsJsonObject();
     cluster = ProcessCluster.start(new ProcessCluster("real-models"), 1, Map.of(),
-        List.of("--models", MODELS.toString(), "--instances", "2", "--max-batch-size", "4"),
+        List.of("--models", MODELS.toString(), "--instances", "2", "--max-batch-size", "4",
+            "--max-batch-delay-ms", "20"), // a batch waits for the calls sent with it, whatever the decode pool's pace
         InsecureChannelCredentials.create(), InsecureChannelCredentials.create(), "--http-port", "0");
     channel = cluster.channelToBalancer();
     stub = RecognizerGrpc.newBlockingStub(channel);
@@ -281,7 +282,7 @@ class RealModelsTest {
     byte[] image = Files.readAllBytes(PHOTOS.resolve("coffee.png"));
     RecognizerGrpc.RecognizerFutureStub futures = RecognizerGrpc.newFutureStub(channel);
     List<CompletableFuture<RecognizeResponse>> calls = new ArrayList<>();
-    for (int i = 0; i < 24; i++) {
+    for (int i = 0; i < 32; i++) {
       String model = i % 2 == 0 ? "resnet18-onnx" : "mobilenet-onnx";
       var call = futures.withDeadlineAfter(60, TimeUnit.SECONDS).recognize(RecognizeRequest.newBuilder()
           .setImage(ByteString.copyFrom(image)).setModel(model).build());

@@ -157,8 +157,9 @@ public final class ModelRepository implements AutoCloseable {
       if (existing != null) {
         toRetire.add(existing.model());
       }
-      log.info("loaded model {} version {} from {} ({} labels, input {}) in {} ms{}", loaded.config().name(),
-          loaded.config().version(), c.source(), loaded.labels().size(), loaded.config().input(),
+      log.info("loaded model {} version {} from {} ({} of {}, input {}) in {} ms{}", loaded.config().name(),
+          loaded.config().version(), c.source(), loaded.kind().name().toLowerCase(java.util.Locale.ROOT),
+          loaded.outputSize(), loaded.config().input(),
           (System.nanoTime() - start) / 1_000_000,
           existing != null ? ", replacing version " + existing.model().config().version() : "");
     }
