@@ -15,7 +15,6 @@ import imagerec.worker.inference.PredictFunction;
 import imagerec.worker.model.ModelConfig;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.Iterator;
 import java.util.Map;
 import java.util.function.Supplier;
 
@@ -77,12 +76,12 @@ public final class DjlModel implements AutoCloseable {
       options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.NO_OPT);
       options.setIntraOpNumThreads(1);
       try (OrtSession session = env.createSession(file.toString(), options)) {
-        Iterator<NodeInfo> inputs = session.getInputInfo().values().iterator();
-        if (session.getInputInfo().size() != 1) {
-          throw new IOException(file + ": the model takes " + session.getInputInfo().size()
-              + " inputs " + session.getInputNames() + "; an image model takes one");
+        Map<String, NodeInfo> inputs = session.getInputInfo();
+        if (inputs.size() != 1) {
+          throw new IOException(file + ": the model takes " + inputs.size() + " inputs " + inputs.keySet()
+              + "; an image model takes one");
         }
-        if (inputs.next().getInfo() instanceof TensorInfo tensor && tensor.getShape().length > 0) {
+        if (inputs.values().iterator().next().getInfo() instanceof TensorInfo tensor && tensor.getShape().length > 0) {
           long batch = tensor.getShape()[0];
           return batch > 0 ? (int) batch : 0;
         }
@@ -105,8 +104,8 @@ public final class DjlModel implements AutoCloseable {
 
   /** Properties for the logs: engine and, if fixed, the batch size. */
   public Map<String, String> describe() {
-    return fixedBatch > 0 ? Map.of("engine", model.getNDManager().getEngine().getEngineName(),
-        "fixedBatch", Integer.toString(fixedBatch)) : Map.of("engine", model.getNDManager().getEngine().getEngineName());
+    String engine = model.getNDManager().getEngine().getEngineName();
+    return fixedBatch > 0 ? Map.of("engine", engine, "fixedBatch", Integer.toString(fixedBatch)) : Map.of("engine", engine);
   }
 
   @Override

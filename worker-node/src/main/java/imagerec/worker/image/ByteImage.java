@@ -3,7 +3,8 @@ package imagerec.worker.image;
 /**
  * An 8-bit image in planes: one plane (grey) or three (R, G, B), each {@code width * height}
  * bytes in row order. The form the worker resizes, crops and normalizes, like a PIL image of mode
- * "L" or "RGB". Planes are not copied: whoever makes one hands its arrays over.
+ * "L" or "RGB". Planes are not copied: whoever makes one hands its arrays over. Planes are never
+ * written once in a ByteImage (every step makes new ones), so one array may serve several planes.
  */
 public record ByteImage(int width, int height, byte[][] planes) {
 

@@ -84,7 +84,7 @@ public final class ColorConversion {
     }
     if (channels == 3) {
       byte[] grey = image.planes()[0];
-      return new ByteImage(image.width(), image.height(), new byte[][] {grey, grey.clone(), grey.clone()});
+      return new ByteImage(image.width(), image.height(), new byte[][] {grey, grey, grey});
     }
     byte[] r = image.planes()[0];
     byte[] g = image.planes()[1];

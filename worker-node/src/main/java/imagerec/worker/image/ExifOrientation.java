@@ -42,8 +42,7 @@ public final class ExifOrientation {
       }
       int length = u16be(b, p + 2);
       int data = p + 4;
-      if (marker == 0xE1 && length >= 8 && b[data] == 'E' && b[data + 1] == 'x' && b[data + 2] == 'i'
-          && b[data + 3] == 'f' && b[data + 4] == 0 && b[data + 5] == 0) {
+      if (marker == 0xE1 && length >= 8 && exifPrefix(b, data)) {
         return tiff(b, data + 6, Math.min(b.length, p + 2 + length));
       }
       p += 2 + length;
@@ -80,7 +79,7 @@ public final class ExifOrientation {
       int data = p + 8;
       if (b[p] == 'E' && b[p + 1] == 'X' && b[p + 2] == 'I' && b[p + 3] == 'F') {
         int start = data;
-        if (length >= 6 && b[data] == 'E' && b[data + 1] == 'x' && b[data + 2] == 'i' && b[data + 3] == 'f') {
+        if (length >= 6 && exifPrefix(b, data)) {
           start += 6; // some writers keep JPEG's "Exif\0\0" prefix
         }
         return tiff(b, start, data + (int) length);
@@ -88,6 +87,11 @@ public final class ExifOrientation {
       p = data + (int) length + (int) (length & 1);
     }
     return 1;
+  }
+
+  /** Whether {@code b} holds JPEG's "Exif\0\0" header at {@code p}. */
+  private static boolean exifPrefix(byte[] b, int p) {
+    return b[p] == 'E' && b[p + 1] == 'x' && b[p + 2] == 'i' && b[p + 3] == 'f' && b[p + 4] == 0 && b[p + 5] == 0;
   }
 
   /** The orientation in the first directory of the TIFF structure at {@code b[start, end)}. */
