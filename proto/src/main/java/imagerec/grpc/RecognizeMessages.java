@@ -1,11 +1,8 @@
 package imagerec.grpc;
 
-import com.google.protobuf.CodedInputStream;
-import com.google.protobuf.WireFormat;
 import imagerec.v1.RecognizeRequest;
 import imagerec.v1.RecognizeResponse;
 import io.grpc.Status;
-import java.io.IOException;
 
 /**
  * What the servers need of {@code RecognizeRequest} and {@code RecognizeResponse} beyond the
@@ -13,9 +10,6 @@ import java.io.IOException;
  * and the response that carries a failed stream item's status.
  */
 public final class RecognizeMessages {
-  private static final int REQUEST_ID_TAG = // a tag is the field number shifted left by 3, then the wire type
-      RecognizeRequest.REQUEST_ID_FIELD_NUMBER << 3 | WireFormat.WIRETYPE_LENGTH_DELIMITED;
-
   private RecognizeMessages() {}
 
   /**
@@ -23,20 +17,12 @@ public final class RecognizeMessages {
    * copied; "" when absent or unreadable (the worker rejects a malformed request itself).
    */
   public static String requestId(byte[] request) {
-    try {
-      CodedInputStream in = CodedInputStream.newInstance(request);
-      for (int tag = in.readTag(); tag != 0; tag = in.readTag()) {
-        if (tag == REQUEST_ID_TAG) {
-          return in.readStringRequireUtf8();
-        }
-        if (!in.skipField(tag)) {
-          break;
-        }
-      }
-    } catch (IOException | RuntimeException e) {
-      // not a readable request: reported under an empty id
-    }
-    return "";
+    return RawFields.string(request, RecognizeRequest.REQUEST_ID_FIELD_NUMBER);
+  }
+
+  /** The {@code model} of a serialized {@code RecognizeRequest}; "" for the default model. */
+  public static String model(byte[] request) {
+    return RawFields.string(request, RecognizeRequest.MODEL_FIELD_NUMBER);
   }
 
   /**
