@@ -17,7 +17,11 @@ import imagerec.worker.metrics.WorkerMetrics;
 import io.grpc.ServerInterceptor;
 import imagerec.worker.engine.RecognitionEngine;
 import imagerec.worker.grpc.LoadReporter;
+import imagerec.worker.grpc.InferenceService;
 import imagerec.worker.grpc.RecognizerService;
+import imagerec.oip.GRPCInferenceServiceGrpc;
+import imagerec.server.ServerVersion;
+import io.grpc.ServiceDescriptor;
 import imagerec.worker.grpc.StartingService;
 import imagerec.worker.grpc.Warmup;
 import imagerec.worker.grpc.ClientParseErrors;
@@ -69,6 +73,8 @@ public final class WorkerServer implements AutoCloseable {
 
   private final WorkerConfig config;
   private final HealthStatusManager health = new HealthStatusManager();
+  /** What health says now; read by the protocol's readiness calls. */
+  private volatile boolean serving;
   private final ThreadPoolExecutor decodePool;
   private final ScheduledExecutorService repositoryThread;
   private final MutableHandlerRegistry services = new MutableHandlerRegistry();
@@ -107,8 +113,11 @@ public final class WorkerServer implements AutoCloseable {
     this.repositoryThread = Executors.newSingleThreadScheduledExecutor(
         new ThreadFactoryBuilder().setNameFormat("model-repository").setDaemon(true).build());
     setServing(false);
-    services.addService(StartingService.of(RecognizerGrpc.getServiceDescriptor(),
-        "worker is starting: models are loading; try another worker or retry shortly"));
+    for (ServiceDescriptor starting : List.of(RecognizerGrpc.getServiceDescriptor(),
+        GRPCInferenceServiceGrpc.getServiceDescriptor())) {
+      services.addService(StartingService.of(starting,
+          "worker is starting: models are loading; try another worker or retry shortly"));
+    }
     ServerInterceptor traced = tracing.serverInterceptor();
     if (traced != null) {
       builder.intercept(traced);
@@ -200,13 +209,9 @@ public final class WorkerServer implements AutoCloseable {
     }
     RecognitionEngine engine = engineFor(models);
     warmUp(engine);
-    ServerServiceDefinition recognizer = ServerInterceptors.intercept(
-        ClientParseErrors.wrap(serviceFor(engine, models).bindService()), loadReporter);
-    if (token() != null) { // checked first, before anything counts the call
-      recognizer = ServerInterceptors.intercept(recognizer,
-          new TokenAuthenticator(token(), "the worker's Recognizer service"));
-    }
-    services.addService(recognizer); // replaces the stand-in
+    services.addService(served(serviceFor(engine, models).bindService(), "Recognizer")); // replaces the stand-in
+    services.addService(served(new InferenceService(engine, models, () -> serving, ServerVersion.current(), name(),
+        metrics, tracing, accessLog).bindService(), "GRPCInferenceService"));
     setServing(true);
     if (config.drainFile() != null) {
       watchDrainFile();
@@ -229,6 +234,15 @@ public final class WorkerServer implements AutoCloseable {
     log.info("worker {} SERVING models {} (default {}) after {} ms", name(),
         models.all().stream().map(m -> m.config().name()).toList(), models.defaultModel(),
         (System.nanoTime() - start) / 1_000_000);
+  }
+
+  /** A service as clients reach it: parse errors as INVALID_ARGUMENT, load in trailers, the token checked first. */
+  private ServerServiceDefinition served(ServerServiceDefinition service, String what) {
+    ServerServiceDefinition wrapped = ServerInterceptors.intercept(ClientParseErrors.wrap(service), loadReporter);
+    if (token() != null) { // checked first, before anything counts the call
+      wrapped = ServerInterceptors.intercept(wrapped, new TokenAuthenticator(token(), "the worker's " + what + " service"));
+    }
+    return wrapped;
   }
 
   private void refreshModels() {
@@ -362,6 +376,8 @@ public final class WorkerServer implements AutoCloseable {
     ServingStatus status = serving ? ServingStatus.SERVING : ServingStatus.NOT_SERVING;
     health.setStatus("", status);
     health.setStatus(RecognizerGrpc.SERVICE_NAME, status);
+    health.setStatus(GRPCInferenceServiceGrpc.SERVICE_NAME, status);
+    this.serving = serving;
   }
 
   /** Blocks until the server has terminated. */

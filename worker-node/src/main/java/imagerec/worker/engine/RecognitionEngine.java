@@ -13,11 +13,13 @@ import imagerec.worker.model.ServedModel;
 import imagerec.worker.model.UnknownModelException;
 import java.awt.image.BufferedImage;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The worker's request path, free of gRPC: validate, decode and preprocess on the decode pool,
@@ -130,6 +132,155 @@ public final class RecognitionEngine {
           embedding ? List.of() : TopK.of(p.output(), model.labels(), k, output.activationOrDefault(), output.threshold()),
           embedding ? Embedding.of(p.output(), output.normalizeOrDefault()) : new float[0],
           decodeNanos, p.queueNanos(), p.inferenceNanos(), p.batchSize(), System.nanoTime() - start));
+    });
+  }
+
+  /**
+   * Runs one inference request of encoded images, admitted whole or refused whole: the images
+   * are decoded in parallel on the decode pool, then queued together, so they join the dynamic
+   * batcher like as many calls and may share batches with other callers' inputs. The first image
+   * that fails fails the request, its index (from 0) in the message; the others are cancelled.
+   *
+   * @param version the version asked for, or "" for whichever is served
+   */
+  public CompletableFuture<Inference> inferImages(String modelName, String version, List<byte[]> images,
+                                                  long deadlineNanos) {
+    long total = 0;
+    for (byte[] image : images) {
+      total += image.length;
+    }
+    return infer(modelName, version, images.size(), total, deadlineNanos, (model, inputs, done) -> {
+      AtomicInteger left = new AtomicInteger(images.size());
+      for (int i = 0; i < images.size(); i++) {
+        int index = i;
+        decodePool.execute(() -> {
+          if (done.isDone()) {
+            return; // failed or cancelled meanwhile
+          }
+          try {
+            byte[] bytes = images.get(index);
+            inputs[index] = model.input(decoder.decode(bytes), ExifOrientation.of(bytes), preprocessor);
+          } catch (InvalidImageException e) {
+            done.completeExceptionally(new InvalidImageException(
+                "image " + index + " of " + images.size() + ": " + e.getMessage()));
+            return;
+          } catch (RuntimeException e) {
+            done.completeExceptionally(e);
+            return;
+          }
+          if (left.decrementAndGet() == 0) {
+            done.complete(null);
+          }
+        });
+      }
+    });
+  }
+
+  /**
+   * Runs one inference request of inputs already preprocessed (each the model's input size, in
+   * its layout), admitted whole or refused whole; see {@link #inferImages}.
+   */
+  public CompletableFuture<Inference> inferTensors(String modelName, String version, List<float[]> tensors,
+                                                   long deadlineNanos) {
+    return infer(modelName, version, tensors.size(), 4L * tensors.size(), deadlineNanos, (model, inputs, done) -> {
+      for (int i = 0; i < inputs.length; i++) {
+        if (tensors.get(i).length != model.inputSize()) {
+          done.completeExceptionally(new InvalidRequestException("input " + i + " has " + tensors.get(i).length
+              + " values; model " + model.name() + " takes " + model.inputSize()));
+          return;
+        }
+        inputs[i] = tensors.get(i);
+      }
+      done.complete(null);
+    });
+  }
+
+  /** Fills {@code inputs} for {@code model}, then completes {@code done} (or fails it). */
+  @FunctionalInterface
+  private interface InputPreparation {
+    void prepare(ServedModel model, float[][] inputs, CompletableFuture<Void> done);
+  }
+
+  private CompletableFuture<Inference> infer(String modelName, String version, int n, long heldBytes,
+                                             long deadlineNanos, InputPreparation preparation) {
+    ServedModel model;
+    try {
+      model = models.acquire(modelName);
+    } catch (UnknownModelException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+    CompletableFuture<Inference> result = new CompletableFuture<>();
+    result.whenComplete((r, e) -> model.release());
+    if (!version.isEmpty() && !version.equals(model.version())) {
+      result.completeExceptionally(new UnknownModelException(model.name() + " version " + version,
+          List.of(model.name() + " version " + model.version())));
+      return result;
+    }
+    if (n == 0) {
+      result.completeExceptionally(new InvalidRequestException("the request has no inputs (batch of 0)"));
+      return result;
+    }
+    if (!bytes.tryHold(heldBytes)) {
+      result.completeExceptionally(new OverloadedException("worker at its limit of " + bytes.max()
+          + " image bytes held (--max-bytes-in-flight)", Duration.ofMillis(100)));
+      return result;
+    }
+    result.whenComplete((r, e) -> bytes.release(heldBytes));
+    float[][] inputs = new float[n][];
+    CompletableFuture<Void> prepared = new CompletableFuture<>();
+    result.whenComplete((r, e) -> prepared.cancel(false)); // a cancelled request stops decoding
+    prepared.whenComplete((v, e) -> {
+      if (e != null) {
+        result.completeExceptionally(e instanceof CompletionException ? e.getCause() : e);
+      } else if (!result.isDone()) {
+        submitAll(model, inputs, deadlineNanos, result);
+      }
+    });
+    try {
+      model.checkRoom(n); // a request that cannot fit is refused before anything is decoded
+      preparation.prepare(model, inputs, prepared);
+    } catch (OverloadedException e) {
+      prepared.completeExceptionally(e);
+    } catch (RejectedExecutionException e) {
+      prepared.completeExceptionally(
+          new OverloadedException("too many images waiting to be decoded", Duration.ofMillis(100)));
+    }
+    return result;
+  }
+
+  /** Queues every input at once; a refusal of any cancels those already queued. */
+  private static void submitAll(ServedModel model, float[][] inputs, long deadlineNanos,
+                                CompletableFuture<Inference> result) {
+    List<CompletableFuture<Prediction>> predictions = new ArrayList<>(inputs.length);
+    try {
+      for (float[] input : inputs) {
+        predictions.add(model.submit(input, deadlineNanos));
+      }
+    } catch (OverloadedException e) {
+      predictions.forEach(p -> p.cancel(false));
+      result.completeExceptionally(e);
+      return;
+    }
+    result.whenComplete((r, e) -> {
+      if (result.isCancelled() || e != null) {
+        predictions.forEach(p -> p.cancel(false));
+      }
+    });
+    CompletableFuture.allOf(predictions.toArray(CompletableFuture[]::new)).whenComplete((v, e) -> {
+      if (e != null) {
+        result.completeExceptionally(e instanceof CompletionException ? e.getCause() : e);
+        return;
+      }
+      ModelConfig.Output output = model.config().output();
+      boolean embedding = model.kind() == ModelConfig.Kind.EMBEDDING;
+      List<float[]> outputs = new ArrayList<>(inputs.length);
+      for (CompletableFuture<Prediction> p : predictions) {
+        float[] raw = p.join().output();
+        outputs.add(embedding ? Embedding.of(raw, output.normalizeOrDefault())
+            : TopK.activated(raw, output.activationOrDefault()));
+      }
+      result.complete(new Inference(model.name(), model.version(), model.kind(),
+          embedding ? List.of() : model.labels(), model.outputSize(), outputs));
     });
   }
 

@@ -2,6 +2,7 @@ package imagerec.worker.grpc;
 
 import imagerec.observability.AccessLog;
 import imagerec.observability.Tracing;
+import imagerec.worker.engine.Inference;
 import imagerec.worker.engine.Recognition;
 import imagerec.worker.metrics.WorkerMetrics;
 import io.grpc.Status;
@@ -77,6 +78,26 @@ final class RecognitionObserver {
             .addKeyValue("decode_ms", AccessLog.millis(r.decodeNanos()))
             .addKeyValue("queue_ms", AccessLog.millis(r.queueNanos()))
             .addKeyValue("inference_ms", AccessLog.millis(r.inferenceNanos())))
+            .log();
+      }
+    }
+
+    /** An Open Inference Protocol request of one or more images succeeded. */
+    void inferred(Inference r) {
+      long nanos = System.nanoTime() - startNanos;
+      metrics.inferred(r.model(), r.outputs().size(), nanos);
+      if (span != null) {
+        span.setAttribute("imagerec.model", r.model());
+        span.setAttribute("imagerec.model_version", r.version());
+        span.setAttribute("imagerec.images", r.outputs().size());
+        span.end();
+      }
+      if (accessLog.enabled()) {
+        withTraceId(accessLog.entry(method, requestId, Status.Code.OK, nanos)
+            .addKeyValue("model", r.model())
+            .addKeyValue("version", r.version())
+            .addKeyValue("worker", workerName)
+            .addKeyValue("images", r.outputs().size()))
             .log();
       }
     }

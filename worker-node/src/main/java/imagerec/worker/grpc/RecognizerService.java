@@ -25,11 +25,8 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.grpc.Context;
 import io.grpc.Deadline;
 import io.grpc.StatusRuntimeException;
-import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -85,85 +82,19 @@ public final class RecognizerService extends RecognizerGrpc.RecognizerImplBase {
 
   @Override
   public StreamObserver<RecognizeRequest> recognizeStream(StreamObserver<RecognizeResponse> responses) {
-    ServerCallStreamObserver<RecognizeResponse> call = (ServerCallStreamObserver<RecognizeResponse>) responses;
-    call.disableAutoRequest();
-    StreamHandler handler = new StreamHandler(call);
-    call.setOnCancelHandler(handler::cancelAll);
-    call.request(STREAM_WINDOW);
-    return handler;
-  }
-
-  /** One client stream; all sends are made under {@code this} lock, as gRPC requires. */
-  private final class StreamHandler implements StreamObserver<RecognizeRequest> {
-    private final ServerCallStreamObserver<RecognizeResponse> call;
-    private final Set<CompletableFuture<Recognition>> outstanding = new HashSet<>();
-    private boolean halfClosed;
-    private boolean done;
-
-    StreamHandler(ServerCallStreamObserver<RecognizeResponse> call) {
-      this.call = call;
-    }
-
-    @Override
-    public void onNext(RecognizeRequest request) {
+    return ConcurrentStream.open(responses, STREAM_WINDOW, request -> {
       RecognitionObserver.Observation observation =
           observer.start("RecognizeStream", request.getRequestId(), request.getModel());
-      CompletableFuture<Recognition> result = submit(request);
-      synchronized (this) {
-        // before whenComplete below, which removes it; onCompleted cannot run in between, as gRPC
-        // delivers a stream's requests one at a time
-        outstanding.add(result);
-      }
-      result.whenComplete((recognition, failure) -> {
-        RecognizeResponse response;
+      return ConcurrentStream.answering(submit(request), (recognition, failure) -> {
         if (failure == null) {
           observation.succeeded(recognition);
-          response = toResponse(request.getRequestId(), recognition);
-        } else {
-          StatusRuntimeException e = StatusMapper.toException(failure);
-          observation.failed(e.getStatus());
-          response = errorResponse(request.getRequestId(), e);
+          return toResponse(request.getRequestId(), recognition);
         }
-        synchronized (this) {
-          outstanding.remove(result);
-          if (done) {
-            return;
-          }
-          call.onNext(response);
-          call.request(1);
-          finishIfDone();
-        }
+        StatusRuntimeException e = StatusMapper.toException(failure);
+        observation.failed(e.getStatus());
+        return errorResponse(request.getRequestId(), e);
       });
-    }
-
-    @Override
-    public void onError(Throwable t) {
-      cancelAll(); // client cancelled or failed: nothing more can be sent
-    }
-
-    void cancelAll() {
-      List<CompletableFuture<Recognition>> toCancel;
-      synchronized (this) {
-        done = true;
-        toCancel = List.copyOf(outstanding);
-      }
-      toCancel.forEach(f -> f.cancel(false));
-    }
-
-    @Override
-    public void onCompleted() {
-      synchronized (this) {
-        halfClosed = true;
-        finishIfDone();
-      }
-    }
-
-    private void finishIfDone() {
-      if (halfClosed && outstanding.isEmpty() && !done) {
-        done = true;
-        call.onCompleted();
-      }
-    }
+    });
   }
 
   @Override

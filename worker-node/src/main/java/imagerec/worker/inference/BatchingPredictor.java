@@ -105,7 +105,12 @@ public final class BatchingPredictor implements AutoCloseable {
    * @throws OverloadedException when the queue is full
    */
   public void checkRoom() {
-    if (queue.remainingCapacity() == 0) {
+    checkRoom(1);
+  }
+
+  /** As {@link #checkRoom()}, for a request of {@code n} inputs admitted whole. */
+  public void checkRoom(int n) {
+    if (queue.remainingCapacity() < n) {
       throw full();
     }
   }

@@ -73,6 +73,16 @@ public final class WorkerMetrics {
   }
 
   /**
+   * Records an Open Inference Protocol request of {@code images} images answered, and its time as
+   * each image's (stage timings are per image and not reported by that protocol).
+   */
+  public void inferred(String model, int images, long totalNanos) {
+    ModelMeters m = perModel.computeIfAbsent(model, ModelMeters::new);
+    m.ok.increment(images);
+    m.total.record(totalNanos, TimeUnit.NANOSECONDS);
+  }
+
+  /**
    * Records a request that failed.
    *
    * @param model the model it asked for as resolved ("" is the default model)

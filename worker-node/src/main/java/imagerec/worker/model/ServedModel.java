@@ -176,6 +176,17 @@ public final class ServedModel implements AutoCloseable {
     predictor.checkRoom();
   }
 
+  /** Throws when the model's queue has no room for {@code n} inputs. */
+  public void checkRoom(int n) throws OverloadedException {
+    predictor.checkRoom(n);
+  }
+
+  /** Values in one input: channels x height x width. */
+  public int inputSize() {
+    ModelConfig.Input in = config.input();
+    return in.channels() * in.height() * in.width();
+  }
+
   /** Queues {@code input} for inference; see {@link BatchingPredictor#submit}. */
   public CompletableFuture<Prediction> submit(float[] input, long deadlineNanos) throws OverloadedException {
     return predictor.submit(input, deadlineNanos);
