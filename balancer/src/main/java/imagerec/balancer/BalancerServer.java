@@ -7,6 +7,10 @@ import imagerec.balancer.discovery.RegistrationService;
 import imagerec.balancer.forwarding.Admission;
 import imagerec.balancer.forwarding.ForwardingConfig;
 import imagerec.balancer.forwarding.ForwardingService;
+import imagerec.balancer.registry.CatalogPoller;
+import imagerec.oip.GRPCInferenceServiceGrpc;
+import imagerec.server.ServerVersion;
+import io.grpc.CallOptions;
 import imagerec.balancer.health.HealthWatcher;
 import imagerec.balancer.http.HttpGateway;
 import imagerec.balancer.http.WebApi;
@@ -85,6 +89,10 @@ public final class BalancerServer implements AutoCloseable {
   private final HealthStatusManager health = new HealthStatusManager();
   private final ScheduledExecutorService scheduler;
   private final WorkerPool pool;
+  /** How often each worker is asked which models it serves. */
+  static final Duration CATALOG_INTERVAL = Duration.ofSeconds(5);
+  private final CatalogPoller catalogs;
+  private final ForwardingService forwarding;
   private final ProcessMetrics processMetrics = new ProcessMetrics("balancer");
   private final Tracing tracing;
   private final Server server;
@@ -118,8 +126,12 @@ public final class BalancerServer implements AutoCloseable {
         new ThreadFactoryBuilder().setNameFormat("balancer-scheduler").setDaemon(true).build());
     health.setStatus("", ServingStatus.SERVING);
     health.setStatus(RecognizerGrpc.SERVICE_NAME, ServingStatus.NOT_SERVING);
-    registry.addListener(snapshot -> health.setStatus(RecognizerGrpc.SERVICE_NAME,
-        snapshot.healthy().isEmpty() ? ServingStatus.NOT_SERVING : ServingStatus.SERVING));
+    health.setStatus(GRPCInferenceServiceGrpc.SERVICE_NAME, ServingStatus.NOT_SERVING);
+    registry.addListener(snapshot -> {
+      ServingStatus status = snapshot.healthy().isEmpty() ? ServingStatus.NOT_SERVING : ServingStatus.SERVING;
+      health.setStatus(RecognizerGrpc.SERVICE_NAME, status);
+      health.setStatus(GRPCInferenceServiceGrpc.SERVICE_NAME, status);
+    });
     RoutingConfig routing = config.routing();
     OutlierDetector outliers = new OutlierDetector(registry, routing.ejectAfterFailures(), routing.baseEjection(),
         routing.maxEjection(), routing.maxEjectedShare(), System::nanoTime);
@@ -128,17 +140,25 @@ public final class BalancerServer implements AutoCloseable {
     ForwardingConfig forwarding = config.forwarding();
     Admission admission = new Admission(forwarding.maxInFlight(), serverConfig.maxBytesInFlight(), metrics::rejected);
     String workerToken = config.workerChannels().token();
-    ServerServiceDefinition recognizer = ForwardingService.create(registry,
+    this.forwarding = new ForwardingService(registry,
         new Picker(() -> ThreadLocalRandom.current().nextLong(), routing.policy()), outliers,
         forwarding.maxAttempts(), forwarding.retryBudgetRatio(), admission, forwarding.streamWindow(),
         ForwardingObserver.both(metrics, callStats),
-        tracing, new AccessLog(serverConfig.accessLog()), workerToken == null ? null : new BearerToken(workerToken));
+        tracing, new AccessLog(serverConfig.accessLog()), workerToken == null ? null : new BearerToken(workerToken),
+        ServerVersion.current(), config.http().enabled() ? List.of("classification", "binary_tensor_data")
+            : List.of("classification"));
+    this.catalogs = new CatalogPoller(registry, scheduler, CATALOG_INTERVAL, workerToken == null
+        ? CallOptions.DEFAULT : CallOptions.DEFAULT.withCallCredentials(new BearerToken(workerToken)));
+    ServerServiceDefinition recognizer = this.forwarding.recognizer();
+    ServerServiceDefinition inference = this.forwarding.inference();
     if (serverConfig.token() != null) {
       recognizer = ServerInterceptors.intercept(recognizer,
           new TokenAuthenticator(serverConfig.token(), "the Recognizer service"));
+      inference = ServerInterceptors.intercept(inference,
+          new TokenAuthenticator(serverConfig.token(), "the GRPCInferenceService service"));
     }
     ServerServiceDefinition admin = new AdminService(registry, outliers::now).bindService();
-    ServerServiceDefinition registration = new RegistrationService(pool, registry).bindService();
+    ServerServiceDefinition registration = new RegistrationService(pool, registry, catalogs::refresh).bindService();
     String adminToken = config.admin().token();
     if (adminToken != null) {
       TokenAuthenticator adminAuth = new TokenAuthenticator(adminToken, "the balancer's admin services");
@@ -153,6 +173,7 @@ public final class BalancerServer implements AutoCloseable {
         // forwarding never blocks: callbacks run on the transport's threads, as in any proxy
         .directExecutor()
         .addService(recognizer)
+        .addService(inference)
         .addService(health.getHealthService());
     if (adminBuilder == null) {
       builder.addService(admin).addService(registration);
@@ -170,7 +191,7 @@ public final class BalancerServer implements AutoCloseable {
       String name = "balancer-http-" + System.identityHashCode(this);
       // (and the admin service, for the page's workers panel: its token is checked there too)
       this.httpServer = withObservability(InProcessServerBuilder.forName(name)).directExecutor()
-          .addService(recognizer).addService(admin).build();
+          .addService(recognizer).addService(inference).addService(admin).build();
       this.httpChannel = InProcessChannelBuilder.forName(name).directExecutor().build();
       int maxUpload = serverConfig.limits().maxMessageBytes();
       WebApi api = new WebApi(httpChannel, callStats,
@@ -283,6 +304,7 @@ public final class BalancerServer implements AutoCloseable {
         writePort(config.admin().portFile(), adminServer.getPort());
       }
       writePort(serverConfig.portFile(), server.getPort());
+      catalogs.start(); // before the first worker is added, so that none turns SERVING unasked
       for (String address : config.discovery().workers()) {
         pool.add(address, "static");
       }
@@ -331,6 +353,11 @@ public final class BalancerServer implements AutoCloseable {
   }
 
   /** The workers as connections: what discovery and registrations add to and remove from. */
+  /** Asks every worker in rotation for its models now, without waiting for the answers. */
+  public void refreshCatalogs() {
+    registry.snapshot().healthy().forEach(catalogs::refresh);
+  }
+
   public WorkerPool pool() {
     return pool;
   }
@@ -365,6 +392,7 @@ public final class BalancerServer implements AutoCloseable {
       server.shutdownNow();
       Thread.currentThread().interrupt();
     }
+    catalogs.close();
     scheduler.shutdownNow();
     pool.close();
     if (metricsEndpoint != null) {

@@ -3,6 +3,7 @@ package imagerec.balancer;
 import static imagerec.testing.Prometheus.value;
 import imagerec.testing.Prometheus;
 import imagerec.testing.FakeWorker;
+import imagerec.testing.Await;
 import imagerec.balancer.admin.AdminConfig;
 import imagerec.balancer.discovery.DiscoveryConfig;
 import imagerec.balancer.forwarding.ForwardingConfig;
@@ -164,7 +165,8 @@ class BalancerObservabilityTest {
     assertEquals(server.getSpanId(), client.getParentSpanId());
 
     String atWorker = workers.stream().map(w -> w.lastHeaders).filter(h -> h != null)
-        .map(h -> h.get(Metadata.Key.of("traceparent", Metadata.ASCII_STRING_MARSHALLER))).findFirst().orElseThrow();
+        .map(h -> h.get(Metadata.Key.of("traceparent", Metadata.ASCII_STRING_MARSHALLER)))
+        .filter(h -> h != null).findFirst().orElseThrow(); // not the balancer's own ListModels calls
     assertTrue(atWorker.startsWith("00-" + TRACE_ID + "-" + client.getSpanId() + "-"),
         "the worker sees the balancer's client span as its parent: " + atWorker);
   }
@@ -202,6 +204,13 @@ class BalancerObservabilityTest {
     JsonObject info = getJson("/api/info");
     assertEquals(MAX_BODY, info.get("max_upload_bytes").getAsInt());
     assertFalse(info.get("token_required").getAsBoolean());
+    for (FakeWorker w : workers) {
+      w.catalog = imagerec.v1.ListModelsResponse.newBuilder().setDefaultModel("fake")
+          .addModels(imagerec.v1.ModelInfo.newBuilder().setName("fake").setVersion("1")).build();
+    }
+    balancer.refreshCatalogs();
+    Await.until(() -> balancer.registry().snapshot().all().stream().allMatch(e -> e.catalog() != null),
+        Duration.ofSeconds(5), "the workers' models known");
     assertEquals("fake", getJson("/api/models").get("default_model").getAsString());
     assertEquals(2, getJson("/api/workers").getAsJsonArray("workers").size());
     long until = System.nanoTime() + 5_000_000_000L;

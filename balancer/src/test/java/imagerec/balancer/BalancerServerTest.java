@@ -21,6 +21,8 @@ import imagerec.balancer.registry.WorkerEndpoint;
 import imagerec.v1.BalancerAdminGrpc;
 import imagerec.v1.DrainWorkerRequest;
 import imagerec.v1.ListModelsRequest;
+import imagerec.v1.ListModelsResponse;
+import imagerec.v1.ModelInfo;
 import imagerec.v1.LoadReport;
 import imagerec.v1.RegisterRequest;
 import imagerec.v1.RegisterResponse;
@@ -357,9 +359,47 @@ class BalancerServerTest {
     }
   }
 
+  private static ListModelsResponse catalog(String defaultModel, String... nameAtVersion) {
+    ListModelsResponse.Builder b = ListModelsResponse.newBuilder().setDefaultModel(defaultModel);
+    for (String m : nameAtVersion) {
+      String[] parts = m.split("@");
+      b.addModels(ModelInfo.newBuilder().setName(parts[0]).setVersion(parts[1]));
+    }
+    return b.build();
+  }
+
   @Test
-  void unaryMethodsOtherThanRecognizeAreForwarded() {
-    assertEquals("fake", stub.listModels(ListModelsRequest.getDefaultInstance()).getDefaultModel());
+  void callsGoOnlyToWorkersServingTheirModelAndListModelsIsTheUnion() throws Exception {
+    workers.get(0).catalog = catalog("a", "a@1");
+    workers.get(1).catalog = catalog("a", "a@2", "b@1");
+    workers.get(2).catalog = catalog("b", "b@1");
+    balancer.refreshCatalogs();
+    awaitTrue(() -> balancer.registry().snapshot().all().stream().allMatch(e -> e.catalog() != null),
+        "every worker's models known");
+    ListModelsResponse union = stub.listModels(ListModelsRequest.getDefaultInstance());
+    assertEquals(List.of("a", "b"), union.getModelsList().stream().map(ModelInfo::getName).toList());
+    assertEquals("2", union.getModels(0).getVersion(), "the newest version of a");
+    for (int i = 0; i < 30; i++) {
+      recognize("b");
+    }
+    assertEquals(0, workers.get(0).calls.get(), "worker 0 does not serve b");
+    assertTrue(workers.get(1).calls.get() > 0 && workers.get(2).calls.get() > 0, "both b workers share the load");
+    int before = workers.get(2).calls.get();
+    for (int i = 0; i < 10; i++) {
+      recognize(""); // the default most workers have: a, which worker 2 does not serve
+    }
+    assertEquals(before, workers.get(2).calls.get());
+    assertTrue("a".equals(workers.get(0).lastModel) || "a".equals(workers.get(1).lastModel),
+        "the request names the resolved default model");
+    StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> recognize("c"));
+    assertEquals(Status.Code.NOT_FOUND, e.getStatus().getCode());
+    assertTrue(e.getStatus().getDescription().contains("a version 1, a version 2, b version 1"),
+        e.getStatus().getDescription());
+    var status = imagerec.v1.BalancerAdminGrpc.newBlockingStub(channel)
+        .listWorkers(imagerec.v1.ListWorkersRequest.getDefaultInstance()).getWorkersList().stream()
+        .filter(w -> w.getAddress().equals(workers.get(1).name)).findFirst().orElseThrow();
+    assertEquals(List.of("a@2*", "b@1"), status.getServedModelsList().stream()
+        .map(m -> m.getName() + "@" + m.getVersion() + (m.getIsDefault() ? "*" : "")).toList());
   }
 
   /** The outcome of one client stream: every response, and the error that ended it, if any. */

@@ -70,8 +70,8 @@ final class WorkersCommand implements Callable<Integer> {
 
   static void print(PrintWriter out, ListWorkersResponse response) {
     int width = Math.max(7, response.getWorkersList().stream().mapToInt(w -> w.getAddress().length()).max().orElse(7));
-    out.printf(Locale.ROOT, "%-" + width + "s  %-10s %-12s %9s %11s %9s %9s %6s %8s  %s%n", "ADDRESS", "SOURCE", "STATE",
-        "IN-FLIGHT", "COMPLETED", "FAILURES", "EJECTIONS", "QUEUE", "LATENCY", "NOTE");
+    out.printf(Locale.ROOT, "%-" + width + "s  %-10s %-12s %9s %11s %9s %9s %6s %8s  %-20s %s%n", "ADDRESS", "SOURCE", "STATE",
+        "IN-FLIGHT", "COMPLETED", "FAILURES", "EJECTIONS", "QUEUE", "LATENCY", "MODELS", "NOTE");
     for (WorkerStatus w : response.getWorkersList()) {
       out.println(row(w, width));
     }
@@ -86,10 +86,20 @@ final class WorkersCommand implements Callable<Integer> {
     } else if (w.getOverloaded()) {
       note = "overloaded (shed calls)";
     }
-    return String.format(Locale.ROOT, "%-" + width + "s  %-10s %-12s %9d %11d %9d %9d %6s %8s  %s", w.getAddress(), w.getSource(),
+    return String.format(Locale.ROOT, "%-" + width + "s  %-10s %-12s %9d %11d %9d %9d %6s %8s  %-20s %s", w.getAddress(), w.getSource(),
         state, w.getInFlight(), w.getCompleted(), w.getFailures(), w.getEjections(),
         w.getReportedQueueDepth() < 0 ? "-" : Integer.toString(w.getReportedQueueDepth()),
-        w.getLatencyMs() > 0 ? String.format(Locale.ROOT, "%.2fms", w.getLatencyMs()) : "-", note).stripTrailing();
+        w.getLatencyMs() > 0 ? String.format(Locale.ROOT, "%.2fms", w.getLatencyMs()) : "-", models(w), note).stripTrailing();
+  }
+
+  /** The worker's models as NAME@VERSION, its default one marked with *; "-" before it said. */
+  static String models(WorkerStatus w) {
+    if (w.getServedModelsCount() == 0) {
+      return w.getModelsCount() == 0 ? "-" : String.join(",", w.getModelsList());
+    }
+    return w.getServedModelsList().stream()
+        .map(m -> m.getName() + "@" + m.getVersion() + (m.getIsDefault() ? "*" : ""))
+        .collect(java.util.stream.Collectors.joining(","));
   }
 
   /** {@code imagerec workers drain ADDRESS}. */

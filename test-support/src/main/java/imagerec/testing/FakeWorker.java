@@ -32,6 +32,14 @@ public final class FakeWorker implements AutoCloseable {
   public final CountDownLatch release = new CountDownLatch(1);
   public volatile Status failWith;
   public volatile io.grpc.Metadata lastHeaders;
+  /** The model the last Recognize call named. */
+  public volatile String lastModel;
+  /**
+   * What ListModels answers; null (the default) answers UNIMPLEMENTED, so that a balancer does
+   * not know the worker's models and routes any model to it (the tests use the model field as a
+   * command: "hold", "fail:CODE").
+   */
+  public volatile ListModelsResponse catalog;
   private Server server;
 
   public FakeWorker(String name) throws IOException {
@@ -82,6 +90,7 @@ public final class FakeWorker implements AutoCloseable {
     @Override
     public void recognize(RecognizeRequest request, StreamObserver<RecognizeResponse> responses) {
       calls.incrementAndGet();
+      lastModel = request.getModel();
       Status fail = failWith;
       if (fail != null) {
         io.grpc.Metadata trailers = new io.grpc.Metadata();
@@ -111,8 +120,12 @@ public final class FakeWorker implements AutoCloseable {
 
     @Override
     public void listModels(ListModelsRequest request, StreamObserver<ListModelsResponse> responses) {
-      responses.onNext(ListModelsResponse.newBuilder().setDefaultModel("fake")
-          .addModels(ModelInfo.newBuilder().setName("fake")).build());
+      ListModelsResponse models = catalog;
+      if (models == null) {
+        responses.onError(Status.UNIMPLEMENTED.withDescription("this fake lists no models").asRuntimeException());
+        return;
+      }
+      responses.onNext(models);
       responses.onCompleted();
     }
   }

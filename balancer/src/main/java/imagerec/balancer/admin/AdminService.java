@@ -1,6 +1,9 @@
 package imagerec.balancer.admin;
 
+import java.util.List;
+import imagerec.balancer.registry.ModelCatalog;
 import imagerec.balancer.registry.WorkerEndpoint;
+import imagerec.v1.ServedModel;
 import imagerec.balancer.registry.WorkerRegistry;
 import imagerec.v1.BalancerAdminGrpc;
 import imagerec.v1.DrainWorkerRequest;
@@ -90,6 +93,15 @@ public final class AdminService extends BalancerAdminGrpc.BalancerAdminImplBase 
         .setOverloaded(e.isOverloaded(now))
         .setLatencyMs(Math.max(0, e.latencyNanos(now)) / 1e6)
         .addAllModels(e.models())
+        .addAllServedModels(served(e.catalog()))
         .build();
+  }
+
+  private static List<ServedModel> served(ModelCatalog catalog) {
+    if (catalog == null) {
+      return List.of();
+    }
+    return catalog.names().stream().map(name -> ServedModel.newBuilder().setName(name)
+        .setVersion(catalog.versionOf(name)).setIsDefault(name.equals(catalog.defaultModel())).build()).toList();
   }
 }

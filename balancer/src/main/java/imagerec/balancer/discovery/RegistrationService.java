@@ -1,6 +1,8 @@
 package imagerec.balancer.discovery;
 
+import imagerec.balancer.registry.ModelCatalog;
 import imagerec.balancer.registry.WorkerEndpoint;
+import java.util.function.Consumer;
 import imagerec.balancer.registry.WorkerRegistry;
 import imagerec.v1.RegisterRequest;
 import imagerec.v1.RegisterResponse;
@@ -20,10 +22,16 @@ public final class RegistrationService extends WorkerRegistrationGrpc.WorkerRegi
 
   private final Membership membership;
   private final WorkerRegistry registry;
+  private final Consumer<WorkerEndpoint> modelsChanged;
 
-  public RegistrationService(Membership membership, WorkerRegistry registry) {
+  /**
+   * @param modelsChanged told when a worker registers models its known catalog does not list
+   *     (its repository changed), so that the catalog is asked for again
+   */
+  public RegistrationService(Membership membership, WorkerRegistry registry, Consumer<WorkerEndpoint> modelsChanged) {
     this.membership = membership;
     this.registry = registry;
+    this.modelsChanged = modelsChanged;
   }
 
   @Override
@@ -68,9 +76,13 @@ public final class RegistrationService extends WorkerRegistrationGrpc.WorkerRegi
     };
   }
 
-  private static void record(WorkerEndpoint endpoint, RegisterRequest request) {
+  private void record(WorkerEndpoint endpoint, RegisterRequest request) {
     if (!request.getModelsList().isEmpty()) {
       endpoint.setModels(request.getModelsList());
+      ModelCatalog catalog = endpoint.catalog();
+      if (catalog != null && !catalog.names().equals(request.getModelsList().stream().sorted().toList())) {
+        modelsChanged.accept(endpoint);
+      }
     }
     if (request.hasLoad()) {
       endpoint.reportLoad(request.getLoad().getInFlight(), request.getLoad().getQueueDepth(),

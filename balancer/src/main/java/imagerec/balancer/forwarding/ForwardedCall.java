@@ -1,5 +1,6 @@
 package imagerec.balancer.forwarding;
 
+import imagerec.grpc.InferMessages;
 import imagerec.grpc.RecognizeMessages;
 import imagerec.grpc.WireHeaders;
 import imagerec.balancer.registry.WorkerEndpoint;
@@ -46,6 +47,8 @@ final class ForwardedCall {
   private final Forwarder forwarder;
   private final MethodDescriptor<byte[], byte[]> method;
   private final byte[] request;
+  private final String model;
+  private final String version;
   private final Metadata headers;
   private final Deadline deadline;
   private final Listener listener;
@@ -55,12 +58,18 @@ final class ForwardedCall {
   private volatile ClientCall<byte[], byte[]> current;
   private volatile boolean cancelled;
 
-  ForwardedCall(Forwarder forwarder, MethodDescriptor<byte[], byte[]> method, byte[] request, Metadata headers,
-                Deadline deadline, Listener listener) {
+  /**
+   * @param model the model the request is for ("" when it is not about one model, or none is known)
+   * @param version the version it asks for, or ""
+   */
+  ForwardedCall(Forwarder forwarder, MethodDescriptor<byte[], byte[]> method, byte[] request, String model,
+                String version, Metadata headers, Deadline deadline, Listener listener) {
     this.forwarder = forwarder;
     this.startNanos = forwarder.outliers.now(); // the routing clock, for the call and its attempts alike
     this.method = method;
     this.request = request;
+    this.model = model;
+    this.version = version;
     this.headers = headers;
     this.deadline = deadline;
     this.listener = listener;
@@ -77,10 +86,17 @@ final class ForwardedCall {
     long nanos = forwarder.outliers.now() - startNanos;
     forwarder.observer.callEnded(method.getBareMethodName(), status.getCode(), nanos);
     if (forwarder.accessLog.enabled()) {
-      String requestId = "Recognize".equals(method.getBareMethodName()) ? RecognizeMessages.requestId(request) : "";
+      String requestId = switch (method.getBareMethodName()) {
+        case "Recognize" -> RecognizeMessages.requestId(request);
+        case "ModelInfer" -> InferMessages.id(request);
+        default -> "";
+      };
       LoggingEventBuilder line = forwarder.accessLog.entry(method.getBareMethodName(), requestId, status.getCode(), nanos)
           .addKeyValue("worker", tried.isEmpty() ? "" : tried.get(tried.size() - 1).address())
           .addKeyValue("attempts", tried.size());
+      if (!model.isEmpty()) {
+        line.addKeyValue("model", model);
+      }
       if (!status.isOk()) {
         line.addKeyValue("error", status.getDescription());
       }
@@ -118,8 +134,16 @@ final class ForwardedCall {
           + (previousFailure == null ? "" : " after: " + previousFailure.getDescription())), new Metadata());
       return;
     }
-    WorkerEndpoint worker = forwarder.picker.pick(forwarder.registry.snapshot().healthy(), tried, forwarder.outliers.now());
+    List<WorkerEndpoint> healthy = forwarder.registry.snapshot().healthy();
+    List<WorkerEndpoint> serving = Forwarder.serving(healthy, model, version);
+    WorkerEndpoint worker = forwarder.picker.pick(serving, tried, forwarder.outliers.now());
     if (worker == null) {
+      if (previousFailure == null && serving.isEmpty() && !healthy.isEmpty()) {
+        finish(Status.NOT_FOUND.withDescription("no worker serves model '" + model + "'"
+            + (version.isEmpty() ? "" : " version " + version) + "; the workers serve: " + served(healthy)),
+            new Metadata());
+        return;
+      }
       finish(previousFailure != null ? previousFailure
           : Status.UNAVAILABLE.withDescription("no healthy worker available; check the workers "
               + "with 'imagerec workers' or the balancer's log"), new Metadata());
@@ -186,6 +210,17 @@ final class ForwardedCall {
     if (cancelled) {
       call.cancel("client cancelled", null);
     }
+  }
+
+  /** The models and versions the {@code workers} serve, for an error message. */
+  private static String served(List<WorkerEndpoint> workers) {
+    java.util.TreeSet<String> names = new java.util.TreeSet<>();
+    for (WorkerEndpoint e : workers) {
+      if (e.catalog() != null) {
+        e.catalog().names().forEach(n -> names.add(n + " version " + e.catalog().versionOf(n)));
+      }
+    }
+    return String.join(", ", names);
   }
 
   private void recordLoad(WorkerEndpoint worker, Status status, Metadata trailers) {

@@ -1,7 +1,6 @@
 package imagerec.balancer.forwarding;
 
 import imagerec.grpc.WireHeaders;
-import imagerec.grpc.RecognizeMessages;
 import imagerec.security.TokenAuthenticator;
 import io.grpc.Context;
 import io.grpc.Deadline;
@@ -10,23 +9,24 @@ import io.grpc.MethodDescriptor;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.Status;
-import java.io.IOException;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 
 /**
- * Serves {@code RecognizeStream} by routing each item on its own: every request of the client's
- * stream becomes one unary {@code Recognize} call to the least-loaded healthy worker at that
- * moment, so a long stream spreads over all workers and each result goes back as soon as it is
- * ready. A failed item becomes a response carrying its {@code request_id} and an error status;
+ * Serves a bidirectional stream ({@code RecognizeStream}, {@code ModelStreamInfer}) by routing
+ * each item on its own: every request of the client's stream becomes one unary call
+ * ({@code Recognize}, {@code ModelInfer}) to the least-loaded healthy worker serving its model at
+ * that moment, so a long stream spreads over all workers and each result goes back as soon as it
+ * is ready. A failed item becomes an answer carrying its id and the error ({@link StreamItems});
  * the stream goes on.
  *
  * <p>Flow control: at most {@code window} items of one stream are at the workers at once; the next
  * is read from the client only when one finishes. All sends to the client happen under the
  * per-stream lock, as {@link ServerCall} is not thread-safe.
  */
-record StreamHandler(MethodDescriptor<byte[], byte[]> workerUnaryMethod, Forwarder forwarder, int window)
+record StreamHandler(MethodDescriptor<byte[], byte[]> workerUnaryMethod, StreamItems items, Forwarder forwarder,
+                     int window)
     implements ServerCallHandler<byte[], byte[]> {
 
   @Override
@@ -54,29 +54,28 @@ record StreamHandler(MethodDescriptor<byte[], byte[]> workerUnaryMethod, Forward
 
     @Override
     public synchronized void onMessage(byte[] request) {
-      String requestId = RecognizeMessages.requestId(request);
       Status refused = forwarder.admission.tryAdmit(request.length);
       if (refused != null) {
-        send(errorResponse(requestId, refused));
+        send(items.error(request, refused));
         call.request(1);
         return;
       }
       int size = request.length;
       ForwardedCall[] self = new ForwardedCall[1];
-      self[0] = forwarder.create(workerUnaryMethod, request, headers, deadline, new ForwardedCall.Listener() {
+      self[0] = forwarder.create(workerUnaryMethod, items.fields(), request, headers, deadline, new ForwardedCall.Listener() {
         private boolean responded;
 
         @Override
         public void onResponse(byte[] response) {
           responded = true;
-          send(response);
+          send(items.answer(response));
         }
 
         @Override
         public void onClose(Status status, Metadata trailers) {
           forwarder.admission.release(size);
           if (!responded) {
-            send(errorResponse(requestId, status.isOk()
+            send(items.error(request, status.isOk()
                 ? Status.INTERNAL.withDescription("worker sent no result") : status));
           }
           finished(self[0]);
@@ -122,9 +121,5 @@ record StreamHandler(MethodDescriptor<byte[], byte[]> workerUnaryMethod, Forward
         call.close(Status.OK, new Metadata());
       }
     }
-  }
-
-  private static byte[] errorResponse(String requestId, Status status) {
-    return RecognizeMessages.error(requestId, status).toByteArray();
   }
 }

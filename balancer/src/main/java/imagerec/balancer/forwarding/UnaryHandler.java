@@ -11,10 +11,10 @@ import io.grpc.ServerCallHandler;
 import io.grpc.Status;
 
 /**
- * Serves a unary method by forwarding the request bytes to a worker and the worker's response,
- * status and trailers back unchanged.
+ * Serves a unary method by forwarding the request bytes to a worker serving the model it names
+ * (see {@link ModelFields}) and the worker's response, status and trailers back unchanged.
  */
-record UnaryHandler(MethodDescriptor<byte[], byte[]> workerMethod, Forwarder forwarder)
+record UnaryHandler(MethodDescriptor<byte[], byte[]> workerMethod, ModelFields fields, Forwarder forwarder)
     implements ServerCallHandler<byte[], byte[]> {
 
   @Override
@@ -53,7 +53,7 @@ record UnaryHandler(MethodDescriptor<byte[], byte[]> workerMethod, Forwarder for
           return;
         }
         int size = request.length;
-        forwarded = forwarder.create(workerMethod, request, headers, deadline, new ForwardedCall.Listener() {
+        forwarded = forwarder.create(workerMethod, fields, request, headers, deadline, new ForwardedCall.Listener() {
           @Override
           public void onResponse(byte[] response) {
             call.sendHeaders(new Metadata());

@@ -28,6 +28,7 @@ public final class WorkerEndpoint {
   private volatile int reportedInFlight = -1;
   private volatile int reportedQueueDepth = -1;
   private volatile List<String> models = List.of();
+  private volatile ModelCatalog catalog;
   private final LatencyEstimate latency = new LatencyEstimate();
 
   /**
@@ -165,6 +166,24 @@ public final class WorkerEndpoint {
   /** The models the worker said it serves (empty when it did not say). */
   public List<String> models() {
     return models;
+  }
+
+  /** The models the worker serves, as its {@code ListModels} last said; null until it answered. */
+  public ModelCatalog catalog() {
+    return catalog;
+  }
+
+  public void setCatalog(ModelCatalog catalog) {
+    this.catalog = catalog;
+  }
+
+  /**
+   * Whether calls for {@code model} (the worker's default for "") of {@code version} (any for "")
+   * may go to this worker: it serves them, or its catalog is not known yet.
+   */
+  public boolean mayServe(String model, String version) {
+    ModelCatalog c = catalog;
+    return c == null || c.serves(model, version);
   }
 
   public void setModels(List<String> models) {
