@@ -36,7 +36,8 @@ import org.slf4j.LoggerFactory;
  *       {@code image} (as {@code curl -F image=@shirt.png http://host:8080/image}), and optionally the
  *       fields {@code model} and {@code top_k};
  *   <li>{@code POST /v1/recognize}: the image as the raw body, with {@code model}, {@code top_k} and
- *       {@code request_id} as query parameters.
+ *       {@code request_id} as query parameters;
+ *   <li>{@code /v2/...}: the Open Inference Protocol's HTTP/JSON form ({@link InferenceRest}).
  * </ul>
  * Both accept {@code timeout_ms} (a query parameter) and an {@code Authorization: Bearer} header
  * (needed when the balancer has a token), and answer with the {@code RecognizeResponse}
@@ -61,6 +62,7 @@ public final class HttpGateway implements AutoCloseable {
   private final Admission admission;
   private final WebAssets assets = new WebAssets();
   private final WebApi api;
+  private final InferenceRest inference;
   private final SSLContext https;
 
   /**
@@ -80,6 +82,7 @@ public final class HttpGateway implements AutoCloseable {
     this.maxBodyBytes = maxBodyBytes;
     this.admission = admission;
     this.stub = RecognizerGrpc.newBlockingStub(recognizer);
+    this.inference = new InferenceRest(recognizer, config.timeout(), maxBodyBytes, admission);
     this.threads = new ThreadPoolExecutor(config.threads(), config.threads(), 0, TimeUnit.MILLISECONDS,
         new ArrayBlockingQueue<>(1024), new ThreadFactoryBuilder().setNameFormat("http-%d").setDaemon(true).build(), (task, pool) -> {
           throw new java.util.concurrent.RejectedExecutionException("HTTP queue full");
@@ -100,6 +103,13 @@ public final class HttpGateway implements AutoCloseable {
     bound.setExecutor(threads);
     bound.createContext("/image", exchange -> serve(exchange, true));
     bound.createContext("/v1/recognize", exchange -> serve(exchange, false));
+    bound.createContext("/v2", exchange -> {
+      try (exchange) {
+        inference.serve(exchange);
+      } catch (IOException | RuntimeException e) {
+        log.warn("HTTP request failed: {}", e.toString());
+      }
+    });
     bound.createContext("/", exchange -> {
       try (exchange) {
         String path = exchange.getRequestURI().getPath();
