@@ -92,7 +92,6 @@ public final class BalancerServer implements AutoCloseable {
   /** How often each worker is asked which models it serves. */
   static final Duration CATALOG_INTERVAL = Duration.ofSeconds(5);
   private final CatalogPoller catalogs;
-  private final ForwardingService forwarding;
   private final ProcessMetrics processMetrics = new ProcessMetrics("balancer");
   private final Tracing tracing;
   private final Server server;
@@ -140,7 +139,7 @@ public final class BalancerServer implements AutoCloseable {
     ForwardingConfig forwarding = config.forwarding();
     Admission admission = new Admission(forwarding.maxInFlight(), serverConfig.maxBytesInFlight(), metrics::rejected);
     String workerToken = config.workerChannels().token();
-    this.forwarding = new ForwardingService(registry,
+    ForwardingService service = new ForwardingService(registry,
         new Picker(() -> ThreadLocalRandom.current().nextLong(), routing.policy()), outliers,
         forwarding.maxAttempts(), forwarding.retryBudgetRatio(), admission, forwarding.streamWindow(),
         ForwardingObserver.both(metrics, callStats),
@@ -149,8 +148,8 @@ public final class BalancerServer implements AutoCloseable {
             : List.of("classification"));
     this.catalogs = new CatalogPoller(registry, scheduler, CATALOG_INTERVAL, workerToken == null
         ? CallOptions.DEFAULT : CallOptions.DEFAULT.withCallCredentials(new BearerToken(workerToken)));
-    ServerServiceDefinition recognizer = this.forwarding.recognizer();
-    ServerServiceDefinition inference = this.forwarding.inference();
+    ServerServiceDefinition recognizer = service.recognizer();
+    ServerServiceDefinition inference = service.inference();
     if (serverConfig.token() != null) {
       recognizer = ServerInterceptors.intercept(recognizer,
           new TokenAuthenticator(serverConfig.token(), "the Recognizer service"));

@@ -1,7 +1,7 @@
 package imagerec.grpc;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 
 import com.google.protobuf.Descriptors.Descriptor;
@@ -65,13 +65,13 @@ class ProtocolContractTest {
     }
     // nothing declared that the protocol does not have: every served method and field is listed
     for (MethodDescriptor m : service.getMethods()) {
-      assertFalse(!methods.contains(m.getName()), "method not in the published protocol: " + m.getName());
+      assertTrue(methods.contains(m.getName()), "method not in the published protocol: " + m.getName());
     }
     for (Descriptor message : allMessages()) {
       for (FieldDescriptor f : message.getFields()) {
         String where = message.getFullName().substring("inference.".length()) + "." + f.getName();
         boolean mapEntry = message.getOptions().getMapEntry();
-        assertFalse(!mapEntry && !fields.contains(where), "field not in the published protocol: " + where);
+        assertTrue(mapEntry || fields.contains(where), "field not in the published protocol: " + where);
       }
     }
   }

@@ -89,11 +89,6 @@ public final class ForwardingService {
     return define(GRPCInferenceServiceGrpc.getServiceDescriptor(), handlers);
   }
 
-  /** The models the workers in rotation serve (for the HTTP API and the page). */
-  public imagerec.v1.ListModelsResponse listModels() {
-    return own.listModels();
-  }
-
   private static MethodDescriptor<byte[], byte[]> unary(MethodDescriptor<?, ?> method) {
     return ByteMarshaller.bytes(method, MethodType.UNARY);
   }

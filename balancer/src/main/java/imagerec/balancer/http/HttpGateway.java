@@ -152,7 +152,7 @@ public final class HttpGateway implements AutoCloseable {
       }
       // the body is read into memory, and a form is parsed into a second copy: both count against
       // the balancer's byte limit before a byte is read (the gRPC call counts the third copy)
-      long held = 2L * expectedBytes(exchange);
+      long held = 2L * expectedBytes(exchange, maxBodyBytes);
       if (!admission.tryHold(held)) {
         exchange.getResponseHeaders().set("Retry-After", "1");
         exchange.getResponseHeaders().set("Connection", "close");
@@ -169,8 +169,8 @@ public final class HttpGateway implements AutoCloseable {
     }
   }
 
-  /** The body's declared length when it fits the limit, else the limit (chunked uploads too). */
-  private long expectedBytes(HttpExchange exchange) {
+  /** The body's declared length when it fits {@code maxBodyBytes}, else that limit (chunked uploads too). */
+  static long expectedBytes(HttpExchange exchange, int maxBodyBytes) {
     String length = exchange.getRequestHeaders().getFirst("Content-Length");
     try {
       long declared = length == null ? maxBodyBytes : Long.parseLong(length.strip());

@@ -10,6 +10,7 @@ import com.google.gson.JsonPrimitive;
 import com.google.protobuf.ByteString;
 import com.sun.net.httpserver.HttpExchange;
 import imagerec.balancer.forwarding.Admission;
+import imagerec.grpc.InferMessages;
 import imagerec.oip.GRPCInferenceServiceGrpc;
 import imagerec.oip.InferParameter;
 import imagerec.oip.InferTensorContents;
@@ -161,7 +162,7 @@ final class InferenceRest {
           error(exchange, 405, "use POST with the inference request");
           return;
         }
-        long held = Math.min(maxBodyBytes, declaredLength(exchange));
+        long held = HttpGateway.expectedBytes(exchange, maxBodyBytes);
         if (!admission.tryHold(held)) {
           exchange.getResponseHeaders().set("Retry-After", "1");
           error(exchange, 429, admission.bytesExhausted().getDescription());
@@ -375,12 +376,7 @@ final class InferenceRest {
   private static byte[] rawOf(ModelInferResponse.InferOutputTensor tensor) {
     InferTensorContents c = tensor.getContents();
     if (tensor.getDatatype().equals("BYTES")) {
-      ByteArrayOutputStream out = new ByteArrayOutputStream();
-      for (ByteString element : c.getBytesContentsList()) {
-        out.writeBytes(ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(element.size()).array());
-        out.writeBytes(element.toByteArray());
-      }
-      return out.toByteArray();
+      return InferMessages.packBytes(c.getBytesContentsList()).toByteArray();
     }
     ByteBuffer out = ByteBuffer.allocate(4 * c.getFp32ContentsCount()).order(ByteOrder.LITTLE_ENDIAN);
     c.getFp32ContentsList().forEach(out::putFloat);
@@ -392,11 +388,7 @@ final class InferenceRest {
     JsonArray data = new JsonArray();
     ByteBuffer in = ByteBuffer.wrap(raw).order(ByteOrder.LITTLE_ENDIAN);
     if (datatype.equals("BYTES")) {
-      while (in.remaining() >= 4) {
-        byte[] element = new byte[in.getInt()];
-        in.get(element);
-        data.add(new String(element, StandardCharsets.UTF_8));
-      }
+      InferMessages.unpackBytes(ByteString.copyFrom(raw)).forEach(e -> data.add(e.toStringUtf8()));
     } else {
       while (in.remaining() >= 4) {
         data.add(in.getFloat());
@@ -447,15 +439,6 @@ final class InferenceRest {
     exchange.getResponseHeaders().set("Allow", "GET");
     error(exchange, 405, "use GET");
     return false;
-  }
-
-  private long declaredLength(HttpExchange exchange) {
-    String length = exchange.getRequestHeaders().getFirst("Content-Length");
-    try {
-      return length == null ? maxBodyBytes : Math.max(0, Long.parseLong(length.strip()));
-    } catch (NumberFormatException e) {
-      return maxBodyBytes;
-    }
   }
 
   /** The protocol's error body, {@code {"error": "message"}}. */

@@ -211,9 +211,10 @@ public final class RecognitionEngine {
     }
     CompletableFuture<Inference> result = new CompletableFuture<>();
     result.whenComplete((r, e) -> model.release());
-    if (!version.isEmpty() && !version.equals(model.version())) {
-      result.completeExceptionally(new UnknownModelException(model.name() + " version " + version,
-          List.of(model.name() + " version " + model.version())));
+    try {
+      model.requireVersion(version); // again: a reload may have replaced the model the caller looked up
+    } catch (UnknownModelException e) {
+      result.completeExceptionally(e);
       return result;
     }
     if (n == 0) {

@@ -168,10 +168,7 @@ public final class InferenceService extends GRPCInferenceServiceGrpc.GRPCInferen
   /** The model named (the default one for ""), of that version unless "". */
   private ServedModel find(String name, String wantedVersion) throws UnknownModelException {
     ServedModel model = models.describe(name);
-    if (!wantedVersion.isEmpty() && !wantedVersion.equals(model.version())) {
-      throw new UnknownModelException(model.name() + " version " + wantedVersion,
-          List.of(model.name() + " version " + model.version()));
-    }
+    model.requireVersion(wantedVersion);
     return model;
   }
 

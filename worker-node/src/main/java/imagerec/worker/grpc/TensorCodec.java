@@ -125,19 +125,12 @@ final class TensorCodec {
         images.add(element.toByteArray());
       }
     } else {
-      ByteBuffer in = raw.asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
-      while (in.remaining() > 0) {
-        if (in.remaining() < 4) {
-          throw new InvalidRequestException("input '" + IMAGE_INPUT + "': raw contents end inside an element's length");
+      try {
+        for (ByteString element : InferMessages.unpackBytes(raw)) {
+          images.add(element.toByteArray());
         }
-        int length = in.getInt();
-        if (length < 0 || length > in.remaining()) {
-          throw new InvalidRequestException("input '" + IMAGE_INPUT + "': raw element " + images.size()
-              + " declares " + Integer.toUnsignedString(length) + " bytes, " + in.remaining() + " are left");
-        }
-        byte[] image = new byte[length];
-        in.get(image);
-        images.add(image);
+      } catch (IllegalArgumentException e) {
+        throw new InvalidRequestException("input '" + IMAGE_INPUT + "': " + e.getMessage());
       }
     }
     if (images.size() != n) {
@@ -266,16 +259,7 @@ final class TensorCodec {
         }
       }
       if (raw) {
-        int size = 0;
-        for (ByteString e : elements) {
-          size += 4 + e.size();
-        }
-        ByteBuffer out = ByteBuffer.allocate(size).order(ByteOrder.LITTLE_ENDIAN);
-        for (ByteString e : elements) {
-          out.putInt(e.size());
-          e.copyTo(out);
-        }
-        response.addRawOutputContents(ByteString.copyFrom(out.array()));
+        response.addRawOutputContents(InferMessages.packBytes(elements));
       } else {
         tensor.setContents(InferTensorContents.newBuilder().addAllBytesContents(elements));
       }

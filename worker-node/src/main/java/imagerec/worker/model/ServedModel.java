@@ -181,6 +181,13 @@ public final class ServedModel implements AutoCloseable {
     predictor.checkRoom(n);
   }
 
+  /** Throws unless {@code wanted} is "" (any version) or this model's version. */
+  public void requireVersion(String wanted) throws UnknownModelException {
+    if (!wanted.isEmpty() && !wanted.equals(version())) {
+      throw new UnknownModelException(name() + " version " + wanted, List.of(name() + " version " + version()));
+    }
+  }
+
   /** Values in one input: channels x height x width. */
   public int inputSize() {
     ModelConfig.Input in = config.input();
