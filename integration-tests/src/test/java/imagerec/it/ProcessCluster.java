@@ -66,6 +66,9 @@ final class ProcessCluster implements AutoCloseable {
   /** As {@link #startWorker(String, String...)}, checking its health with {@code credentials}. */
   Node startWorker(String name, ChannelCredentials credentials, String... extraArgs) throws Exception {
     List<String> all = workerOptions(name);
+    if (List.of(extraArgs).contains("--models")) {
+      all.subList(0, 2).clear(); // the test's own models instead of the bundled ones
+    }
     all.addAll(List.of(extraArgs));
     Node worker = launch(name, "imagerec.worker.WorkerMain", all.toArray(String[]::new));
     workers.add(worker);

@@ -11,6 +11,11 @@ import com.google.gson.JsonParser;
 import com.google.protobuf.ByteString;
 import imagerec.cli.ImagerecCommand;
 import imagerec.testing.CommandRun;
+import imagerec.oip.GRPCInferenceServiceGrpc;
+import imagerec.oip.ModelInferRequest;
+import imagerec.oip.ModelInferResponse;
+import imagerec.oip.ModelMetadataRequest;
+import imagerec.oip.ModelMetadataResponse;
 import imagerec.v1.ListModelsRequest;
 import imagerec.v1.ModelInfo;
 import imagerec.v1.RecognizeRequest;
@@ -275,6 +280,115 @@ class RealModelsTest {
         () -> recognize("resnet18-embedding", "chelsea.png", 3));
     assertEquals(Status.Code.INVALID_ARGUMENT, e.getStatus().getCode());
     assertTrue(e.getStatus().getDescription().contains("embedding"), e.getStatus().getDescription());
+  }
+
+  /** A request of the inference protocol: {@code files} as one BYTES tensor, raw or typed. */
+  private static ModelInferRequest infer(String model, List<String> files, boolean raw) throws IOException {
+    List<ByteString> images = new ArrayList<>();
+    for (String file : files) {
+      images.add(ByteString.copyFrom(Files.readAllBytes(PHOTOS.resolve(file))));
+    }
+    ModelInferRequest typed = OpenInferenceProtocolTest.typed("real", images);
+    ModelInferRequest.Builder b = typed.toBuilder().setModelName(model);
+    if (raw) {
+      b.setInputs(0, typed.getInputs(0).toBuilder().clearContents())
+          .addRawInputContents(ByteString.copyFrom(OpenInferenceProtocolTest.rawBytes(images)));
+    }
+    return b.build();
+  }
+
+  /** Output 0 of a response, raw or typed, as floats. */
+  private static float[] floats(ModelInferResponse r) {
+    if (r.getRawOutputContentsCount() == 0) {
+      List<Float> typed = r.getOutputs(0).getContents().getFp32ContentsList();
+      float[] out = new float[typed.size()];
+      IntStream.range(0, out.length).forEach(i -> out[i] = typed.get(i));
+      return out;
+    }
+    ByteBuffer bytes = r.getRawOutputContents(0).asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
+    float[] out = new float[bytes.remaining() / 4];
+    bytes.asFloatBuffer().get(out);
+    return out;
+  }
+
+  @Test
+  void theInferenceProtocolAnswersOnnxAndEmbeddingModelsAsRecognizeDoes() throws Exception {
+    List<String> files = photos.stream().map(p -> p.get("file").getAsString()).limit(6).toList();
+    GRPCInferenceServiceGrpc.GRPCInferenceServiceBlockingStub oip =
+        GRPCInferenceServiceGrpc.newBlockingStub(channel).withDeadlineAfter(120, TimeUnit.SECONDS);
+    for (String model : List.of("resnet18-onnx", "resnet18-embedding", "mobilenet-onnx")) {
+      boolean embedding = model.endsWith("embedding");
+      int width = embedding ? 512 : model.startsWith("mobilenet") ? 20 : 1000;
+      ModelMetadataResponse meta = oip.modelMetadata(ModelMetadataRequest.newBuilder().setName(model).build());
+      assertEquals(model.endsWith("onnx") ? "onnxruntime_onnx" : "pytorch_libtorch", meta.getPlatform());
+      assertEquals(embedding ? "embedding" : "scores", meta.getOutputs(0).getName());
+      for (boolean raw : new boolean[] {false, true}) {
+        ModelInferResponse r = oip.modelInfer(infer(model, files, raw));
+        assertEquals(List.of((long) files.size(), (long) width), r.getOutputs(0).getShapeList(), model);
+        float[] all = floats(r);
+        for (int i = 0; i < files.size(); i++) {
+          RecognizeResponse one = recognize(model, files.get(i), embedding ? 0 : width);
+          for (int j = 0; j < width; j++) {
+            float expected = embedding ? one.getEmbedding(j) : 0;
+            if (!embedding) {
+              int index = j;
+              expected = one.getClassificationsList().stream().filter(c -> c.getIndex() == index)
+                  .findFirst().map(c -> c.getScore()).orElse(0f);
+            }
+            assertEquals(expected, all[i * width + j], 1e-5, model + " " + files.get(i) + " [" + j + "] raw=" + raw);
+          }
+        }
+      }
+    }
+  }
+
+  /**
+   * KServe's layout: the storage initializer leaves the uploaded model file, under whatever name, in
+   * the folder the worker is given, beside the model.json the user adds; the model's name comes from
+   * the command line and its input geometry from the ONNX file.
+   */
+  @Test
+  void aKServeModelFolderServesUnderTheGivenNameWithTheOnnxShapeRead() throws Exception {
+    Path mnt = TARGET.resolve("kserve-mnt/models");
+    Files.createDirectories(mnt);
+    Files.copy(MODELS.resolve("mobilenet-onnx/mobilenet-onnx.onnx"), mnt.resolve("model.onnx"),
+        java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    Files.copy(MODELS.resolve("mobilenet-onnx/synset.txt"), mnt.resolve("synset.txt"),
+        java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    JsonObject json = JsonParser.parseString(Files.readString(MODELS.resolve("mobilenet-onnx/model.json"))).getAsJsonObject();
+    json.remove("name");
+    json.remove("file");
+    JsonObject input = json.getAsJsonObject("input");
+    input.remove("width");
+    input.remove("height");
+    input.remove("channels");
+    Files.writeString(mnt.resolve("model.json"), json.toString());
+
+    ProcessCluster.Node worker = cluster.startWorker("kserve-worker", "--models", mnt.toString(),
+        "--model-name", "tagger", "--register-with", cluster.adminAddress());
+    try {
+      String log = Files.readString(cluster.logDir().resolve("kserve-worker.log"));
+      assertTrue(log.contains("loaded model tagger version 1") && log.contains("input 3x224x224"), log);
+      GRPCInferenceServiceGrpc.GRPCInferenceServiceBlockingStub oip = GRPCInferenceServiceGrpc.newBlockingStub(channel);
+      List<String> files = photos.stream().map(p -> p.get("file").getAsString()).limit(3).toList();
+      ModelInferResponse tagged = null;
+      for (int i = 0; i < 100 && tagged == null; i++) { // until the balancer has polled the new worker's models
+        try {
+          tagged = oip.withDeadlineAfter(60, TimeUnit.SECONDS).modelInfer(infer("tagger", files, false));
+        } catch (StatusRuntimeException e) {
+          assertEquals(Status.Code.NOT_FOUND, e.getStatus().getCode(), e.getStatus().toString());
+          Thread.sleep(100);
+        }
+      }
+      assertTrue(tagged != null, "the balancer routes the KServe worker's model");
+      float[] same = floats(oip.withDeadlineAfter(60, TimeUnit.SECONDS).modelInfer(infer("mobilenet-onnx", files, false)));
+      float[] got = floats(tagged);
+      for (int i = 0; i < same.length; i++) {
+        assertEquals(same[i], got[i], 1e-5, "the same file and preprocessing give the same scores");
+      }
+    } finally {
+      ProcessCluster.stop(worker);
+    }
   }
 
   @Test

@@ -38,8 +38,14 @@ public final class WorkerMain implements Callable<Integer> {
   private static final ServerOptions.Defaults DEFAULTS = new ServerOptions.Defaults("IMAGEREC_WORKER_", 50061, 9091);
 
   @Option(names = "--models", defaultValue = "${env:IMAGEREC_MODELS:-models}",
-      description = "model repository folder, one sub-folder per model (default: ${DEFAULT-VALUE})")
+      description = "model repository folder, one sub-folder per model, or one model's own folder holding its "
+          + "model.json, as KServe lays it out in /mnt/models (default: ${DEFAULT-VALUE})")
   Path models;
+
+  @Option(names = "--model-name", defaultValue = "${env:IMAGEREC_MODEL_NAME}",
+      description = "name of the model when --models is one model's folder and its model.json names none "
+          + "(default: the folder's name; KServe passes the InferenceService's name)")
+  String modelName;
 
   @Option(names = "--default-model", defaultValue = "${env:IMAGEREC_DEFAULT_MODEL}",
       description = "model used when a request names none (default: the first by name)")
@@ -151,7 +157,7 @@ public final class WorkerMain implements Callable<Integer> {
     WorkerConfig config;
     try {
       config = new WorkerConfig(server, name,
-          new RepositoryConfig(models, defaultModel, Duration.ofMillis(Math.max(0, pollIntervalMs)),
+          new RepositoryConfig(models, modelName, defaultModel, Duration.ofMillis(Math.max(0, pollIntervalMs)),
               Duration.ofMillis(warmupMs)),
           new BatchingConfig(instances > 0 ? instances : cores, maxBatchSize, Duration.ofMillis(maxBatchDelayMs),
               queueCapacity),
@@ -163,7 +169,7 @@ public final class WorkerMain implements Callable<Integer> {
     log.info("starting worker with {}", config);
     configureEngine(config.intraOpThreads());
     if (check) {
-      try (ModelRepository repository = ModelRepository.load(models, defaultModel, config.batching(),
+      try (ModelRepository repository = ModelRepository.load(config.models(), config.batching(),
           config.intraOpThreads(), java.util.function.UnaryOperator.identity(), Runnable::run)) {
         repository.all().forEach(m -> System.out.println(m.config().name() + " " + m.config().version()
             + ": loaded, " + m.config().engineOrDefault().djlName() + ", "

@@ -200,8 +200,8 @@ public final class WorkerServer implements AutoCloseable {
       Files.writeString(config.server().portFile(), Integer.toString(port()), StandardCharsets.UTF_8);
     }
     long start = System.nanoTime();
-    models = ModelRepository.load(config.models().dir(), config.models().defaultModel(), config.batching(),
-        config.intraOpThreads(), config.pace()::wrap, repositoryThread);
+    models = ModelRepository.load(config.models(), config.batching(), config.intraOpThreads(), config.pace()::wrap,
+        repositoryThread);
     declareModels();
     if (!config.models().pollInterval().isZero()) {
       long every = config.models().pollInterval().toMillis();

@@ -66,10 +66,37 @@ public final class DjlModel implements AutoCloseable {
 
   /**
    * The batch size an ONNX model's first input is fixed to (many exports fix it to 1), or 0 when
-   * its batch dimension is dynamic. Read from a metadata-only session, since DJL does not report
-   * input shapes of ONNX models.
+   * its batch dimension is dynamic.
    */
   private static int onnxFixedBatch(Path file) throws IOException {
+    long[] shape = onnxInputShape(file);
+    return shape.length > 0 && shape[0] > 0 ? (int) shape[0] : 0;
+  }
+
+  /**
+   * What a model file fixes of its image input, {@code {channels, height, width}}, or null: an ONNX
+   * model exported with a static {@code [N, C, H, W]} (or NHWC) input says it; TorchScript says
+   * nothing. Lets a KServe user's model.json leave the geometry out.
+   */
+  public static int[] declaredInput(Path file, ModelConfig.Engine engine, boolean nhwc) throws IOException {
+    if (engine != ModelConfig.Engine.ONNX_RUNTIME || !java.nio.file.Files.isRegularFile(file)) {
+      return null;
+    }
+    long[] shape = onnxInputShape(file);
+    if (shape.length != 4) {
+      return null;
+    }
+    long c = nhwc ? shape[3] : shape[1];
+    long h = nhwc ? shape[1] : shape[2];
+    long w = nhwc ? shape[2] : shape[3];
+    return c > 0 && h > 0 && w > 0 ? new int[] {(int) c, (int) h, (int) w} : null;
+  }
+
+  /**
+   * The shape of an ONNX model's one input (-1 for a dynamic dimension), from a metadata-only
+   * session, since DJL does not report input shapes of ONNX models.
+   */
+  private static long[] onnxInputShape(Path file) throws IOException {
     ai.djl.engine.Engine.getEngine("OnnxRuntime"); // DJL makes the environment first, with its options
     OrtEnvironment env = OrtEnvironment.getEnvironment();
     try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
@@ -81,11 +108,7 @@ public final class DjlModel implements AutoCloseable {
           throw new IOException(file + ": the model takes " + inputs.size() + " inputs " + inputs.keySet()
               + "; an image model takes one");
         }
-        if (inputs.values().iterator().next().getInfo() instanceof TensorInfo tensor && tensor.getShape().length > 0) {
-          long batch = tensor.getShape()[0];
-          return batch > 0 ? (int) batch : 0;
-        }
-        return 0;
+        return inputs.values().iterator().next().getInfo() instanceof TensorInfo tensor ? tensor.getShape() : new long[0];
       }
     } catch (OrtException e) {
       throw new IOException(file + ": ONNX Runtime cannot read it: " + e.getMessage(), e);

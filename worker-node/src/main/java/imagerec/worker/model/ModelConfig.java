@@ -221,6 +221,26 @@ public record ModelConfig(
    * @param defaultVersion the version when the file gives none (the version folder's name, or "1")
    */
   public static ModelConfig read(Path dir, String defaultName, String defaultVersion) throws IOException {
+    return read(dir, defaultName, defaultVersion, InputShape.NONE);
+  }
+
+  /**
+   * What a model file declares of its input: {@code {channels, height, width}}, or null when it does
+   * not fix them (TorchScript declares no shapes; an ONNX export may leave them dynamic).
+   */
+  @FunctionalInterface
+  public interface InputShape {
+    InputShape NONE = (file, engine, nhwc) -> null;
+
+    int[] of(Path modelFile, Engine engine, boolean nhwc) throws IOException;
+  }
+
+  /**
+   * As {@link #read(Path, String, String)}; the input's width, height and channels, when model.json
+   * leaves them out, are taken from what the model file declares ({@code shape}).
+   */
+  public static ModelConfig read(Path dir, String defaultName, String defaultVersion, InputShape shape)
+      throws IOException {
     Path file = dir.resolve("model.json");
     ModelConfig raw;
     try {
@@ -239,7 +259,7 @@ public record ModelConfig(
     } catch (JsonParseException | NumberFormatException e) {
       throw new IOException(file + ": not valid JSON for a model: " + e.getMessage(), e);
     }
-    return raw.withDefaults(defaultName, defaultVersion).validated(file);
+    return raw.withDefaults(dir, defaultName, defaultVersion).withDeclaredInput(dir, shape).validated(file);
   }
 
   /** The first field of {@code object} that {@code type} (a record) does not have, searched depth first. */
@@ -264,12 +284,12 @@ public record ModelConfig(
     return null;
   }
 
-  private ModelConfig withDefaults(String folderName, String folderVersion) {
+  private ModelConfig withDefaults(Path dir, String folderName, String folderVersion) {
     return new ModelConfig(
         blank(name) ? folderName : name,
         blank(version) ? folderVersion : version,
         description == null ? "" : description,
-        blank(file) ? folderName + ".pt" : file,
+        blank(file) ? defaultFile(dir, folderName) : file,
         blank(labels) ? "synset.txt" : labels,
         engine,
         input,
@@ -278,6 +298,41 @@ public record ModelConfig(
         batching,
         cacheable,
         training);
+  }
+
+  /**
+   * {@code <name>.pt}, or else the folder's only {@code .pt} or {@code .onnx} file: KServe's storage
+   * initializer keeps the name the model was uploaded with.
+   */
+  private static String defaultFile(Path dir, String name) {
+    if (!Files.isRegularFile(dir.resolve(name + ".pt"))) {
+      try (java.util.stream.Stream<Path> files = Files.list(dir)) {
+        List<String> models = files.map(f -> f.getFileName().toString())
+            .filter(f -> f.endsWith(".pt") || f.endsWith(".onnx")).toList();
+        if (models.size() == 1) {
+          return models.get(0);
+        }
+      } catch (IOException e) {
+        // unreadable: the default name, which the load then reports missing
+      }
+    }
+    return name + ".pt";
+  }
+
+  /** With the input's missing width, height and channels taken from the model file, where it fixes them. */
+  private ModelConfig withDeclaredInput(Path dir, InputShape shape) throws IOException {
+    if (input == null || input.width > 0 && input.height > 0 && input.channels > 0) {
+      return this;
+    }
+    int[] chw = shape.of(dir.resolve(file), engineOrDefault(), input.nhwc());
+    if (chw == null) {
+      return this; // validation names what is missing
+    }
+    Input declared = new Input(input.width > 0 ? input.width : chw[2], input.height > 0 ? input.height : chw[1],
+        input.channels > 0 ? input.channels : chw[0], input.mean, input.std, input.resize, input.resizeTo,
+        input.crop, input.pad, input.interpolation, input.exif, input.colorOrder, input.layout);
+    return new ModelConfig(name, version, description, file, labels, engine, declared, output, topK, batching,
+        cacheable, training);
   }
 
   /** The engine named by {@code engine}, or by the file's extension. */
@@ -309,7 +364,11 @@ public record ModelConfig(
     if (input == null) {
       throw new IllegalArgumentException("missing \"input\" {width, height, channels, mean, std}");
     }
-    if (input.width <= 0 || input.height <= 0 || input.width > 4096 || input.height > 4096) {
+    if (input.width == 0 || input.height == 0 || input.channels == 0) {
+      throw new IllegalArgumentException("missing input.width, input.height or input.channels (needed unless the "
+          + "model file fixes them, as an ONNX model exported with a static input shape does)");
+    }
+    if (input.width < 0 || input.height < 0 || input.width > 4096 || input.height > 4096) {
       throw new IllegalArgumentException("input width and height must be in 1..4096");
     }
     if (input.channels != 1 && input.channels != 3) {

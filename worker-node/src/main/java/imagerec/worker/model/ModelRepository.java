@@ -1,8 +1,8 @@
 package imagerec.worker.model;
 
+import imagerec.worker.inference.BatchingConfig;
 import imagerec.worker.inference.PredictFunction;
 import java.util.function.UnaryOperator;
-import imagerec.worker.inference.BatchingConfig;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,7 +23,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The models a worker serves, loaded from a repository folder with one sub-folder per model:
  * either {@code <root>/<name>/model.json} (plus the model file and labels) or version folders
- * {@code <root>/<name>/<version>/model.json}, of which the highest numeric version is served.
+ * {@code <root>/<name>/<version>/model.json}, of which the highest numeric version is served. A root
+ * that holds a {@code model.json} itself is one model's folder (KServe's layout: the storage
+ * initializer puts the model's files in {@code /mnt/models}), served under the configured name.
  *
  * <p>{@link #refresh()} rescans the folder: a new or changed model folder is loaded and warmed
  * before it takes traffic, then the model it replaces is retired (closed once its in-flight
@@ -51,6 +53,7 @@ public final class ModelRepository implements AutoCloseable {
   private record State(Map<Path, Entry> byFolder, Map<String, ServedModel> byName) {}
 
   private final Path root;
+  private final String rootModelName;
   private final String configuredDefault;
   private final BatchingConfig batching;
   private final Loader loader;
@@ -58,8 +61,10 @@ public final class ModelRepository implements AutoCloseable {
   private final Map<Path, String> failedFingerprints = new HashMap<>();
   private volatile State state = new State(Map.of(), Map.of());
 
-  ModelRepository(Path root, String defaultModel, BatchingConfig batching, Loader loader, Executor closer) {
+  ModelRepository(Path root, String rootModelName, String defaultModel, BatchingConfig batching, Loader loader,
+                  Executor closer) {
     this.root = root;
+    this.rootModelName = rootModelName != null ? rootModelName : root.toAbsolutePath().normalize().getFileName().toString();
     this.configuredDefault = defaultModel == null || defaultModel.isBlank() ? null : defaultModel;
     this.batching = batching;
     this.loader = loader;
@@ -67,26 +72,25 @@ public final class ModelRepository implements AutoCloseable {
   }
 
   /**
-   * Loads every model folder under {@code root}; fails when none loads, or when the configured
+   * Loads every model folder of the repository; fails when none loads, or when the configured
    * default model is not among them.
    *
-   * @param defaultModel the model used when a request names none; null for the first by name
    * @param closer runs the closing of retired models (off the inference threads)
    */
-  public static ModelRepository load(Path root, String defaultModel, BatchingConfig batching, Executor closer)
+  public static ModelRepository load(RepositoryConfig config, BatchingConfig batching, Executor closer)
       throws ModelLoadException {
-    return load(root, defaultModel, batching, 1, UnaryOperator.identity(), closer);
+    return load(config, batching, 1, UnaryOperator.identity(), closer);
   }
 
   /**
-   * As {@link #load(Path, String, BatchingConfig, Executor)}, with every model's predict functions
-   * passed through {@code wrap} (the hidden pace options of tests and benchmarks).
+   * As {@link #load(RepositoryConfig, BatchingConfig, Executor)}, with every model's predict
+   * functions passed through {@code wrap} (the hidden pace options of tests and benchmarks).
    *
    * @param intraOpThreads threads one inference call may use
    */
-  public static ModelRepository load(Path root, String defaultModel, BatchingConfig batching, int intraOpThreads,
+  public static ModelRepository load(RepositoryConfig config, BatchingConfig batching, int intraOpThreads,
                                      UnaryOperator<PredictFunction> wrap, Executor closer) throws ModelLoadException {
-    ModelRepository repository = new ModelRepository(root, defaultModel, batching,
+    ModelRepository repository = new ModelRepository(config.dir(), config.modelName(), config.defaultModel(), batching,
         (dir, name, version, defaults) -> ServedModel.load(dir, name, version, defaults, intraOpThreads, wrap),
         closer);
     repository.loadInitial();
@@ -182,6 +186,10 @@ public final class ModelRepository implements AutoCloseable {
   /** The model folders under the root, or null when the root cannot be read. */
   private Map<Path, Candidate> scan() {
     Map<Path, Candidate> found = new LinkedHashMap<>();
+    if (Files.isRegularFile(root.resolve("model.json"))) {
+      found.put(root, new Candidate(root, root, rootModelName, "1", fingerprint(root)));
+      return found;
+    }
     List<Path> folders;
     try (Stream<Path> list = Files.list(root)) {
       folders = list.filter(Files::isDirectory).sorted().toList();

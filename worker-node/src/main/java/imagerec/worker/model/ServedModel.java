@@ -66,7 +66,7 @@ public final class ServedModel implements AutoCloseable {
                                  int intraOpThreads, UnaryOperator<PredictFunction> wrap) throws ModelLoadException {
     DjlModel model = null;
     try {
-      ModelConfig config = ModelConfig.read(dir, defaultName, defaultVersion);
+      ModelConfig config = ModelConfig.read(dir, defaultName, defaultVersion, DjlModel::declaredInput);
       BatchingConfig batching = config.batching() == null ? defaults : config.batching().over(defaults);
       List<String> labels = readLabels(dir, config);
       Path file = dir.resolve(config.file());

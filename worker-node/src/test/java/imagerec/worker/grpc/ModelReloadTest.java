@@ -58,7 +58,7 @@ class ModelReloadTest {
         ServerConfig.ephemeral("localhost",
                 new imagerec.security.ConnectionLimits(1 << 20, 100, Duration.ZERO, Duration.ofMinutes(1)))
             .withShutdownGrace(Duration.ofSeconds(2)),
-        "reload-worker", new RepositoryConfig(repo, null, Duration.ofMillis(100), Duration.ZERO),
+        "reload-worker", new RepositoryConfig(repo, null, null, Duration.ofMillis(100), Duration.ZERO),
         new BatchingConfig(1, 4, Duration.ZERO, 16), new DecodeConfig(1, 16, 1 << 20), 1, null, null, null);
     System.setProperty("ai.djl.offline", "true");
     try (WorkerServer worker = WorkerServer.start(config, InProcessServerBuilder.forName(name))) {

@@ -11,6 +11,7 @@ import imagerec.worker.image.Preprocessor;
 import imagerec.worker.inference.BatchingConfig;
 import imagerec.worker.model.ModelConfig;
 import imagerec.worker.model.ModelRepository;
+import imagerec.worker.model.RepositoryConfig;
 import io.grpc.ServerInterceptors;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.Status;
@@ -35,7 +36,7 @@ class WarmupTest {
   @BeforeAll
   static void load() throws Exception {
     System.setProperty("ai.djl.offline", "true");
-    models = ModelRepository.load(MODELS, null, new BatchingConfig(2, 8, Duration.ZERO, 64), Runnable::run);
+    models = ModelRepository.load(RepositoryConfig.of(MODELS), new BatchingConfig(2, 8, Duration.ZERO, 64), Runnable::run);
     decodePool = Executors.newFixedThreadPool(2);
     engine = new RecognitionEngine(models, new ImageDecoder(1 << 20), decodePool, new ByteBudget(1 << 24));
   }

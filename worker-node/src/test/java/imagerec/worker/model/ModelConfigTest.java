@@ -37,6 +37,31 @@ class ModelConfigTest {
   }
 
   @Test
+  void aBareModelFileInKServesLayoutIsFoundAndAnOnnxShapeFillsTheGeometry() throws IOException {
+    Files.writeString(dir.resolve("model.onnx"), "not read here");
+    Files.writeString(dir.resolve("model.json"), "{\"input\": {\"mean\": [0.5], \"std\": [0.5], \"layout\": \"NHWC\"}}");
+    boolean[] askedNhwc = new boolean[1];
+    ModelConfig c = ModelConfig.read(dir, "served-name", "1", (file, engine, nhwc) -> {
+      assertEquals(dir.resolve("model.onnx"), file);
+      assertEquals(ModelConfig.Engine.ONNX_RUNTIME, engine);
+      askedNhwc[0] = nhwc;
+      return new int[] {3, 32, 48};
+    });
+    assertEquals("model.onnx", c.file(), "the folder's only model file, whatever its name");
+    assertEquals("served-name", c.name());
+    assertTrue(askedNhwc[0], "the layout tells where the channels are");
+    assertEquals(3, c.input().channels());
+    assertEquals(32, c.input().height());
+    assertEquals(48, c.input().width());
+
+    String missing = assertThrows(IOException.class,
+        () -> ModelConfig.read(dir, "m", "1", (file, engine, nhwc) -> null)).getMessage();
+    assertTrue(missing.contains("missing input.width"), missing);
+    Files.writeString(dir.resolve("other.pt"), "two model files: neither is guessed");
+    assertEquals("m.pt", ModelConfig.read(dir, "m", "1", (f, e, n) -> new int[] {1, 2, 2}).file());
+  }
+
+  @Test
   void anUnknownFieldIsNamedWithItsPlace() {
     assertTrue(refused("{\"input\": {" + INPUT + "}, \"topk\": 3}").contains("unknown field \"topk\""));
     String nested = refused("{\"input\": {" + INPUT + ", \"resizeto\": 256}}");

@@ -54,7 +54,7 @@ class ModelRepositoryTest {
   }
 
   private void start(String defaultModel) throws Exception {
-    repository = new ModelRepository(root, defaultModel, new BatchingConfig(1, 1, Duration.ZERO, 4),
+    repository = new ModelRepository(root, null, defaultModel, new BatchingConfig(1, 1, Duration.ZERO, 4),
         this::fakeLoad, Runnable::run);
     repository.loadInitial();
   }
@@ -96,6 +96,22 @@ class ModelRepositoryTest {
     assertEquals("alpha", repository.defaultModel());
     assertEquals("alpha", repository.acquire("").config().name());
     assertThrows(UnknownModelException.class, () -> repository.acquire("gamma"));
+  }
+
+  @Test
+  void aRootHoldingAModelJsonIsOneModelNamedAsConfigured() throws Exception {
+    write(".", "v=3");
+    write("sub", "v=1"); // not a repository any more: sub-folders are the model's own files
+    repository = new ModelRepository(root, "from-kserve", null, new BatchingConfig(1, 1, Duration.ZERO, 4),
+        this::fakeLoad, Runnable::run);
+    repository.loadInitial();
+    assertEquals(List.of("from-kserve"), repository.all().stream().map(m -> m.config().name()).toList());
+    assertEquals("3", versionOf(""));
+    repository.close();
+    repository = new ModelRepository(root, null, null, new BatchingConfig(1, 1, Duration.ZERO, 4),
+        this::fakeLoad, Runnable::run);
+    repository.loadInitial();
+    assertEquals(root.getFileName().toString(), repository.defaultModel(), "named after its folder by default");
   }
 
   @Test
