@@ -3,6 +3,7 @@ package imagerec.cli;
 import com.google.gson.Gson;
 import com.google.protobuf.ByteString;
 import imagerec.cli.bench.CallSender;
+import imagerec.cli.bench.InferSender;
 import imagerec.cli.bench.LoadGenerator;
 import imagerec.cli.bench.StepResult;
 import imagerec.cli.bench.StreamSender;
@@ -37,7 +38,8 @@ import picocli.CommandLine.Spec;
         "is not hidden (no coordinated omission). Images: the IMAGE arguments, or the bundled samples.",
         "", "Examples:", "  imagerec bench --concurrency 1,4,16,64 --duration 10s",
         "  imagerec bench --rate 200 --duration 30s --mode stream samples/bag",
-        "  imagerec bench --concurrency 8 --count 5000 --json", "", ExitCodes.HELP})
+        "  imagerec bench --concurrency 8 --count 5000 --json",
+        "  imagerec bench --mode infer --images-per-call 8 --concurrency 16", "", ExitCodes.HELP})
 final class BenchCommand implements Callable<Integer> {
   private static final Gson GSON = new Gson();
 
@@ -67,8 +69,13 @@ final class BenchCommand implements Callable<Integer> {
   Duration warmup;
 
   @Option(names = "--mode", defaultValue = "unary",
-      description = "unary: one Recognize call per image; stream: items of one RecognizeStream (default: ${DEFAULT-VALUE})")
+      description = "unary: one Recognize call per image; stream: items of one RecognizeStream; infer: one Open "
+          + "Inference Protocol ModelInfer call per --images-per-call images (default: ${DEFAULT-VALUE})")
   String mode;
+
+  @Option(names = "--images-per-call", defaultValue = "1",
+      description = "images in each ModelInfer request of --mode infer, 1 to 64 (default: ${DEFAULT-VALUE})")
+  int imagesPerCall;
 
   @Option(names = {"-m", "--model"}, defaultValue = "", description = "model name (default: the workers' default)")
   String model;
@@ -79,13 +86,18 @@ final class BenchCommand implements Callable<Integer> {
   @Parameters(arity = "0..*", paramLabel = "IMAGE", description = "image files or folders (default: the bundled samples)")
   List<String> images = new ArrayList<>();
 
+  private List<RecognizeRequest> requests;
+
   @Override
   public Integer call() throws Exception {
     if (concurrency != null && rate != null) {
       return Cli.usageError(spec, "give --concurrency or --rate, not both");
     }
-    if (!mode.equals("unary") && !mode.equals("stream")) {
-      return Cli.usageError(spec, "--mode must be unary or stream");
+    if (!List.of("unary", "stream", "infer").contains(mode)) {
+      return Cli.usageError(spec, "--mode must be unary, stream or infer");
+    }
+    if (imagesPerCall < 1 || imagesPerCall > 64 || imagesPerCall > 1 && !mode.equals("infer")) {
+      return Cli.usageError(spec, "--images-per-call must be 1 to 64, and more than 1 only with --mode infer");
     }
     List<RecognizeRequest> requests;
     try {
@@ -102,10 +114,11 @@ final class BenchCommand implements Callable<Integer> {
     }
     PrintWriter out = spec.commandLine().getOut();
     Duration deadline = target.callDeadline(Duration.ofSeconds(30));
+    this.requests = requests;
     LoadGenerator generator = new LoadGenerator(requests);
     if (!json) {
-      out.printf(Locale.ROOT, "target %s, %s calls, %d distinct images, %s per step%n", target.target, mode,
-          requests.size(), count > 0 ? count + " calls" : duration.toMillis() / 1000.0 + " s");
+      out.printf(Locale.ROOT, "target %s, %s calls%s, %d distinct images, %s per step%n", target.target, mode,
+          imagesPerCall > 1 ? " of " + imagesPerCall + " images" : "", requests.size(), count > 0 ? count + " calls" : duration.toMillis() / 1000.0 + " s");
       out.printf(Locale.ROOT, "%-16s %9s %9s %8s %8s %8s %8s %8s %6s %8s  %s%n", "step", "calls/s", "images/s",
           "p50 ms", "p90 ms", "p99 ms", "p99.9 ms", "max ms", "batch", "ok", "errors");
       out.flush();
@@ -133,7 +146,11 @@ final class BenchCommand implements Callable<Integer> {
   }
 
   private CallSender sender(Connection connection, Duration deadline) {
-    return mode.equals("stream") ? new StreamSender(connection.channel()) : new UnarySender(connection.channel(), deadline);
+    return switch (mode) {
+      case "stream" -> new StreamSender(connection.channel());
+      case "infer" -> new InferSender(connection.channel(), deadline, requests, imagesPerCall);
+      default -> new UnarySender(connection.channel(), deadline);
+    };
   }
 
   private List<RecognizeRequest> load(List<String> args) throws IOException {
@@ -161,6 +178,7 @@ final class BenchCommand implements Callable<Integer> {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("target", target.target);
     m.put("mode", mode);
+    m.put("images_per_call", imagesPerCall);
     m.put("step", r.label());
     m.put("calls", r.calls());
     m.put("ok", r.ok());

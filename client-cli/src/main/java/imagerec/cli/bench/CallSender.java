@@ -12,6 +12,11 @@ public interface CallSender extends AutoCloseable {
 
   void send(RecognizeRequest request, Callback callback);
 
+  /** Images one call carries (one, but for the inference protocol's batched requests). */
+  default int imagesPerCall() {
+    return 1;
+  }
+
   /** Waits (up to the given time) for calls still in flight, then releases resources. */
   @Override
   void close() throws InterruptedException;

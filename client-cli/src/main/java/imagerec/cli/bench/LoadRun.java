@@ -189,7 +189,7 @@ public final class LoadRun {
   public StepResult result(String label) {
     long ok = okLatency.getTotalCount();
     return new StepResult(label, ended.sum(), errors(), (lastEnd.get() - started) / 1e9, okLatency.copy(),
-        ok == 0 ? 0 : (double) batchSizes.sum() / ok);
+        ok == 0 ? 0 : (double) batchSizes.sum() / ok, sender.imagesPerCall());
   }
 
   public long sent() {

@@ -14,9 +14,10 @@ import org.HdrHistogram.Histogram;
  *     the time each call was due, so a stalled server shows in the figures (no coordinated omission)
  * @param meanBatch mean size of the inference batches the successful images were part of, as the
  *     workers reported it
+ * @param imagesPerCall images each call carried
  */
 public record StepResult(String label, long calls, Map<String, Long> errors, double seconds, Histogram latencyMicros,
-                         double meanBatch) {
+                         double meanBatch, int imagesPerCall) {
 
   public long ok() {
     return calls - errors.values().stream().mapToLong(Long::longValue).sum();
@@ -27,9 +28,9 @@ public record StepResult(String label, long calls, Map<String, Long> errors, dou
     return seconds > 0 ? calls / seconds : 0;
   }
 
-  /** Images recognized per second: the successful calls (each carries one image). */
+  /** Images recognized per second: the images of the successful calls. */
   public double imagesPerSecond() {
-    return seconds > 0 ? ok() / seconds : 0;
+    return seconds > 0 ? (double) ok() * imagesPerCall / seconds : 0;
   }
 
   /** Latency at {@code percentile} in milliseconds. */

@@ -1,0 +1,80 @@
+package imagerec.cli.bench;
+
+import imagerec.oip.GRPCInferenceServiceGrpc;
+import imagerec.oip.InferTensorContents;
+import imagerec.oip.ModelInferRequest;
+import imagerec.oip.ModelInferResponse;
+import imagerec.v1.RecognizeRequest;
+import io.grpc.Channel;
+import io.grpc.stub.StreamObserver;
+import java.time.Duration;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One Open Inference Protocol {@code ModelInfer} call per request: the request's image and the
+ * next {@code imagesPerCall - 1} images after it, as one BYTES tensor. The inference requests are
+ * built once, before the load starts, so that the figures measure the servers.
+ */
+public final class InferSender implements CallSender {
+  private final GRPCInferenceServiceGrpc.GRPCInferenceServiceStub stub;
+  private final Duration deadline;
+  private final int imagesPerCall;
+  private final Map<RecognizeRequest, ModelInferRequest> built = new IdentityHashMap<>();
+
+  /**
+   * @param requests the images the load generator will hand over (each becomes the first image of
+   *     one inference request)
+   * @param model the model to ask for; the request's own when it names one
+   */
+  public InferSender(Channel channel, Duration deadline, List<RecognizeRequest> requests, int imagesPerCall) {
+    this.stub = GRPCInferenceServiceGrpc.newStub(channel);
+    this.deadline = deadline;
+    this.imagesPerCall = imagesPerCall;
+    for (int i = 0; i < requests.size(); i++) {
+      InferTensorContents.Builder contents = InferTensorContents.newBuilder();
+      for (int j = 0; j < imagesPerCall; j++) {
+        contents.addBytesContents(requests.get((i + j) % requests.size()).getImage());
+      }
+      built.put(requests.get(i), ModelInferRequest.newBuilder().setModelName(requests.get(i).getModel())
+          .addInputs(ModelInferRequest.InferInputTensor.newBuilder().setName("image").setDatatype("BYTES")
+              .addShape(imagesPerCall).setContents(contents))
+          .build());
+    }
+  }
+
+  @Override
+  public int imagesPerCall() {
+    return imagesPerCall;
+  }
+
+  @Override
+  public void send(RecognizeRequest request, Callback callback) {
+    ModelInferRequest infer = built.get(request);
+    if (infer == null) {
+      callback.done(new CallOutcome("INVALID_ARGUMENT", "", 0, "an image this sender was not built with"));
+      return;
+    }
+    stub.withDeadlineAfter(deadline.toNanos(), TimeUnit.NANOSECONDS).modelInfer(infer, new StreamObserver<>() {
+      @Override
+      public void onNext(ModelInferResponse response) {
+      }
+
+      @Override
+      public void onError(Throwable t) {
+        callback.done(CallOutcome.failed(t));
+      }
+
+      @Override
+      public void onCompleted() {
+        callback.done(new CallOutcome(CallOutcome.OK, "", 0, ""));
+      }
+    });
+  }
+
+  @Override
+  public void close() {
+  }
+}
