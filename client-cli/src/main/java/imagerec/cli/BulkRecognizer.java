@@ -34,10 +34,16 @@ interface BulkRecognizer {
 
   /** The bulk recognizer for {@code mode}. */
   static BulkRecognizer of(Mode mode, io.grpc.Channel channel, int concurrency) {
-    return mode == Mode.STREAM ? new StreamingRecognizer(channel, concurrency)
-        : new ConcurrentUnaryRecognizer(channel, concurrency);
+    return switch (mode) {
+      case STREAM -> new StreamingRecognizer(channel, concurrency);
+      case UNARY -> new ConcurrentUnaryRecognizer(channel, concurrency);
+      case INFER -> new InferenceRecognizer(channel, concurrency, 8);
+    };
   }
 
-  /** How many images travel: over one bidirectional stream, or as concurrent unary calls. */
-  enum Mode { STREAM, UNARY }
+  /**
+   * How many images travel: over one bidirectional stream, as concurrent unary calls, or 8 to an
+   * Open Inference Protocol {@code ModelInfer} request.
+   */
+  enum Mode { STREAM, UNARY, INFER }
 }

@@ -55,7 +55,9 @@ final class EvalCommand implements Callable<Integer> {
   @Option(names = "--confusion", description = "also print the confusion matrix")
   boolean confusion;
 
-  @Option(names = "--mode", defaultValue = "stream", description = "stream or unary (default: ${DEFAULT-VALUE})")
+  @Option(names = "--mode", defaultValue = "stream",
+      description = "stream (RecognizeStream), unary (Recognize) or infer (the Open Inference Protocol's ModelInfer, "
+          + "8 images a request) (default: ${DEFAULT-VALUE})")
   String mode;
 
   @Option(names = {"-c", "--concurrency"}, defaultValue = "128", description = "images in flight at once (default: ${DEFAULT-VALUE})")
@@ -67,7 +69,7 @@ final class EvalCommand implements Callable<Integer> {
     try {
       bulkMode = BulkRecognizer.Mode.valueOf(mode.toUpperCase(Locale.ROOT));
     } catch (IllegalArgumentException e) {
-      return Cli.usageError(spec, "--mode must be stream or unary, not '" + mode + "'");
+      return Cli.usageError(spec, "--mode must be stream, unary or infer, not '" + mode + "'");
     }
     LabelledDataset data;
     try {

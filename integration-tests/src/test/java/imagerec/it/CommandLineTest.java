@@ -97,15 +97,28 @@ class CommandLineTest {
 
   /** The held-out accuracy of the bundled model, measured through balancer and workers. */
   @Test
-  void heldOutFashionMnistAccuracyIsAtLeast93Percent() {
+  void heldOutFashionMnistAccuracyIsAtLeast93PercentAndTheSameThroughTheInferenceProtocol() {
     assertTrue(Files.isDirectory(FASHION_MNIST), FASHION_MNIST + " missing: apt-get install dataset-fashion-mnist");
-    CommandRun run = imagerec("eval", "--target", target(), "--dataset", FASHION_MNIST.toString());
-    assertEquals(0, run.code(), run.out() + run.err());
-    System.out.println(run.out());
-    String last = run.out().lines().reduce((a, b) -> b).orElse("");
-    Matcher m = Pattern.compile("accuracy: (0\\.\\d{4}) \\((\\d+)/(\\d+)\\)").matcher(last);
-    assertTrue(m.matches(), last);
+    String recognize = eval("stream");
+    Matcher m = Pattern.compile("accuracy: (0\\.\\d{4}) \\((\\d+)/(\\d+)\\)").matcher(recognize.lines()
+        .reduce((a, b) -> b).orElse(""));
+    assertTrue(m.matches(), recognize);
     assertEquals(10_000, Integer.parseInt(m.group(3)));
     assertTrue(Double.parseDouble(m.group(1)) >= 0.93, "held-out accuracy " + m.group(1));
+    assertEquals(withoutTimes(recognize), withoutTimes(eval("infer")),
+        "ModelInfer, 8 images a request, gives the same confusion matrix as RecognizeStream");
+  }
+
+  /** {@code imagerec eval --confusion} over t10k through the balancer, images sent as {@code mode} says. */
+  private String eval(String mode) {
+    CommandRun run = imagerec("eval", "--target", target(), "--dataset", FASHION_MNIST.toString(), "--confusion",
+        "--mode", mode);
+    assertEquals(0, run.code(), run.out() + run.err());
+    System.out.println(run.out());
+    return run.out();
+  }
+
+  private static java.util.List<String> withoutTimes(String evalOutput) {
+    return evalOutput.lines().filter(l -> !l.startsWith("recognized ")).toList();
   }
 }
