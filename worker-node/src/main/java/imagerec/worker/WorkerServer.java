@@ -21,7 +21,6 @@ import imagerec.worker.grpc.InferenceService;
 import imagerec.worker.grpc.RecognizerService;
 import imagerec.oip.GRPCInferenceServiceGrpc;
 import imagerec.server.ServerVersion;
-import io.grpc.ServiceDescriptor;
 import imagerec.worker.grpc.StartingService;
 import imagerec.worker.grpc.Warmup;
 import imagerec.worker.grpc.ClientParseErrors;
@@ -113,11 +112,10 @@ public final class WorkerServer implements AutoCloseable {
     this.repositoryThread = Executors.newSingleThreadScheduledExecutor(
         new ThreadFactoryBuilder().setNameFormat("model-repository").setDaemon(true).build());
     setServing(false);
-    for (ServiceDescriptor starting : List.of(RecognizerGrpc.getServiceDescriptor(),
-        GRPCInferenceServiceGrpc.getServiceDescriptor())) {
-      services.addService(StartingService.of(starting,
-          "worker is starting: models are loading; try another worker or retry shortly"));
-    }
+    String loading = "worker is starting: models are loading; try another worker or retry shortly";
+    services.addService(StartingService.of(RecognizerGrpc.getServiceDescriptor(), loading));
+    services.addService(StartingService.of(GRPCInferenceServiceGrpc.getServiceDescriptor(), loading,
+        InferenceService.WHILE_LOADING));
     ServerInterceptor traced = tracing.serverInterceptor();
     if (traced != null) {
       builder.intercept(traced);

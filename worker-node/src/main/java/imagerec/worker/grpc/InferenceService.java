@@ -29,6 +29,7 @@ import io.grpc.Deadline;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
@@ -42,6 +43,18 @@ import java.util.function.BooleanSupplier;
 public final class InferenceService extends GRPCInferenceServiceGrpc.GRPCInferenceServiceImplBase {
   /** The protocol extensions a worker serves. */
   static final List<String> EXTENSIONS = List.of("classification");
+
+  /**
+   * The protocol's health questions while the models load: live, not ready (everything else is
+   * UNAVAILABLE then, see {@link StartingService}).
+   */
+  public static final Map<String, Object> WHILE_LOADING = Map.of(
+      GRPCInferenceServiceGrpc.getServerLiveMethod().getFullMethodName(),
+      ServerLiveResponse.newBuilder().setLive(true).build(),
+      GRPCInferenceServiceGrpc.getServerReadyMethod().getFullMethodName(),
+      ServerReadyResponse.newBuilder().setReady(false).build(),
+      GRPCInferenceServiceGrpc.getModelReadyMethod().getFullMethodName(),
+      ModelReadyResponse.newBuilder().setReady(false).build());
 
   private final RecognitionEngine engine;
   private final ModelRepository models;
