@@ -1,6 +1,7 @@
 package imagerec.balancer;
 
 import imagerec.balancer.admin.AdminConfig;
+import imagerec.balancer.cache.CacheConfig;
 import imagerec.balancer.discovery.DiscoveryConfig;
 import imagerec.balancer.forwarding.ForwardingConfig;
 import imagerec.balancer.http.HttpConfig;
@@ -16,6 +17,7 @@ import imagerec.server.ServerConfig;
  * @param discovery where workers are found besides their registrations
  * @param routing which worker gets a call, and when one is ejected
  * @param forwarding retries, the in-flight limit and the stream window
+ * @param cache the response cache ({@link CacheConfig#OFF} for none)
  * @param admin where the admin services are served, and their token
  * @param http the HTTP upload endpoint ({@link HttpConfig#OFF} for none)
  * @param workerChannels TLS and token toward the workers
@@ -23,7 +25,7 @@ import imagerec.server.ServerConfig;
  *     ({@link TransportThreads}; Netty transports only)
  */
 public record BalancerConfig(ServerConfig server, DiscoveryConfig discovery, RoutingConfig routing,
-                             ForwardingConfig forwarding, AdminConfig admin, HttpConfig http,
+                             ForwardingConfig forwarding, CacheConfig cache, AdminConfig admin, HttpConfig http,
                              WorkerChannelConfig workerChannels, int eventLoopThreads) {
   public BalancerConfig {
     if (eventLoopThreads < 1) {

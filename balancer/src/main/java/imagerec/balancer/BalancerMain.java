@@ -2,6 +2,7 @@ package imagerec.balancer;
 
 import imagerec.balancer.admin.AdminConfig;
 import imagerec.balancer.discovery.DiscoveryConfig;
+import imagerec.balancer.cache.CacheConfig;
 import imagerec.balancer.forwarding.ForwardingConfig;
 import imagerec.balancer.http.HttpConfig;
 import imagerec.balancer.registry.WorkerChannelConfig;
@@ -105,6 +106,15 @@ public final class BalancerMain implements Callable<Integer> {
       description = "items of one client stream at the workers at once (default: ${DEFAULT-VALUE})")
   int streamWindow;
 
+  @Option(names = "--cache-bytes", defaultValue = "${env:IMAGEREC_CACHE_BYTES:-0}", paramLabel = "SIZE",
+      description = "keep workers' answers for repeated images in a cache of this size (bytes, or 256m, 1g); "
+          + "0 turns it off (default: ${DEFAULT-VALUE})")
+  String cacheBytes;
+
+  @Option(names = "--cache-ttl-ms", defaultValue = "${env:IMAGEREC_CACHE_TTL_MS:-0}",
+      description = "longest a cached answer is kept, in milliseconds; 0 = until evicted (default: ${DEFAULT-VALUE})")
+  long cacheTtlMs;
+
   @Option(names = "--http-port", defaultValue = "${env:IMAGEREC_HTTP_PORT:--1}",
       description = "port of the HTTP upload endpoint (POST /image, POST /v1/recognize); 0 picks a free one, "
           + "-1 turns it off (default: ${DEFAULT-VALUE})")
@@ -169,6 +179,19 @@ public final class BalancerMain implements Callable<Integer> {
     }
     ServerConfig server = serverOptions.config(cmd, DEFAULTS);
     long heap = Runtime.getRuntime().maxMemory();
+    CacheConfig cache;
+    try {
+      cache = new CacheConfig(CacheConfig.parseSize(cacheBytes), Duration.ofMillis(cacheTtlMs));
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(cmd, "--cache-bytes: " + e.getMessage());
+    }
+    if (cache.enabled() && cache.maxBytes() + server.maxBytesInFlight() > heap * 3 / 4) {
+      throw new CommandLine.ParameterException(cmd, String.format(java.util.Locale.ROOT,
+          "--cache-bytes (%d MiB) and --max-bytes-in-flight (%d MiB) together leave less than a quarter of the "
+              + "%d MiB heap for the rest: lower one of them, or give the balancer a larger heap "
+              + "(IMAGEREC_BALANCER_HEAP=2g bin/imagerec-balancer ...)", cache.maxBytes() >> 20,
+          server.maxBytesInFlight() >> 20, heap >> 20));
+    }
     if (server.maxBytesInFlight() > heap * 3 / 4) {
       log.warn("--max-bytes-in-flight {} is more than three quarters of the heap ({} bytes): an overload may "
           + "run the balancer out of memory instead of being refused", server.maxBytesInFlight(), heap);
@@ -196,7 +219,7 @@ public final class BalancerMain implements Callable<Integer> {
           new DiscoveryConfig(addresses, clean(discover), Duration.ofMillis(Math.max(100, discoveryIntervalMs))),
           new RoutingConfig(picking, ejectAfterFailures, Duration.ofMillis(ejectionMs), Duration.ofMillis(maxEjectionMs),
               maxEjectedPercent / 100.0),
-          new ForwardingConfig(maxAttempts, retryBudget, maxInFlight, streamWindow),
+          new ForwardingConfig(maxAttempts, retryBudget, maxInFlight, streamWindow), cache,
           new AdminConfig(adminHost, adminPort, adminPortFile, blankToNull(adminToken) != null ? adminToken : server.token()),
           new HttpConfig(httpHost, httpPort, Duration.ofMillis(httpTimeoutMs), httpThreads, httpPortFile,
               httpWorkersPanel),

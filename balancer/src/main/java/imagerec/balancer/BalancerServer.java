@@ -6,6 +6,7 @@ import imagerec.balancer.discovery.DnsDiscovery;
 import imagerec.balancer.discovery.RegistrationService;
 import imagerec.balancer.forwarding.Admission;
 import imagerec.balancer.forwarding.ForwardingConfig;
+import imagerec.balancer.cache.ResponseCache;
 import imagerec.balancer.forwarding.ForwardingService;
 import imagerec.balancer.registry.CatalogPoller;
 import imagerec.oip.GRPCInferenceServiceGrpc;
@@ -92,6 +93,7 @@ public final class BalancerServer implements AutoCloseable {
   /** How often each worker is asked which models it serves. */
   static final Duration CATALOG_INTERVAL = Duration.ofSeconds(5);
   private final CatalogPoller catalogs;
+  private final ResponseCache cache;
   private final ProcessMetrics processMetrics = new ProcessMetrics("balancer");
   private final Tracing tracing;
   private final Server server;
@@ -139,15 +141,22 @@ public final class BalancerServer implements AutoCloseable {
     ForwardingConfig forwarding = config.forwarding();
     Admission admission = new Admission(forwarding.maxInFlight(), serverConfig.maxBytesInFlight(), metrics::rejected);
     String workerToken = config.workerChannels().token();
+    this.cache = config.cache().enabled() ? new ResponseCache(config.cache()) : null;
+    if (cache != null) {
+      metrics.watch(cache);
+    }
     ForwardingService service = new ForwardingService(registry,
         new Picker(() -> ThreadLocalRandom.current().nextLong(), routing.policy()), outliers,
         forwarding.maxAttempts(), forwarding.retryBudgetRatio(), admission, forwarding.streamWindow(),
         ForwardingObserver.both(metrics, callStats),
         tracing, new AccessLog(serverConfig.accessLog()), workerToken == null ? null : new BearerToken(workerToken),
-        ServerVersion.current(), config.http().enabled() ? List.of("classification", "binary_tensor_data")
+        cache, ServerVersion.current(), config.http().enabled() ? List.of("classification", "binary_tensor_data")
             : List.of("classification"));
     this.catalogs = new CatalogPoller(registry, scheduler, CATALOG_INTERVAL, workerToken == null
         ? CallOptions.DEFAULT : CallOptions.DEFAULT.withCallCredentials(new BearerToken(workerToken)));
+    if (cache != null) { // after a reload, the old version's answers go at once
+      catalogs.onCatalogChange(() -> cache.retain(this::anyWorkerServes));
+    }
     ServerServiceDefinition recognizer = service.recognizer();
     ServerServiceDefinition inference = service.inference();
     if (serverConfig.token() != null) {
@@ -156,7 +165,7 @@ public final class BalancerServer implements AutoCloseable {
       inference = ServerInterceptors.intercept(inference,
           new TokenAuthenticator(serverConfig.token(), "the GRPCInferenceService service"));
     }
-    ServerServiceDefinition admin = new AdminService(registry, outliers::now).bindService();
+    ServerServiceDefinition admin = new AdminService(registry, outliers::now, cache).bindService();
     ServerServiceDefinition registration = new RegistrationService(pool, registry, catalogs::refresh).bindService();
     String adminToken = config.admin().token();
     if (adminToken != null) {
@@ -352,6 +361,16 @@ public final class BalancerServer implements AutoCloseable {
   }
 
   /** The workers as connections: what discovery and registrations add to and remove from. */
+  /** Whether a known worker serves {@code model} of {@code version}. */
+  private boolean anyWorkerServes(String model, String version) {
+    return registry.snapshot().all().stream().anyMatch(e -> e.catalog() != null && e.catalog().serves(model, version));
+  }
+
+  /** The response cache, or null when it is off. */
+  public ResponseCache cache() {
+    return cache;
+  }
+
   /** Asks every worker in rotation for its models now, without waiting for the answers. */
   public void refreshCatalogs() {
     registry.snapshot().healthy().forEach(catalogs::refresh);

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import imagerec.balancer.admin.AdminConfig;
 import imagerec.balancer.discovery.DiscoveryConfig;
+import imagerec.balancer.cache.CacheConfig;
 import imagerec.balancer.forwarding.ForwardingConfig;
 import imagerec.balancer.http.HttpConfig;
 import imagerec.balancer.registry.WorkerChannelConfig;
@@ -29,7 +30,7 @@ class BalancerLifecycleTest {
     return new BalancerConfig(
         new ServerConfig("127.0.0.1", port, null, Duration.ZERO, 1L << 30, LIMITS,
             new MetricsConfig("127.0.0.1", metricsPort, null), false, imagerec.security.TlsConfig.OFF, null, true),
-        DiscoveryConfig.of(List.of("127.0.0.1:1")), RoutingConfig.DEFAULT, ForwardingConfig.DEFAULT,
+        DiscoveryConfig.of(List.of("127.0.0.1:1")), RoutingConfig.DEFAULT, ForwardingConfig.DEFAULT, CacheConfig.OFF,
         new AdminConfig("127.0.0.1", adminPort, null, null),
         new HttpConfig("127.0.0.1", httpPort, Duration.ofSeconds(5), 2, null), WorkerChannelConfig.PLAINTEXT, 1);
   }

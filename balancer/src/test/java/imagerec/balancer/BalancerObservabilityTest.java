@@ -6,6 +6,7 @@ import imagerec.testing.FakeWorker;
 import imagerec.testing.Await;
 import imagerec.balancer.admin.AdminConfig;
 import imagerec.balancer.discovery.DiscoveryConfig;
+import imagerec.balancer.cache.CacheConfig;
 import imagerec.balancer.forwarding.ForwardingConfig;
 import imagerec.balancer.registry.WorkerChannelConfig;
 import imagerec.balancer.routing.RoutingConfig;
@@ -82,7 +83,7 @@ class BalancerObservabilityTest {
                 .withMetrics(new MetricsConfig("127.0.0.1", 0, null)).withAccessLog(true),
             DiscoveryConfig.of(names),
             new RoutingConfig(Picker.Policy.LEAST_OUTSTANDING, 3, Duration.ofSeconds(30), Duration.ofMinutes(5), 0.5),
-            new ForwardingConfig(3, 1.0, 100, 16), AdminConfig.SHARED,
+            new ForwardingConfig(3, 1.0, 100, 16), CacheConfig.OFF, AdminConfig.SHARED,
             new HttpConfig("127.0.0.1", 0, Duration.ofSeconds(5), 4, null), WorkerChannelConfig.PLAINTEXT, 1),
         InProcessServerBuilder.forName(prefix + "-balancer"),
         address -> InProcessChannelBuilder.forName(address).build(),

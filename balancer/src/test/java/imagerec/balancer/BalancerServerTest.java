@@ -5,6 +5,7 @@ import imagerec.testing.FakeWorker;
 import imagerec.testing.Await;
 import imagerec.balancer.admin.AdminConfig;
 import imagerec.balancer.discovery.DiscoveryConfig;
+import imagerec.balancer.cache.CacheConfig;
 import imagerec.balancer.forwarding.ForwardingConfig;
 import imagerec.balancer.http.HttpConfig;
 import imagerec.balancer.registry.WorkerChannelConfig;
@@ -73,7 +74,7 @@ class BalancerServerTest {
     balancer = BalancerServer.start(
         new BalancerConfig(ServerConfig.ephemeral("localhost", LIMITS), DiscoveryConfig.of(names),
             new RoutingConfig(Picker.Policy.LEAST_OUTSTANDING, 3, Duration.ofSeconds(30), Duration.ofMinutes(5), 0.5),
-            new ForwardingConfig(3, 0.2, MAX_IN_FLIGHT, 16), AdminConfig.SHARED, HttpConfig.OFF,
+            new ForwardingConfig(3, 0.2, MAX_IN_FLIGHT, 16), CacheConfig.OFF, AdminConfig.SHARED, HttpConfig.OFF,
             WorkerChannelConfig.PLAINTEXT, 1),
         InProcessServerBuilder.forName(balancerName),
         address -> InProcessChannelBuilder.forName(address).intercept(resets.on(address)).build());

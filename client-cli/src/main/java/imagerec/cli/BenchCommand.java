@@ -2,12 +2,16 @@ package imagerec.cli;
 
 import com.google.gson.Gson;
 import com.google.protobuf.ByteString;
+import imagerec.cli.bench.CacheOutcomes;
 import imagerec.cli.bench.CallSender;
 import imagerec.cli.bench.InferSender;
 import imagerec.cli.bench.LoadGenerator;
 import imagerec.cli.bench.StepResult;
 import imagerec.cli.bench.StreamSender;
 import imagerec.cli.bench.UnarySender;
+import imagerec.cli.bench.Workload;
+import io.grpc.Channel;
+import io.grpc.ClientInterceptors;
 import imagerec.v1.RecognizeRequest;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -42,6 +46,8 @@ import picocli.CommandLine.Spec;
         "  imagerec bench --mode infer --images-per-call 8 --concurrency 16", "", ExitCodes.HELP})
 final class BenchCommand implements Callable<Integer> {
   private static final Gson GSON = new Gson();
+  /** Calls in a --repeat or --zipf sequence before it starts again. */
+  private static final int WORKLOAD_LENGTH = 100_000;
 
   @Spec
   CommandSpec spec;
@@ -80,6 +86,22 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = {"-m", "--model"}, defaultValue = "", description = "model name (default: the workers' default)")
   String model;
 
+  @Option(names = "--repeat", paramLabel = "SHARE",
+      description = "a response-cache workload: this share of calls (0 to 1) repeats one of the images, the rest "
+          + "send unique images (an image with a PNG text chunk of its own: other bytes, the same pixels)")
+  Double repeat;
+
+  @Option(names = "--zipf", paramLabel = "S",
+      description = "a response-cache workload: images drawn with a Zipf distribution of exponent S over the images "
+          + "in the order given (the first the most popular)")
+  Double zipf;
+
+  @Option(names = "--seed", defaultValue = "1", description = "seed of the --repeat and --zipf draws (default: ${DEFAULT-VALUE})")
+  long seed;
+
+  @Option(names = "--no-cache", description = "do not answer from the balancer's response cache, nor fill it")
+  boolean noCache;
+
   @Option(names = "--json", description = "one JSON object per step, for programs")
   boolean json;
 
@@ -99,9 +121,19 @@ final class BenchCommand implements Callable<Integer> {
     if (imagesPerCall < 1 || imagesPerCall > 64 || imagesPerCall > 1 && !mode.equals("infer")) {
       return Cli.usageError(spec, "--images-per-call must be 1 to 64, and more than 1 only with --mode infer");
     }
+    if (repeat != null && zipf != null || repeat != null && !(repeat >= 0 && repeat <= 1) || zipf != null && !(zipf > 0)) {
+      return Cli.usageError(spec, "give --repeat (0 to 1) or --zipf (above 0), not both");
+    }
     List<RecognizeRequest> requests;
+    int distinct;
     try {
       requests = load(images.isEmpty() ? List.of(defaultSamples().toString()) : images);
+      distinct = requests.size();
+      if (!requests.isEmpty() && repeat != null) {
+        requests = Workload.repeating(requests, repeat, WORKLOAD_LENGTH, seed);
+      } else if (!requests.isEmpty() && zipf != null) {
+        requests = Workload.zipf(requests, zipf, WORKLOAD_LENGTH, seed);
+      }
     } catch (IllegalArgumentException | IOException e) {
       return Cli.usageError(spec, e.getMessage());
     }
@@ -115,42 +147,62 @@ final class BenchCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     Duration deadline = target.callDeadline(Duration.ofSeconds(30));
     this.requests = requests;
-    LoadGenerator generator = new LoadGenerator(requests);
     if (!json) {
-      out.printf(Locale.ROOT, "target %s, %s calls%s, %d distinct images, %s per step%n", target.target, mode,
-          imagesPerCall > 1 ? " of " + imagesPerCall + " images" : "", requests.size(), count > 0 ? count + " calls" : duration.toMillis() / 1000.0 + " s");
+      String images = repeat != null ? String.format(Locale.ROOT, "%.0f%% repeats of %d images, the rest unique",
+          repeat * 100, distinct) : zipf != null ? "Zipf " + zipf + " over " + distinct + " images" : distinct + " distinct images";
+      out.printf(Locale.ROOT, "target %s, %s calls%s, %s, %s per step%n", target.target, mode,
+          imagesPerCall > 1 ? " of " + imagesPerCall + " images" : "", images, count > 0 ? count + " calls" : duration.toMillis() / 1000.0 + " s");
       out.printf(Locale.ROOT, "%-16s %9s %9s %8s %8s %8s %8s %8s %6s %8s  %s%n", "step", "calls/s", "images/s",
           "p50 ms", "p90 ms", "p99 ms", "p99.9 ms", "max ms", "batch", "ok", "errors");
       out.flush();
     }
     boolean anyFailed = false;
+    CacheOutcomes outcomes = new CacheOutcomes();
+    long sent = 0; // a workload's sequence goes on from step to step: its unique images stay unique
     try (Connection connection = target.connect(true)) {
+      Channel channel = ClientInterceptors.intercept(connection.channel(noCache), outcomes);
       if (!warmup.isZero()) {
-        try (CallSender sender = sender(connection, deadline)) {
-          generator.closedLoop(sender, rate == null ? levels.get(0) : 4, warmup, 0);
+        try (CallSender sender = sender(channel, deadline)) {
+          sent += new LoadGenerator(from(requests, sent)).closedLoop(sender, rate == null ? levels.get(0) : 4, warmup, 0)
+              .calls();
         }
       }
       int steps = rate == null ? levels.size() : rate.size();
       for (int i = 0; i < steps; i++) {
         StepResult result;
-        try (CallSender sender = sender(connection, deadline)) {
+        Map<String, Long> before = outcomes.snapshot();
+        try (CallSender sender = sender(channel, deadline)) {
+          LoadGenerator generator = new LoadGenerator(from(requests, sent));
           result = rate == null ? generator.closedLoop(sender, levels.get(i), duration, count)
               : generator.openLoop(sender, rate.get(i), duration, count);
         }
+        sent += result.calls();
+        double hitRatio = CacheOutcomes.hitRatio(before, outcomes.snapshot());
         anyFailed |= !result.errors().isEmpty();
-        out.println(json ? toJson(result) : toLine(result));
+        out.println(json ? toJson(result, hitRatio) : toLine(result, hitRatio));
         out.flush();
       }
     }
     return anyFailed ? ExitCodes.SOME_FAILED : ExitCodes.OK;
   }
 
-  private CallSender sender(Connection connection, Duration deadline) {
+  private CallSender sender(Channel channel, Duration deadline) {
     return switch (mode) {
-      case "stream" -> new StreamSender(connection.channel());
-      case "infer" -> new InferSender(connection.channel(), deadline, requests, imagesPerCall);
-      default -> new UnarySender(connection.channel(), deadline);
+      case "stream" -> new StreamSender(channel);
+      case "infer" -> new InferSender(channel, deadline, requests, imagesPerCall);
+      default -> new UnarySender(channel, deadline);
     };
+  }
+
+  /** {@code requests} starting at the {@code sent}-th (modulo their number). */
+  private static List<RecognizeRequest> from(List<RecognizeRequest> requests, long sent) {
+    int at = (int) (sent % requests.size());
+    if (at == 0) {
+      return requests;
+    }
+    List<RecognizeRequest> out = new ArrayList<>(requests.subList(at, requests.size()));
+    out.addAll(requests.subList(0, at));
+    return out;
   }
 
   private List<RecognizeRequest> load(List<String> args) throws IOException {
@@ -168,13 +220,14 @@ final class BenchCommand implements Callable<Integer> {
     return home != null ? Path.of(home, "samples") : Path.of("samples");
   }
 
-  private static String toLine(StepResult r) {
-    return String.format(Locale.ROOT, "%-16s %9.1f %9.1f %8.2f %8.2f %8.2f %8.2f %8.2f %6.1f %8d  %s", r.label(),
+  private static String toLine(StepResult r, double hitRatio) {
+    return String.format(Locale.ROOT, "%-16s %9.1f %9.1f %8.2f %8.2f %8.2f %8.2f %8.2f %6.1f %8d  %s%s", r.label(),
         r.callsPerSecond(), r.imagesPerSecond(), r.millis(50), r.millis(90), r.millis(99), r.millis(99.9),
-        r.maxMillis(), r.meanBatch(), r.ok(), r.errors().isEmpty() ? "0" : r.errors().toString());
+        r.maxMillis(), r.meanBatch(), r.ok(), r.errors().isEmpty() ? "0" : r.errors().toString(),
+        hitRatio < 0 ? "" : String.format(Locale.ROOT, "  cache hits %.3f", hitRatio));
   }
 
-  private String toJson(StepResult r) {
+  private String toJson(StepResult r, double hitRatio) {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("target", target.target);
     m.put("mode", mode);
@@ -194,6 +247,9 @@ final class BenchCommand implements Callable<Integer> {
     latency.put("p99_9", r.millis(99.9));
     latency.put("max", r.maxMillis());
     m.put("latency_ms", latency);
+    if (hitRatio >= 0) {
+      m.put("cache_hit_ratio", hitRatio);
+    }
     return GSON.toJson(m);
   }
 }

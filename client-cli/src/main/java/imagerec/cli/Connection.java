@@ -19,6 +19,19 @@ public final class Connection implements AutoCloseable {
     return channel;
   }
 
+  /**
+   * The channel with the header that keeps calls out of the balancer's response cache
+   * ({@code imagerec-cache: no}), or the plain channel when {@code noCache} is false.
+   */
+  public Channel channel(boolean noCache) {
+    if (!noCache) {
+      return channel;
+    }
+    io.grpc.Metadata headers = new io.grpc.Metadata();
+    headers.put(imagerec.grpc.WireHeaders.CACHE, "no");
+    return io.grpc.ClientInterceptors.intercept(channel, io.grpc.stub.MetadataUtils.newAttachHeadersInterceptor(headers));
+  }
+
   /** Makes the next call reconnect at once instead of after gRPC's backoff. */
   public void resetConnectBackoff() {
     managed.resetConnectBackoff();

@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 /** {@code imagerec}: the command-line tool. Each subcommand is a {@code Callable<Integer>}. */
 @Command(name = "imagerec", mixinStandardHelpOptions = true, version = "imagerec 0.1.0",
     description = "Recognize images with an imagerec balancer (or worker) over gRPC.",
-    subcommands = {RecognizeCommand.class, EvalCommand.class, BenchCommand.class, WorkersCommand.class,
+    subcommands = {RecognizeCommand.class, EvalCommand.class, BenchCommand.class, WorkersCommand.class, CacheCommand.class,
         ModelsCommand.class, HealthCommand.class, AutoComplete.GenerateCompletion.class, CommandLine.HelpCommand.class},
     footer = {"", "The target defaults to localhost:50051 (set --target or IMAGEREC_TARGET).", ExitCodes.HELP})
 public final class ImagerecCommand implements Runnable {

@@ -60,6 +60,9 @@ final class RecognizeCommand implements Callable<Integer> {
   @Option(names = "--progress", negatable = true, description = "show a progress bar on standard error (default: when it is a terminal and there are many inputs)")
   Boolean progress;
 
+  @Option(names = "--no-cache", description = "do not answer from the balancer's response cache, nor fill it")
+  boolean noCache;
+
   @Parameters(arity = "1..*", paramLabel = "IMAGE", description = "image files, folders, globs, or -")
   List<String> images;
 
@@ -68,6 +71,9 @@ final class RecognizeCommand implements Callable<Integer> {
     BulkRecognizer.Mode bulkMode;
     try {
       bulkMode = BulkRecognizer.Mode.valueOf(mode.toUpperCase());
+      if (bulkMode == BulkRecognizer.Mode.INFER) {
+        throw new IllegalArgumentException("eval's mode only");
+      }
     } catch (IllegalArgumentException e) {
       return Cli.usageError(spec, "--mode must be stream or unary, not '" + mode + "'");
     }
@@ -96,7 +102,7 @@ final class RecognizeCommand implements Callable<Integer> {
     writer.header();
     Status streamStatus;
     try (Connection connection = target.connect()) {
-      streamStatus = BulkRecognizer.of(bulkMode, connection.channel(), concurrency).run(inputs.size(), i -> {
+      streamStatus = BulkRecognizer.of(bulkMode, connection.channel(noCache), concurrency).run(inputs.size(), i -> {
         try {
           return RecognizeRequest.newBuilder()
               .setImage(ByteString.copyFrom(ImageInputs.read(inputs.get(i), System.in)))

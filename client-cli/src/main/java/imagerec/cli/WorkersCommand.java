@@ -121,7 +121,7 @@ final class WorkersCommand implements Callable<Integer> {
   }
 
   /** Points {@code options} at the admin port unless {@code --target} was given. */
-  private static void useAdminPort(CommandSpec spec, TargetOptions options) {
+  static void useAdminPort(CommandSpec spec, TargetOptions options) {
     if (!spec.commandLine().getParseResult().hasMatchedOption("--target")) {
       String env = System.getenv("IMAGEREC_ADMIN_TARGET");
       options.target = env != null && !env.isBlank() ? env.strip() : ADMIN_TARGET;

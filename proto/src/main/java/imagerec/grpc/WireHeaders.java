@@ -38,5 +38,12 @@ public final class WireHeaders {
   public static final Metadata.Key<String> QUEUE_CAPACITY =
       Metadata.Key.of("imagerec-queue-capacity", Metadata.ASCII_STRING_MARSHALLER);
 
+  /**
+   * Request header {@code no}: do not answer this call from the balancer's response cache, nor keep
+   * its answer. Trailer of a cacheable call through a balancer with a cache: {@code hit} (answered
+   * from the cache), {@code coalesced} (answered by an identical call in flight) or {@code miss}.
+   */
+  public static final Metadata.Key<String> CACHE = Metadata.Key.of("imagerec-cache", Metadata.ASCII_STRING_MARSHALLER);
+
   private WireHeaders() {}
 }

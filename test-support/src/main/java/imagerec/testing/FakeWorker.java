@@ -37,7 +37,8 @@ public final class FakeWorker implements AutoCloseable {
   /**
    * What ListModels answers; null (the default) answers UNIMPLEMENTED, so that a balancer does
    * not know the worker's models and routes any model to it (the tests use the model field as a
-   * command: "hold", "fail:CODE").
+   * command: "hold" answers once {@link #release} is counted down, "fail:CODE" fails, "hold-fail:CODE"
+   * fails once released). An answer names the model and the version the catalog gives it.
    */
   public volatile ListModelsResponse catalog;
   private Server server;
@@ -100,12 +101,7 @@ public final class FakeWorker implements AutoCloseable {
         responses.onError(fail.asRuntimeException(trailers));
         return;
       }
-      if (request.getModel().startsWith("fail:")) {
-        responses.onError(Status.fromCode(Status.Code.valueOf(request.getModel().substring(5)))
-            .withDescription("asked to fail").asRuntimeException());
-        return;
-      }
-      if (request.getModel().equals("hold")) {
+      if (request.getModel().equals("hold") || request.getModel().startsWith("hold-fail:")) {
         io.grpc.Context.current().addListener(c -> cancelled.incrementAndGet(), Runnable::run);
         try {
           release.await(30, TimeUnit.SECONDS);
@@ -113,7 +109,17 @@ public final class FakeWorker implements AutoCloseable {
           Thread.currentThread().interrupt();
         }
       }
+      if (request.getModel().startsWith("fail:") || request.getModel().startsWith("hold-fail:")) {
+        String code = request.getModel().substring(request.getModel().indexOf(':') + 1);
+        responses.onError(Status.fromCode(Status.Code.valueOf(code)).withDescription("asked to fail")
+            .asRuntimeException());
+        return;
+      }
+      ListModelsResponse models = catalog;
+      String version = models == null ? "" : models.getModelsList().stream()
+          .filter(m -> m.getName().equals(request.getModel())).map(m -> m.getVersion()).findFirst().orElse("");
       responses.onNext(RecognizeResponse.newBuilder().setRequestId(request.getRequestId()).setWorker(name)
+          .setModel(request.getModel()).setModelVersion(version)
           .addClassifications(Classification.newBuilder().setLabel(name).setScore(1)).build());
       responses.onCompleted();
     }

@@ -1,5 +1,8 @@
 package imagerec.balancer.admin;
 
+import imagerec.balancer.cache.ResponseCache;
+import imagerec.v1.CacheStats;
+import imagerec.v1.CacheStatsRequest;
 import java.util.List;
 import imagerec.balancer.registry.ModelCatalog;
 import imagerec.balancer.registry.WorkerEndpoint;
@@ -23,11 +26,46 @@ public final class AdminService extends BalancerAdminGrpc.BalancerAdminImplBase 
 
   private final WorkerRegistry registry;
   private final LongSupplier nanoClock;
+  private final ResponseCache cache;
 
-  /** @param nanoClock the clock ejections and overload marks are kept on (System.nanoTime scale) */
-  public AdminService(WorkerRegistry registry, LongSupplier nanoClock) {
+  /**
+   * @param nanoClock the clock ejections and overload marks are kept on (System.nanoTime scale)
+   * @param cache the response cache, or null when it is off
+   */
+  public AdminService(WorkerRegistry registry, LongSupplier nanoClock, ResponseCache cache) {
     this.registry = registry;
     this.nanoClock = nanoClock;
+    this.cache = cache;
+  }
+
+  @Override
+  public void getCacheStats(CacheStatsRequest request, StreamObserver<CacheStats> responses) {
+    answerCache(0, responses);
+  }
+
+  @Override
+  public void clearCache(CacheStatsRequest request, StreamObserver<CacheStats> responses) {
+    if (cache != null) {
+      long cleared = cache.clear();
+      log.info("response cache cleared by an operator: {} answers dropped", cleared);
+      answerCache(cleared, responses);
+    } else {
+      answerCache(0, responses);
+    }
+  }
+
+  private void answerCache(long cleared, StreamObserver<CacheStats> responses) {
+    if (cache == null) {
+      responses.onError(Status.FAILED_PRECONDITION.withDescription("the balancer has no response cache "
+          + "(start it with --cache-bytes)").asRuntimeException());
+      return;
+    }
+    cache.cleanUp();
+    ResponseCache.Stats s = cache.stats();
+    responses.onNext(CacheStats.newBuilder().setHits(s.hits()).setMisses(s.misses()).setCoalesced(s.coalesced())
+        .setEvictions(s.evictions()).setEntries(s.entries()).setBytes(s.bytes()).setMaxBytes(s.maxBytes())
+        .setCleared(cleared).build());
+    responses.onCompleted();
   }
 
   @Override

@@ -1,7 +1,5 @@
 package imagerec.balancer.forwarding;
 
-import imagerec.grpc.InferMessages;
-import imagerec.grpc.RecognizeMessages;
 import imagerec.grpc.WireHeaders;
 import imagerec.balancer.registry.WorkerEndpoint;
 import imagerec.observability.Tracing;
@@ -17,7 +15,6 @@ import java.nio.channels.ClosedChannelException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.slf4j.spi.LoggingEventBuilder;
 
 /**
  * One request forwarded to a worker as a unary call, retried on another worker when an attempt
@@ -31,7 +28,7 @@ import org.slf4j.spi.LoggingEventBuilder;
  * deadline applies to the whole call, retries included. Callbacks to the {@link Listener} come
  * from gRPC threads, one at a time, and {@link Listener#onClose} exactly once.
  */
-final class ForwardedCall {
+final class ForwardedCall implements Forwarded {
   /** Receives the outcome. */
   interface Listener {
     void onResponse(byte[] response);
@@ -52,6 +49,7 @@ final class ForwardedCall {
   private final Metadata headers;
   private final Deadline deadline;
   private final Listener listener;
+  private final String cacheOutcome;
   private final List<WorkerEndpoint> tried = new ArrayList<>(2);
   private final Context traceParent;
   private final long startNanos;
@@ -61,9 +59,10 @@ final class ForwardedCall {
   /**
    * @param model the model the request is for ("" when it is not about one model, or none is known)
    * @param version the version it asks for, or ""
+   * @param cacheOutcome what the response cache made of it, for the access log ("" when not looked up)
    */
   ForwardedCall(Forwarder forwarder, MethodDescriptor<byte[], byte[]> method, byte[] request, String model,
-                String version, Metadata headers, Deadline deadline, Listener listener) {
+                String version, Metadata headers, Deadline deadline, String cacheOutcome, Listener listener) {
     this.forwarder = forwarder;
     this.startNanos = forwarder.outliers.now(); // the routing clock, for the call and its attempts alike
     this.method = method;
@@ -73,10 +72,12 @@ final class ForwardedCall {
     this.headers = headers;
     this.deadline = deadline;
     this.listener = listener;
+    this.cacheOutcome = cacheOutcome;
     this.traceParent = forwarder.tracing.enabled() ? Context.current() : null; // the server call's span
   }
 
-  void start() {
+  @Override
+  public void start() {
     forwarder.retryBudget.onCall();
     attempt(null);
   }
@@ -85,26 +86,8 @@ final class ForwardedCall {
   private void finish(Status status, Metadata trailers) {
     long nanos = forwarder.outliers.now() - startNanos;
     forwarder.observer.callEnded(method.getBareMethodName(), status.getCode(), nanos);
-    if (forwarder.accessLog.enabled()) {
-      String requestId = switch (method.getBareMethodName()) {
-        case "Recognize" -> RecognizeMessages.requestId(request);
-        case "ModelInfer" -> InferMessages.id(request);
-        default -> "";
-      };
-      LoggingEventBuilder line = forwarder.accessLog.entry(method.getBareMethodName(), requestId, status.getCode(), nanos)
-          .addKeyValue("worker", tried.isEmpty() ? "" : tried.get(tried.size() - 1).address())
-          .addKeyValue("attempts", tried.size());
-      if (!model.isEmpty()) {
-        line.addKeyValue("model", model);
-      }
-      if (!status.isOk()) {
-        line.addKeyValue("error", status.getDescription());
-      }
-      if (traceParent != null) {
-        line.addKeyValue("trace_id", Span.fromContext(traceParent).getSpanContext().getTraceId());
-      }
-      line.log();
-    }
+    forwarder.logCall(method, request, model, status, nanos, tried.isEmpty() ? "" : tried.get(tried.size() - 1).address(),
+        tried.size(), traceParent, cacheOutcome);
     listener.onClose(status, trailers);
   }
 
@@ -120,7 +103,8 @@ final class ForwardedCall {
   }
 
   /** Cancels the worker call (the client went away); the listener then gets CANCELLED. */
-  void cancel() {
+  @Override
+  public void cancel() {
     cancelled = true;
     ClientCall<byte[], byte[]> call = current;
     if (call != null) {

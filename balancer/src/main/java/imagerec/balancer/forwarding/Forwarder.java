@@ -1,6 +1,14 @@
 package imagerec.balancer.forwarding;
 
+import com.google.protobuf.ByteString;
+import imagerec.balancer.cache.CacheKey;
+import imagerec.balancer.cache.InFlightCalls;
+import imagerec.balancer.cache.RequestDigest;
+import imagerec.balancer.cache.ResponseCache;
 import imagerec.balancer.registry.ModelCatalog;
+import imagerec.grpc.InferMessages;
+import imagerec.grpc.RecognizeMessages;
+import imagerec.grpc.WireHeaders;
 import imagerec.balancer.registry.WorkerEndpoint;
 import imagerec.balancer.registry.WorkerRegistry;
 import imagerec.observability.AccessLog;
@@ -12,6 +20,9 @@ import io.grpc.CallOptions;
 import io.grpc.Deadline;
 import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
+import io.grpc.Status;
+import io.opentelemetry.api.trace.Span;
+import org.slf4j.spi.LoggingEventBuilder;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -32,10 +43,13 @@ final class Forwarder {
   /** Options of every call to a worker: the balancer's own token for the workers, if any. */
   final CallOptions callOptions;
   final Admission admission;
+  /** Workers' answers kept for repeated requests; null when the cache is off. */
+  final ResponseCache cache;
+  final InFlightCalls<CachedCall> inFlight = new InFlightCalls<>();
 
   Forwarder(WorkerRegistry registry, Picker picker, int maxAttempts, RetryBudget retryBudget,
             OutlierDetector outliers, Admission admission, ForwardingObserver observer, Tracing tracing,
-            AccessLog accessLog, CallCredentials workerCredentials) {
+            AccessLog accessLog, CallCredentials workerCredentials, ResponseCache cache) {
     this.registry = registry;
     this.picker = picker;
     this.maxAttempts = maxAttempts;
@@ -45,16 +59,18 @@ final class Forwarder {
     this.observer = observer;
     this.tracing = tracing;
     this.accessLog = accessLog;
+    this.cache = cache;
     this.callOptions = workerCredentials == null ? CallOptions.DEFAULT
         : CallOptions.DEFAULT.withCallCredentials(workerCredentials);
   }
 
   /**
    * A call forwarding {@code request} to the least-loaded healthy worker serving its model once
-   * started. A request naming no model is sent naming the default one ({@link #defaultModel}).
+   * started, or answering it from the response cache when it is on and the request may be cached.
+   * A request naming no model is sent naming the default one ({@link #defaultModel}).
    */
-  ForwardedCall create(MethodDescriptor<byte[], byte[]> method, ModelFields fields, byte[] request,
-                       Metadata headers, Deadline deadline, ForwardedCall.Listener listener) {
+  Forwarded create(MethodDescriptor<byte[], byte[]> method, ModelFields fields, byte[] request,
+                   Metadata headers, Deadline deadline, ForwardedCall.Listener listener) {
     String model = fields.model(request);
     if (fields.model() != 0 && model.isEmpty()) {
       model = defaultModel(registry.snapshot().healthy());
@@ -62,7 +78,88 @@ final class Forwarder {
         request = fields.withModel(request, model);
       }
     }
-    return new ForwardedCall(this, method, request, model, fields.version(request), headers, deadline, listener);
+    String version = fields.version(request);
+    CacheFields cached = cache == null ? null : CacheFields.of(method.getBareMethodName());
+    if (cached != null && !"no".equalsIgnoreCase(headers.get(WireHeaders.CACHE))) {
+      CacheKey key = cacheKey(method, fields, cached, request, model, version);
+      if (key != null) {
+        return new CachedCall(this, key, cached, method, request, version, headers, deadline, listener);
+      }
+    }
+    return forward(method, request, model, version, headers, deadline, "", listener);
+  }
+
+  /** A call of {@code request} to a worker serving {@code model} (of {@code version} unless ""). */
+  ForwardedCall forward(MethodDescriptor<byte[], byte[]> method, byte[] request, String model, String version,
+                        Metadata headers, Deadline deadline, String cacheOutcome, ForwardedCall.Listener listener) {
+    return new ForwardedCall(this, method, request, model, version, headers, deadline, cacheOutcome, listener);
+  }
+
+  /**
+   * The cache key of a request, or null when it may not be cached now: its model's answers are not
+   * cacheable ({@code "cacheable": false}), the workers serving it do not agree on its version (a
+   * reload under way) or are not known yet, or the bytes are not a readable message.
+   */
+  private CacheKey cacheKey(MethodDescriptor<byte[], byte[]> method, ModelFields fields, CacheFields cached,
+                            byte[] request, String model, String version) {
+    String answering = version.isEmpty() ? agreedVersion(registry.snapshot().healthy(), model) : version;
+    if (answering == null || !cacheable(registry.snapshot().healthy(), model)) {
+      return null;
+    }
+    ByteString digest = RequestDigest.of(request, cached.requestId(), fields.model(), fields.version());
+    return digest == null ? null : new CacheKey(method.getBareMethodName(), model, answering, digest);
+  }
+
+  /** The version every known worker serving {@code model} serves, or null when they differ or none is known. */
+  static String agreedVersion(List<WorkerEndpoint> workers, String model) {
+    String agreed = null;
+    for (WorkerEndpoint e : workers) {
+      ModelCatalog c = e.catalog();
+      if (c == null) {
+        return null; // it may serve another version
+      }
+      String v = c.versionOf(model);
+      if (v != null) {
+        if (agreed != null && !agreed.equals(v)) {
+          return null;
+        }
+        agreed = v;
+      }
+    }
+    return agreed;
+  }
+
+  private static boolean cacheable(List<WorkerEndpoint> workers, String model) {
+    return workers.stream().map(WorkerEndpoint::catalog).allMatch(c -> c == null || c.cacheable(model));
+  }
+
+  /** The access log's line of a call, when the log is on. */
+  void logCall(MethodDescriptor<byte[], byte[]> method, byte[] request, String model, Status status, long nanos,
+               String worker, int attempts, io.opentelemetry.context.Context traceParent, String cacheOutcome) {
+    if (!accessLog.enabled()) {
+      return;
+    }
+    String requestId = switch (method.getBareMethodName()) {
+      case "Recognize" -> RecognizeMessages.requestId(request);
+      case "ModelInfer" -> InferMessages.id(request);
+      default -> "";
+    };
+    LoggingEventBuilder line = accessLog.entry(method.getBareMethodName(), requestId, status.getCode(), nanos)
+        .addKeyValue("worker", worker)
+        .addKeyValue("attempts", attempts);
+    if (!model.isEmpty()) {
+      line.addKeyValue("model", model);
+    }
+    if (!cacheOutcome.isEmpty()) {
+      line.addKeyValue("cache", cacheOutcome);
+    }
+    if (!status.isOk()) {
+      line.addKeyValue("error", status.getDescription());
+    }
+    if (traceParent != null) {
+      line.addKeyValue("trace_id", Span.fromContext(traceParent).getSpanContext().getTraceId());
+    }
+    line.log();
   }
 
   /**

@@ -1,5 +1,6 @@
 package imagerec.balancer.forwarding;
 
+import imagerec.balancer.cache.ResponseCache;
 import imagerec.balancer.registry.WorkerRegistry;
 import imagerec.balancer.routing.OutlierDetector;
 import imagerec.balancer.routing.Picker;
@@ -44,16 +45,17 @@ public final class ForwardingService {
    * @param streamWindow items of one client stream at the workers at once
    * @param observer, tracing, accessLog what is recorded about each forwarded call
    * @param workerCredentials sent with every call to a worker (its token), or null
+   * @param cache workers' answers kept for repeated requests, or null for none
    * @param version the balancer's version, and {@code extensions} the protocol extensions it
    *     serves, as {@code ServerMetadata} reports them
    */
   public ForwardingService(WorkerRegistry registry, Picker picker, OutlierDetector outliers,
                            int maxAttempts, double retryBudgetRatio, Admission admission,
                            int streamWindow, ForwardingObserver observer, Tracing tracing,
-                           AccessLog accessLog, CallCredentials workerCredentials, String version,
-                           List<String> extensions) {
+                           AccessLog accessLog, CallCredentials workerCredentials, ResponseCache cache,
+                           String version, List<String> extensions) {
     this.forwarder = new Forwarder(registry, picker, maxAttempts, new RetryBudget(retryBudgetRatio, 10, 100),
-        outliers, admission, observer, tracing, accessLog, workerCredentials);
+        outliers, admission, observer, tracing, accessLog, workerCredentials, cache);
     this.own = new OwnAnswers(registry, version, extensions);
     this.streamWindow = streamWindow;
   }

@@ -42,7 +42,7 @@ record StreamHandler(MethodDescriptor<byte[], byte[]> workerUnaryMethod, StreamI
     private final ServerCall<byte[], byte[]> call;
     private final Metadata headers;
     private final Deadline deadline;
-    private final Set<ForwardedCall> outstanding = new HashSet<>();
+    private final Set<Forwarded> outstanding = new HashSet<>();
     private boolean halfClosed;
     private boolean done;
 
@@ -61,7 +61,7 @@ record StreamHandler(MethodDescriptor<byte[], byte[]> workerUnaryMethod, StreamI
         return;
       }
       int size = request.length;
-      ForwardedCall[] self = new ForwardedCall[1];
+      Forwarded[] self = new Forwarded[1];
       self[0] = forwarder.create(workerUnaryMethod, items.fields(), request, headers, deadline, new ForwardedCall.Listener() {
         private boolean responded;
 
@@ -91,7 +91,7 @@ record StreamHandler(MethodDescriptor<byte[], byte[]> workerUnaryMethod, StreamI
       }
     }
 
-    private synchronized void finished(ForwardedCall forwarded) {
+    private synchronized void finished(Forwarded forwarded) {
       outstanding.remove(forwarded);
       if (!done) {
         call.request(1);
@@ -107,12 +107,12 @@ record StreamHandler(MethodDescriptor<byte[], byte[]> workerUnaryMethod, StreamI
 
     @Override
     public void onCancel() {
-      List<ForwardedCall> toCancel;
+      List<Forwarded> toCancel;
       synchronized (this) {
         done = true;
         toCancel = List.copyOf(outstanding);
       }
-      toCancel.forEach(ForwardedCall::cancel);
+      toCancel.forEach(Forwarded::cancel);
     }
 
     private void closeIfComplete() {

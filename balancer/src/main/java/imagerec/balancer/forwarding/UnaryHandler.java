@@ -24,7 +24,7 @@ record UnaryHandler(MethodDescriptor<byte[], byte[]> workerMethod, ModelFields f
     call.request(2); // a second message would be a client error, caught below
     return new ServerCall.Listener<>() {
       private byte[] request;
-      private ForwardedCall forwarded;
+      private Forwarded forwarded;
       private boolean closed;
 
       @Override

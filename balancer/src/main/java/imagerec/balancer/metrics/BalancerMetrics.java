@@ -1,10 +1,12 @@
 package imagerec.balancer.metrics;
 
 import imagerec.balancer.forwarding.ForwardingObserver;
+import imagerec.balancer.cache.ResponseCache;
 import imagerec.balancer.registry.WorkerEndpoint;
 import imagerec.balancer.registry.WorkerRegistry;
 import io.grpc.Status;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
@@ -54,6 +56,22 @@ public final class BalancerMetrics implements ForwardingObserver {
         .description("workers healthy and not drained").register(registry);
     last = workerRegistry.snapshot();
     workerRegistry.addListener(this::onChange);
+  }
+
+  /** The response cache's figures: hits, misses, coalesced waits, evictions (counters), entries and bytes held. */
+  public void watch(ResponseCache cache) {
+    FunctionCounter.builder("imagerec.balancer.cache.hits", cache, c -> c.stats().hits())
+        .description("calls answered from the response cache").register(registry);
+    FunctionCounter.builder("imagerec.balancer.cache.misses", cache, c -> c.stats().misses())
+        .description("cacheable calls not found in the response cache").register(registry);
+    FunctionCounter.builder("imagerec.balancer.cache.coalesced", cache, c -> c.stats().coalesced())
+        .description("calls answered by an identical call in flight").register(registry);
+    FunctionCounter.builder("imagerec.balancer.cache.evictions", cache, c -> c.stats().evictions())
+        .description("answers dropped to keep the response cache within its bound").register(registry);
+    Gauge.builder("imagerec.balancer.cache.entries", cache, c -> c.stats().entries())
+        .description("answers held in the response cache").register(registry);
+    Gauge.builder("imagerec.balancer.cache.bytes", cache, c -> c.stats().bytes()).baseUnit("bytes")
+        .description("bytes held in the response cache, keys and per-entry overhead included").register(registry);
   }
 
   private synchronized void onChange(WorkerRegistry.Snapshot next) {

@@ -34,6 +34,7 @@ public final class CatalogPoller implements AutoCloseable {
   private final CallOptions callOptions;
   private final Set<WorkerEndpoint> serving = new HashSet<>(); // guarded by this
   private ScheduledFuture<?> periodic; // guarded by this
+  private volatile Runnable onCatalogChange = () -> {};
 
   /**
    * @param callOptions options of the calls to workers (the balancer's token for them)
@@ -44,6 +45,11 @@ public final class CatalogPoller implements AutoCloseable {
     this.scheduler = scheduler;
     this.interval = interval;
     this.callOptions = callOptions;
+  }
+
+  /** Runs {@code action} (on a gRPC thread) after any worker's catalog changed: a model or version added or gone. */
+  public void onCatalogChange(Runnable action) {
+    this.onCatalogChange = action;
   }
 
   /** Starts listening for workers turning SERVING and polling every interval. */
@@ -94,6 +100,7 @@ public final class CatalogPoller implements AutoCloseable {
             worker.setCatalog(next);
             if (!next.equals(previous)) {
               log.info("worker {} serves {} (default {})", worker.address(), describe(next), next.defaultModel());
+              onCatalogChange.run();
             }
           }
 

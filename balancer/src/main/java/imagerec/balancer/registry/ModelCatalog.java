@@ -36,6 +36,12 @@ public record ModelCatalog(String defaultModel, Map<String, ModelInfo> models) {
     return m == null ? null : m.getVersion();
   }
 
+  /** Whether the answers of {@code name} may be cached (true for a model the worker does not serve). */
+  public boolean cacheable(String name) {
+    ModelInfo m = models.get(name);
+    return m == null || !m.getUncacheable();
+  }
+
   /** The models' names, sorted. */
   public List<String> names() {
     return models.keySet().stream().sorted().toList();

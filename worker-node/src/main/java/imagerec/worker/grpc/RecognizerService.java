@@ -162,6 +162,7 @@ public final class RecognizerService extends RecognizerGrpc.RecognizerImplBase {
         .setDefaultTopK(model.kind() == ModelConfig.Kind.EMBEDDING ? 0 : model.defaultTopK())
         .setKind(model.kind().name().toLowerCase(java.util.Locale.ROOT))
         .setEmbeddingSize(model.kind() == ModelConfig.Kind.EMBEDDING ? model.outputSize() : 0)
+        .setUncacheable(!c.cacheableOrDefault())
         .build();
   }
 }
