@@ -106,6 +106,11 @@ public final class BalancerMain implements Callable<Integer> {
       description = "items of one client stream at the workers at once (default: ${DEFAULT-VALUE})")
   int streamWindow;
 
+  @Option(names = "--catalog-interval-ms", defaultValue = "${env:IMAGEREC_CATALOG_INTERVAL_MS:-2000}",
+      description = "ask every worker which models and versions it serves this often, besides when it turns SERVING "
+          + "or registers (default: ${DEFAULT-VALUE})")
+  long catalogIntervalMs;
+
   @Option(names = "--cache-bytes", defaultValue = "${env:IMAGEREC_CACHE_BYTES:-0}", paramLabel = "SIZE",
       description = "keep workers' answers for repeated images in a cache of this size (bytes, or 256m, 1g); "
           + "0 turns it off (default: ${DEFAULT-VALUE})")
@@ -216,7 +221,8 @@ public final class BalancerMain implements Callable<Integer> {
     BalancerConfig config;
     try {
       config = new BalancerConfig(server,
-          new DiscoveryConfig(addresses, clean(discover), Duration.ofMillis(Math.max(100, discoveryIntervalMs))),
+          new DiscoveryConfig(addresses, clean(discover), Duration.ofMillis(Math.max(100, discoveryIntervalMs)),
+              Duration.ofMillis(catalogIntervalMs)),
           new RoutingConfig(picking, ejectAfterFailures, Duration.ofMillis(ejectionMs), Duration.ofMillis(maxEjectionMs),
               maxEjectedPercent / 100.0),
           new ForwardingConfig(maxAttempts, retryBudget, maxInFlight, streamWindow), cache,

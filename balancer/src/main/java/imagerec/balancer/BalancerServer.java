@@ -91,7 +91,6 @@ public final class BalancerServer implements AutoCloseable {
   private final ScheduledExecutorService scheduler;
   private final WorkerPool pool;
   /** How often each worker is asked which models it serves. */
-  static final Duration CATALOG_INTERVAL = Duration.ofSeconds(5);
   private final CatalogPoller catalogs;
   private final ResponseCache cache;
   private final ProcessMetrics processMetrics = new ProcessMetrics("balancer");
@@ -152,10 +151,11 @@ public final class BalancerServer implements AutoCloseable {
         tracing, new AccessLog(serverConfig.accessLog()), workerToken == null ? null : new BearerToken(workerToken),
         cache, ServerVersion.current(), config.http().enabled() ? List.of("classification", "binary_tensor_data")
             : List.of("classification"));
-    this.catalogs = new CatalogPoller(registry, scheduler, CATALOG_INTERVAL, workerToken == null
+    this.catalogs = new CatalogPoller(registry, scheduler, config.discovery().catalogInterval(), workerToken == null
         ? CallOptions.DEFAULT : CallOptions.DEFAULT.withCallCredentials(new BearerToken(workerToken)));
     if (cache != null) { // after a reload, the old version's answers go at once
       catalogs.onCatalogChange(() -> cache.retain(this::anyWorkerServes));
+      service.onStaleCatalog(this::refreshCatalogs);
     }
     ServerServiceDefinition recognizer = service.recognizer();
     ServerServiceDefinition inference = service.inference();

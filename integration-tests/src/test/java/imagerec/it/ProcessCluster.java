@@ -42,6 +42,7 @@ final class ProcessCluster implements AutoCloseable {
   private final List<Node> workers = new ArrayList<>();
   private final List<Process> processes = new ArrayList<>();
   private final Map<String, String> env = new HashMap<>();
+  private final Map<String, String> heaps = new HashMap<>(); // name -> -Xmx, when not 512m
   private Node balancer;
 
   ProcessCluster(String testName) throws IOException {
@@ -56,6 +57,12 @@ final class ProcessCluster implements AutoCloseable {
     all.addAll(List.of(args));
     balancer = launch("balancer", "imagerec.balancer.BalancerMain", all.toArray(String[]::new));
     return balancer;
+  }
+
+  /** Gives the process {@code name} (a worker's name, or "balancer") this heap, as {@code -Xmx} takes it. */
+  ProcessCluster heap(String name, String size) {
+    heaps.put(name, size);
+    return this;
   }
 
   /** Starts one more worker with {@code extraArgs} and waits until it is SERVING. */
@@ -190,7 +197,7 @@ final class ProcessCluster implements AutoCloseable {
     Path metricsPortFile = dir.resolve(name + ".metrics-port");
     List<String> command = new ArrayList<>(List.of(
         Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Xmx512m", "-XX:+UseSerialGC", "-Dai.djl.offline=true",
+        "-Xmx" + heaps.getOrDefault(name, "512m"), "-XX:+UseSerialGC", "-Dai.djl.offline=true",
         "-cp", System.getProperty("java.class.path"), mainClass,
         "--port", Integer.toString(port), "--port-file", portFile.toString(),
         "--metrics-host", "127.0.0.1", "--metrics-port", "0", "--metrics-port-file", metricsPortFile.toString()));

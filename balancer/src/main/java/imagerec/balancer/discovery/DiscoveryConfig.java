@@ -10,8 +10,11 @@ import java.util.List;
  *     name the balancer's channel factory knows in tests
  * @param names DNS names (name:port) whose every address is a worker, re-resolved every {@code interval}
  * @param interval how often {@code names} are resolved again
+ * @param catalogInterval how often each worker is asked which models and versions it serves
+ *     (besides when it turns SERVING or registers): it bounds how long routing and the response
+ *     cache go on with a version a worker has replaced
  */
-public record DiscoveryConfig(List<String> workers, List<String> names, Duration interval) {
+public record DiscoveryConfig(List<String> workers, List<String> names, Duration interval, Duration catalogInterval) {
   public DiscoveryConfig {
     workers = List.copyOf(workers);
     names = List.copyOf(names);
@@ -20,13 +23,13 @@ public record DiscoveryConfig(List<String> workers, List<String> names, Duration
         throw new IllegalArgumentException("--discover entry '" + name + "' is not NAME:PORT");
       }
     }
-    if (interval.compareTo(Duration.ofMillis(100)) < 0) {
-      throw new IllegalArgumentException("--discovery-interval-ms must be at least 100");
+    if (interval.compareTo(Duration.ofMillis(100)) < 0 || catalogInterval.compareTo(Duration.ofMillis(100)) < 0) {
+      throw new IllegalArgumentException("--discovery-interval-ms and --catalog-interval-ms must be at least 100");
     }
   }
 
   /** These static workers only. */
   public static DiscoveryConfig of(List<String> workers) {
-    return new DiscoveryConfig(workers, List.of(), Duration.ofSeconds(5));
+    return new DiscoveryConfig(workers, List.of(), Duration.ofSeconds(5), Duration.ofSeconds(2));
   }
 }

@@ -83,9 +83,12 @@ final class CachedCall implements Forwarded {
           @Override
           public void onClose(Status status, Metadata trailers) {
             List<CachedCall> waiters = forwarder.inFlight.finish(key);
-            if (status.isOk() && response != null && key.version().equals(RawFields.string(response,
-                fields.responseVersion()))) {
-              forwarder.cache.put(key, response);
+            if (status.isOk() && response != null) {
+              if (key.version().equals(RawFields.string(response, fields.responseVersion()))) {
+                forwarder.cache.put(key, response);
+              } else {
+                forwarder.catalogsStale.run(); // a reload the catalogs do not show yet: ask now
+              }
             }
             trailers.put(WireHeaders.CACHE, MISS);
             listener.onClose(status, trailers);

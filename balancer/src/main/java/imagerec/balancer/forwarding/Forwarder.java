@@ -46,6 +46,8 @@ final class Forwarder {
   /** Workers' answers kept for repeated requests; null when the cache is off. */
   final ResponseCache cache;
   final InFlightCalls<CachedCall> inFlight = new InFlightCalls<>();
+  /** Asks the workers for their models again: run when a worker answered with another version than it listed. */
+  volatile Runnable catalogsStale = () -> {};
 
   Forwarder(WorkerRegistry registry, Picker picker, int maxAttempts, RetryBudget retryBudget,
             OutlierDetector outliers, Admission admission, ForwardingObserver observer, Tracing tracing,

@@ -60,6 +60,15 @@ public final class ForwardingService {
     this.streamWindow = streamWindow;
   }
 
+  /**
+   * Runs {@code refresh} when a worker answers with another model version than its catalog lists
+   * (it reloaded since it was last asked), so that the catalogs, and the cache keys made from them,
+   * catch up at once.
+   */
+  public void onStaleCatalog(Runnable refresh) {
+    forwarder.catalogsStale = refresh;
+  }
+
   /** {@code imagerec.v1.Recognizer}. */
   public ServerServiceDefinition recognizer() {
     Map<String, ServerCallHandler<byte[], byte[]>> handlers = new LinkedHashMap<>();
