@@ -194,8 +194,9 @@ public final class BalancerMain implements Callable<Integer> {
       throw new CommandLine.ParameterException(cmd, String.format(java.util.Locale.ROOT,
           "--cache-bytes (%d MiB) and --max-bytes-in-flight (%d MiB) together leave less than a quarter of the "
               + "%d MiB heap for the rest: lower one of them, or give the balancer a larger heap "
-              + "(IMAGEREC_BALANCER_HEAP=2g bin/imagerec-balancer ...)", cache.maxBytes() >> 20,
-          server.maxBytesInFlight() >> 20, heap >> 20));
+              + "(IMAGEREC_BALANCER_HEAP=%dm bin/imagerec-balancer ..., with --max-bytes-in-flight at its default of "
+              + "half the heap)", cache.maxBytes() >> 20, server.maxBytesInFlight() >> 20, heap >> 20,
+          (cache.maxBytes() >> 20) * 9 / 2));
     }
     if (server.maxBytesInFlight() > heap * 3 / 4) {
       log.warn("--max-bytes-in-flight {} is more than three quarters of the heap ({} bytes): an overload may "

@@ -2,8 +2,8 @@ package imagerec.cli;
 
 import com.google.gson.Gson;
 import com.google.protobuf.ByteString;
-import imagerec.cli.bench.CacheOutcomes;
 import imagerec.cli.bench.CallSender;
+import imagerec.grpc.CacheOutcomes;
 import imagerec.cli.bench.InferSender;
 import imagerec.cli.bench.LoadGenerator;
 import imagerec.cli.bench.StepResult;
@@ -46,8 +46,6 @@ import picocli.CommandLine.Spec;
         "  imagerec bench --mode infer --images-per-call 8 --concurrency 16", "", ExitCodes.HELP})
 final class BenchCommand implements Callable<Integer> {
   private static final Gson GSON = new Gson();
-  /** Calls in a --repeat or --zipf sequence before it starts again. */
-  private static final int WORKLOAD_LENGTH = 100_000;
 
   @Spec
   CommandSpec spec;
@@ -130,9 +128,9 @@ final class BenchCommand implements Callable<Integer> {
       requests = load(images.isEmpty() ? List.of(defaultSamples().toString()) : images);
       distinct = requests.size();
       if (!requests.isEmpty() && repeat != null) {
-        requests = Workload.repeating(requests, repeat, WORKLOAD_LENGTH, seed);
+        requests = Workload.repeating(requests, repeat, seed);
       } else if (!requests.isEmpty() && zipf != null) {
-        requests = Workload.zipf(requests, zipf, WORKLOAD_LENGTH, seed);
+        requests = Workload.zipf(requests, zipf, seed);
       }
     } catch (IllegalArgumentException | IOException e) {
       return Cli.usageError(spec, e.getMessage());
@@ -194,15 +192,22 @@ final class BenchCommand implements Callable<Integer> {
     };
   }
 
-  /** {@code requests} starting at the {@code sent}-th (modulo their number). */
+  /** {@code requests} starting at the {@code sent}-th (modulo their number), as a view. */
   private static List<RecognizeRequest> from(List<RecognizeRequest> requests, long sent) {
-    int at = (int) (sent % requests.size());
-    if (at == 0) {
+    if (sent == 0) {
       return requests;
     }
-    List<RecognizeRequest> out = new ArrayList<>(requests.subList(at, requests.size()));
-    out.addAll(requests.subList(0, at));
-    return out;
+    return new java.util.AbstractList<>() {
+      @Override
+      public RecognizeRequest get(int index) {
+        return requests.get((int) ((index + sent) % requests.size()));
+      }
+
+      @Override
+      public int size() {
+        return requests.size();
+      }
+    };
   }
 
   private List<RecognizeRequest> load(List<String> args) throws IOException {

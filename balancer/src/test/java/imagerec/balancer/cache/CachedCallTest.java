@@ -12,6 +12,7 @@ import imagerec.balancer.forwarding.ForwardingConfig;
 import imagerec.balancer.http.HttpConfig;
 import imagerec.balancer.registry.WorkerChannelConfig;
 import imagerec.balancer.routing.RoutingConfig;
+import imagerec.grpc.CacheOutcomes;
 import imagerec.grpc.WireHeaders;
 import imagerec.security.ConnectionLimits;
 import imagerec.server.ServerConfig;
@@ -22,16 +23,9 @@ import imagerec.v1.ModelInfo;
 import imagerec.v1.RecognizeRequest;
 import imagerec.v1.RecognizeResponse;
 import imagerec.v1.RecognizerGrpc;
-import io.grpc.CallOptions;
-import io.grpc.Channel;
-import io.grpc.ClientCall;
-import io.grpc.ClientInterceptor;
 import io.grpc.ClientInterceptors;
-import io.grpc.ForwardingClientCall;
-import io.grpc.ForwardingClientCallListener;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
-import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.inprocess.InProcessChannelBuilder;
@@ -41,12 +35,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -60,8 +51,8 @@ class CachedCallTest {
   private FakeWorker worker;
   private BalancerServer balancer;
   private ManagedChannel channel;
-  /** The imagerec-cache trailer of every call, in the order they ended. */
-  private final ConcurrentLinkedQueue<String> outcomes = new ConcurrentLinkedQueue<>();
+  /** The imagerec-cache trailers of the calls. */
+  private final CacheOutcomes outcomes = new CacheOutcomes();
 
   @BeforeEach
   void start() throws Exception {
@@ -96,26 +87,9 @@ class CachedCallTest {
     return b.build();
   }
 
-  /** A stub whose calls record their cache trailer, with {@code headers} sent. */
+  /** A stub whose calls count their cache trailer, with {@code headers} sent. */
   private RecognizerGrpc.RecognizerFutureStub stub(Metadata headers) {
-    ClientInterceptor recordOutcome = new ClientInterceptor() {
-      @Override
-      public <Q, A> ClientCall<Q, A> interceptCall(MethodDescriptor<Q, A> method, CallOptions options, Channel next) {
-        return new ForwardingClientCall.SimpleForwardingClientCall<>(next.newCall(method, options)) {
-          @Override
-          public void start(Listener<A> listener, Metadata sent) {
-            super.start(new ForwardingClientCallListener.SimpleForwardingClientCallListener<>(listener) {
-              @Override
-              public void onClose(Status status, Metadata trailers) {
-                outcomes.add(String.valueOf(trailers.get(WireHeaders.CACHE)));
-                super.onClose(status, trailers);
-              }
-            }, sent);
-          }
-        };
-      }
-    };
-    return RecognizerGrpc.newFutureStub(ClientInterceptors.intercept(channel, recordOutcome,
+    return RecognizerGrpc.newFutureStub(ClientInterceptors.intercept(channel, outcomes,
         MetadataUtils.newAttachHeadersInterceptor(headers)));
   }
 
@@ -150,10 +124,6 @@ class CachedCallTest {
     }
   }
 
-  private Map<String, Long> outcomeCounts() {
-    return outcomes.stream().collect(Collectors.groupingBy(o -> o, TreeMap::new, Collectors.counting()));
-  }
-
   /** Waits until {@code n} calls wait behind the one in flight (the balancer holds the key). */
   private void awaitWorkerCalls(int n) throws InterruptedException {
     Await.until(() -> worker.calls.get() >= n, Duration.ofSeconds(10), Duration.ofMillis(5), n + " worker calls");
@@ -175,7 +145,7 @@ class CachedCallTest {
       assertEquals("1", r.getModelVersion());
     }
     assertEquals(1, worker.calls.get(), "one worker call for 21 identical calls");
-    assertEquals(Map.of("coalesced", 20L, "miss", 1L), outcomeCounts());
+    assertEquals(Map.of("coalesced", 20L, "miss", 1L), outcomes.snapshot());
     assertEquals("later", call("hold", "later").get(20, TimeUnit.SECONDS).getRequestId());
     assertEquals(1, worker.calls.get(), "answered from the cache");
     ResponseCache.Stats s = balancer.cache().stats();
@@ -262,6 +232,6 @@ class CachedCallTest {
     call("m", "c").get(20, TimeUnit.SECONDS);
     call("m", "d").get(20, TimeUnit.SECONDS);
     assertEquals(4, worker.calls.get(), "\"cacheable\": false");
-    assertTrue(outcomes.stream().allMatch("null"::equals), "no cache trailer on calls the cache skipped: " + outcomes);
+    assertEquals(Map.of(), outcomes.snapshot(), "no cache trailer on calls the cache skipped");
   }
 }

@@ -16,12 +16,16 @@ import java.util.concurrent.TimeUnit;
 /**
  * One Open Inference Protocol {@code ModelInfer} call per request: the request's image and the
  * next {@code imagesPerCall - 1} images after it, as one BYTES tensor. The inference requests are
- * built once, before the load starts, so that the figures measure the servers.
+ * built once, before the load starts, so that the figures measure the servers (for an endless
+ * workload, as each call is sent: its image, {@code imagesPerCall} times).
  */
 public final class InferSender implements CallSender {
   private final GRPCInferenceServiceGrpc.GRPCInferenceServiceStub stub;
   private final Duration deadline;
   private final int imagesPerCall;
+  /** Up to this many requests, their inference requests are built before the load starts. */
+  private static final int PREBUILT = 100_000;
+  private final List<RecognizeRequest> requests;
   private final Map<RecognizeRequest, ModelInferRequest> built = new IdentityHashMap<>();
 
   /**
@@ -33,16 +37,24 @@ public final class InferSender implements CallSender {
     this.stub = GRPCInferenceServiceGrpc.newStub(channel);
     this.deadline = deadline;
     this.imagesPerCall = imagesPerCall;
-    for (int i = 0; i < requests.size(); i++) {
-      InferTensorContents.Builder contents = InferTensorContents.newBuilder();
-      for (int j = 0; j < imagesPerCall; j++) {
-        contents.addBytesContents(requests.get((i + j) % requests.size()).getImage());
+    this.requests = requests;
+    if (requests.size() <= PREBUILT) {
+      for (int i = 0; i < requests.size(); i++) {
+        built.put(requests.get(i), build(i));
       }
-      built.put(requests.get(i), ModelInferRequest.newBuilder().setModelName(requests.get(i).getModel())
-          .addInputs(ModelInferRequest.InferInputTensor.newBuilder().setName("image").setDatatype("BYTES")
-              .addShape(imagesPerCall).setContents(contents))
-          .build());
     }
+  }
+
+  /** The inference request of the {@code i}-th request's image and the ones after it. */
+  private ModelInferRequest build(int i) {
+    InferTensorContents.Builder contents = InferTensorContents.newBuilder();
+    for (int j = 0; j < imagesPerCall; j++) {
+      contents.addBytesContents(requests.get((int) ((i + (long) j) % requests.size())).getImage());
+    }
+    return ModelInferRequest.newBuilder().setModelName(requests.get(i).getModel())
+        .addInputs(ModelInferRequest.InferInputTensor.newBuilder().setName("image").setDatatype("BYTES")
+            .addShape(imagesPerCall).setContents(contents))
+        .build();
   }
 
   @Override
@@ -53,9 +65,15 @@ public final class InferSender implements CallSender {
   @Override
   public void send(RecognizeRequest request, Callback callback) {
     ModelInferRequest infer = built.get(request);
-    if (infer == null) {
-      callback.done(new CallOutcome("INVALID_ARGUMENT", "", 0, "an image this sender was not built with"));
-      return;
+    if (infer == null) { // an endless workload: the request's image alone, repeated to the size
+      InferTensorContents.Builder contents = InferTensorContents.newBuilder();
+      for (int j = 0; j < imagesPerCall; j++) {
+        contents.addBytesContents(request.getImage());
+      }
+      infer = ModelInferRequest.newBuilder().setModelName(request.getModel())
+          .addInputs(ModelInferRequest.InferInputTensor.newBuilder().setName("image").setDatatype("BYTES")
+              .addShape(imagesPerCall).setContents(contents))
+          .build();
     }
     stub.withDeadlineAfter(deadline.toNanos(), TimeUnit.NANOSECONDS).modelInfer(infer, new StreamObserver<>() {
       @Override

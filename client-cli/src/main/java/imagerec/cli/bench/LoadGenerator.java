@@ -30,7 +30,7 @@ public final class LoadGenerator {
     if (requests.isEmpty()) {
       throw new IllegalArgumentException("no requests to send");
     }
-    this.requests = List.copyOf(requests);
+    this.requests = java.util.Collections.unmodifiableList(requests); // not copied: a workload may be endless
     this.keepCalls = keepCalls;
   }
 

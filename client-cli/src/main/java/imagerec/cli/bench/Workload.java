@@ -5,16 +5,18 @@ import imagerec.v1.RecognizeRequest;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
+import java.util.AbstractList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Random;
+import java.util.RandomAccess;
+import java.util.SplittableRandom;
+import java.util.function.IntFunction;
 import java.util.zip.CRC32;
 
 /**
  * The sequence of images a benchmark sends, for a response cache to see repeats in: every image in
  * turn (the default), a share of repeats of popular images and the rest unique, or images drawn
- * with a Zipf distribution. Seeded: the same options give the same sequence.
+ * with a Zipf distribution. Seeded: the same options give the same choices in the same order.
  */
 public final class Workload {
   private static final byte[] PNG_SIGNATURE = {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
@@ -22,43 +24,62 @@ public final class Workload {
   private Workload() {}
 
   /**
-   * {@code length} requests: with probability {@code repeat} one of the given images (the popular
-   * ones), else a unique image, made from one of them by adding a PNG text chunk with a serial
-   * number, so it decodes to the same pixels (the same work for a worker) with other bytes.
+   * An endless sequence: each call, with probability {@code repeat}, one of the given images (the
+   * popular ones), else a unique image, made from one of them by adding a PNG text chunk with this
+   * run's nonce and the call's number, so it decodes to the same pixels (the same work for a worker)
+   * with bytes no other call, in this run or another, sends. Made as it is read, not held.
    *
    * @throws IllegalArgumentException when an image is not a PNG
    */
-  public static List<RecognizeRequest> repeating(List<RecognizeRequest> images, double repeat, int length, long seed) {
+  public static List<RecognizeRequest> repeating(List<RecognizeRequest> images, double repeat, long seed) {
     for (RecognizeRequest r : images) {
       if (!isPng(r.getImage())) {
         throw new IllegalArgumentException("--repeat makes unique images from PNGs; give PNG images");
       }
     }
-    Random random = new Random(seed);
-    List<RecognizeRequest> out = new ArrayList<>(length);
-    for (int i = 0; i < length; i++) {
-      RecognizeRequest base = images.get(random.nextInt(images.size()));
-      out.add(random.nextDouble() < repeat ? base
-          : base.toBuilder().setImage(ByteString.copyFrom(withTextChunk(base.getImage().toByteArray(), i))).build());
-    }
-    return out;
+    List<RecognizeRequest> popular = List.copyOf(images);
+    long nonce = System.nanoTime();
+    return new Endless(i -> {
+      SplittableRandom random = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + i);
+      RecognizeRequest base = popular.get(random.nextInt(popular.size()));
+      return random.nextDouble() < repeat ? base : base.toBuilder()
+          .setImage(ByteString.copyFrom(withTextChunk(base.getImage().toByteArray(), nonce + "-" + i))).build();
+    });
   }
 
-  /** {@code length} requests drawing image k (0-based, in the given order) with probability proportional to 1 / (k+1)^s. */
-  public static List<RecognizeRequest> zipf(List<RecognizeRequest> images, double s, int length, long seed) {
-    double[] cumulative = new double[images.size()];
+  /** An endless sequence drawing image k (0-based, in the given order) with probability proportional to 1 / (k+1)^s. */
+  public static List<RecognizeRequest> zipf(List<RecognizeRequest> images, double s, long seed) {
+    List<RecognizeRequest> ranked = List.copyOf(images);
+    double[] cumulative = new double[ranked.size()];
     double total = 0;
-    for (int k = 0; k < images.size(); k++) {
+    for (int k = 0; k < ranked.size(); k++) {
       total += 1 / Math.pow(k + 1, s);
       cumulative[k] = total;
     }
-    Random random = new Random(seed);
-    List<RecognizeRequest> out = new ArrayList<>(length);
-    for (int i = 0; i < length; i++) {
-      int k = Arrays.binarySearch(cumulative, random.nextDouble() * total);
-      out.add(images.get(Math.min(images.size() - 1, k >= 0 ? k : -k - 1)));
+    double sum = total;
+    return new Endless(i -> {
+      int k = Arrays.binarySearch(cumulative, new SplittableRandom(seed * 0x9E3779B97F4A7C15L + i).nextDouble() * sum);
+      return ranked.get(Math.min(ranked.size() - 1, k >= 0 ? k : -k - 1));
+    });
+  }
+
+  /** A sequence without end (as long as an int counts), each element made when it is read. */
+  private static final class Endless extends AbstractList<RecognizeRequest> implements RandomAccess {
+    private final IntFunction<RecognizeRequest> make;
+
+    Endless(IntFunction<RecognizeRequest> make) {
+      this.make = make;
     }
-    return out;
+
+    @Override
+    public RecognizeRequest get(int index) {
+      return make.apply(index);
+    }
+
+    @Override
+    public int size() {
+      return Integer.MAX_VALUE;
+    }
   }
 
   private static boolean isPng(ByteString image) {
@@ -66,7 +87,7 @@ public final class Workload {
   }
 
   /** The PNG with a {@code tEXt} chunk "n" = {@code serial} inserted after its header chunk. */
-  static byte[] withTextChunk(byte[] png, int serial) {
+  static byte[] withTextChunk(byte[] png, String serial) {
     int afterHeader = 8 + 8 + ByteBuffer.wrap(png, 8, 4).getInt() + 4; // signature, IHDR length+type, data, CRC
     byte[] data = ("n\0" + serial).getBytes(StandardCharsets.ISO_8859_1);
     ByteBuffer chunk = ByteBuffer.allocate(12 + data.length);

@@ -1,6 +1,5 @@
-package imagerec.cli.bench;
+package imagerec.grpc;
 
-import imagerec.grpc.WireHeaders;
 import io.grpc.CallOptions;
 import io.grpc.Channel;
 import io.grpc.ClientCall;
@@ -16,8 +15,9 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * Counts what a balancer's response cache made of each unary call ({@code imagerec-cache} trailer:
- * hit, miss, coalesced), so a benchmark reports the hit ratio the balancer saw.
+ * Counts what a balancer's response cache made of each unary call ({@link WireHeaders#CACHE}
+ * trailer: hit, miss, coalesced), so a benchmark reports the hit ratio the balancer saw and tests
+ * check who answered.
  */
 public final class CacheOutcomes implements ClientInterceptor {
   private final Map<String, LongAdder> counts = new ConcurrentHashMap<>();
