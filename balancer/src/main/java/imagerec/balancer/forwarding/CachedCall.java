@@ -8,6 +8,7 @@ import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 import java.util.List;
+import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -92,8 +93,11 @@ final class CachedCall implements Forwarded {
             }
             trailers.put(WireHeaders.CACHE, MISS);
             listener.onClose(status, trailers);
-            for (CachedCall waiter : waiters) {
-              waiter.leaderEnded(status, response);
+            if (!waiters.isEmpty()) {
+              // not on this thread: a waiter's stream may be another caller's, whose lock this
+              // thread must not take while it may hold its own (a leader failing at once, in onMessage)
+              byte[] answer = response;
+              ForkJoinPool.commonPool().execute(() -> waiters.forEach(w -> w.leaderEnded(status, answer)));
             }
           }
         });
