@@ -71,9 +71,6 @@ class CacheTest {
 
   @AfterAll
   static void stop() throws Exception {
-    if (channel != null) {
-      channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
-    }
     if (cluster != null) {
       cluster.close();
     }

@@ -1,6 +1,7 @@
 package imagerec.it;
 
 import java.time.Duration;
+import imagerec.testing.Collector;
 import imagerec.testing.StreamCollector;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -27,7 +28,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
@@ -49,9 +49,6 @@ class EndToEndTest {
 
   @AfterAll
   static void stop() throws Exception {
-    if (channel != null) {
-      channel.shutdownNow();
-    }
     if (cluster != null) {
       cluster.close();
     }
@@ -145,28 +142,13 @@ class EndToEndTest {
 
   @Test
   void balancerServesReflectionForGrpcurl() throws Exception {
-    CountDownLatch done = new CountDownLatch(1);
-    List<String> services = new ArrayList<>();
-    StreamObserver<ServerReflectionRequest> requests = ServerReflectionGrpc.newStub(channel)
-        .serverReflectionInfo(new StreamObserver<>() {
-          @Override
-          public void onNext(ServerReflectionResponse r) {
-            r.getListServicesResponse().getServiceList().stream().map(ServiceResponse::getName).forEach(services::add);
-          }
-
-          @Override
-          public void onError(Throwable t) {
-            done.countDown();
-          }
-
-          @Override
-          public void onCompleted() {
-            done.countDown();
-          }
-        });
+    Collector<ServerReflectionResponse> answers = new Collector<>();
+    StreamObserver<ServerReflectionRequest> requests = ServerReflectionGrpc.newStub(channel).serverReflectionInfo(answers);
     requests.onNext(ServerReflectionRequest.newBuilder().setListServices("").build());
     requests.onCompleted();
-    assertTrue(done.await(10, TimeUnit.SECONDS));
+    assertTrue(answers.await(Duration.ofSeconds(10)));
+    List<String> services = answers.messages().stream()
+        .flatMap(r -> r.getListServicesResponse().getServiceList().stream()).map(ServiceResponse::getName).toList();
     assertTrue(services.containsAll(List.of("imagerec.v1.Recognizer", "grpc.health.v1.Health")), services.toString());
   }
 }

@@ -21,6 +21,7 @@ import imagerec.oip.ServerLiveRequest;
 import imagerec.oip.ServerMetadataRequest;
 import imagerec.oip.ServerReadyRequest;
 import imagerec.testing.Await;
+import imagerec.testing.Collector;
 import imagerec.v1.RecognizeRequest;
 import imagerec.v1.RecognizerGrpc;
 import io.grpc.ManagedChannel;
@@ -38,7 +39,6 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -66,9 +66,6 @@ class OpenInferenceProtocolTest {
 
   @AfterAll
   static void stop() throws Exception {
-    if (channel != null) {
-      channel.shutdownNow();
-    }
     if (cluster != null) {
       cluster.close();
     }
@@ -186,36 +183,17 @@ class OpenInferenceProtocolTest {
 
   @Test
   void aLongStreamCarriesOnPastABadRequest() throws Exception {
-    List<ModelStreamInferResponse> answers = new ArrayList<>();
-    CountDownLatch done = new CountDownLatch(1);
-    Throwable[] failure = new Throwable[1];
+    Collector<ModelStreamInferResponse> collector = new Collector<>();
     StreamObserver<ModelInferRequest> requests = GRPCInferenceServiceGrpc.newStub(channel)
-        .withDeadlineAfter(60, TimeUnit.SECONDS).modelStreamInfer(new StreamObserver<>() {
-          @Override
-          public void onNext(ModelStreamInferResponse value) {
-            synchronized (answers) {
-              answers.add(value);
-            }
-          }
-
-          @Override
-          public void onError(Throwable t) {
-            failure[0] = t;
-            done.countDown();
-          }
-
-          @Override
-          public void onCompleted() {
-            done.countDown();
-          }
-        });
+        .withDeadlineAfter(60, TimeUnit.SECONDS).modelStreamInfer(collector);
     for (int i = 0; i < 100; i++) {
       List<ByteString> images = i == 50 ? List.of(ByteString.copyFromUtf8("junk")) : images(i, 2);
       requests.onNext(typed("s" + i, images));
     }
     requests.onCompleted();
-    assertTrue(done.await(60, TimeUnit.SECONDS));
-    assertEquals(null, failure[0]);
+    assertTrue(collector.await(Duration.ofSeconds(60)));
+    assertEquals(null, collector.failure());
+    List<ModelStreamInferResponse> answers = collector.messages();
     assertEquals(100, answers.size());
     for (ModelStreamInferResponse a : answers) {
       if (a.getInferResponse().getId().equals("s50")) {

@@ -41,6 +41,7 @@ final class ProcessCluster implements AutoCloseable {
   private final Map<String, List<String>> commands = new HashMap<>(); // name -> main class and options
   private final List<Node> workers = new ArrayList<>();
   private final List<Process> processes = new ArrayList<>();
+  private final List<ManagedChannel> channels = new ArrayList<>();
   private final Map<String, String> env = new HashMap<>();
   private final Map<String, String> heaps = new HashMap<>(); // name -> -Xmx, when not 512m
   private Node balancer;
@@ -143,8 +144,12 @@ final class ProcessCluster implements AutoCloseable {
     return balancer;
   }
 
+  /** A plaintext channel to the balancer; closing the cluster shuts it down. */
   ManagedChannel channelToBalancer() {
-    return ManagedChannelBuilder.forTarget(balancer.address()).usePlaintext().maxInboundMessageSize(16 << 20).build();
+    ManagedChannel channel = ManagedChannelBuilder.forTarget(balancer.address()).usePlaintext()
+        .maxInboundMessageSize(16 << 20).build();
+    channels.add(channel);
+    return channel;
   }
 
   private Node launch(String name, String mainClass, String... args) throws Exception {
@@ -282,6 +287,9 @@ final class ProcessCluster implements AutoCloseable {
 
   @Override
   public void close() throws InterruptedException {
+    for (ManagedChannel channel : channels) {
+      channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    }
     for (Process p : processes) {
       p.destroy();
     }

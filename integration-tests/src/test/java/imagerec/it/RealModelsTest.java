@@ -91,9 +91,6 @@ class RealModelsTest {
 
   @AfterAll
   static void stop() throws Exception {
-    if (channel != null) {
-      channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
-    }
     if (cluster != null) {
       cluster.close();
     }

@@ -1,58 +1,29 @@
 package imagerec.testing;
 
 import imagerec.v1.RecognizeResponse;
-import io.grpc.stub.StreamObserver;
-import java.time.Duration;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 
 /**
- * The response side of a {@code RecognizeStream} under test: keeps every response, counts request
- * ids answered twice, and records how the stream ended. Thread-safe.
+ * The response side of a {@code RecognizeStream} under test: a {@link Collector} that also keeps
+ * the responses by request id and counts ids answered twice. Thread-safe.
  */
-public final class StreamCollector implements StreamObserver<RecognizeResponse> {
-  private final List<RecognizeResponse> responses = new ArrayList<>();
+public final class StreamCollector extends Collector<RecognizeResponse> {
   private final Map<String, RecognizeResponse> byId = new LinkedHashMap<>();
-  private final CountDownLatch ended = new CountDownLatch(1);
   private int duplicates;
-  private volatile Throwable failure;
 
   @Override
   public synchronized void onNext(RecognizeResponse response) {
-    responses.add(response);
+    super.onNext(response);
     if (byId.put(response.getRequestId(), response) != null) {
       duplicates++;
     }
   }
 
-  @Override
-  public void onError(Throwable t) {
-    failure = t;
-    ended.countDown();
-  }
-
-  @Override
-  public void onCompleted() {
-    ended.countDown();
-  }
-
-  /** Waits for the stream to end, at most {@code timeout}; false if it did not. */
-  public boolean await(Duration timeout) throws InterruptedException {
-    return ended.await(timeout.toNanos(), TimeUnit.NANOSECONDS);
-  }
-
-  /** The error that ended the stream, null if it completed (or has not ended). */
-  public Throwable failure() {
-    return failure;
-  }
-
   /** Every response, in the order they came. */
-  public synchronized List<RecognizeResponse> responses() {
-    return List.copyOf(responses);
+  public List<RecognizeResponse> responses() {
+    return messages();
   }
 
   /** The last response for each request id. */

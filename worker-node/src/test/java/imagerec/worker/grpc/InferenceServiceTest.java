@@ -18,23 +18,15 @@ import imagerec.oip.ModelStreamInferResponse;
 import imagerec.oip.ServerLiveRequest;
 import imagerec.oip.ServerMetadataRequest;
 import imagerec.oip.ServerReadyRequest;
-import imagerec.observability.MetricsConfig;
-import imagerec.server.ServerConfig;
 import imagerec.v1.RecognizeRequest;
 import imagerec.v1.RecognizerGrpc;
-import imagerec.worker.WorkerConfig;
-import imagerec.worker.WorkerServer;
-import imagerec.worker.image.DecodeConfig;
+import imagerec.testing.Collector;
 import imagerec.worker.image.ImageDecoder;
 import imagerec.worker.image.Preprocessor;
-import imagerec.worker.inference.BatchingConfig;
 import imagerec.worker.model.ModelConfig;
-import imagerec.worker.model.RepositoryConfig;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.inprocess.InProcessChannelBuilder;
-import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.stub.StreamObserver;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -43,7 +35,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterAll;
@@ -52,31 +43,22 @@ import org.junit.jupiter.api.Test;
 
 /** The Open Inference Protocol on a worker, over an in-process transport, with the bundled model. */
 class InferenceServiceTest {
-  static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
+  static final Path ROOT = InProcessWorker.ROOT;
   static final List<String> LABELS = List.of("bag", "trouser", "sneaker", "coat", "dress", "sandal", "shirt",
       "pullover");
-  private static WorkerServer worker;
+  private static InProcessWorker worker;
   private static ManagedChannel channel;
   private static GRPCInferenceServiceGrpc.GRPCInferenceServiceBlockingStub stub;
 
   @BeforeAll
   static void start() throws Exception {
-    String name = InProcessServerBuilder.generateName();
-    WorkerConfig config = new WorkerConfig(
-        ServerConfig.ephemeral("localhost",
-                new imagerec.security.ConnectionLimits(16 << 20, 100, Duration.ZERO, Duration.ofMinutes(1)))
-            .withShutdownGrace(Duration.ofSeconds(5)).withMetrics(new MetricsConfig("127.0.0.1", 0, null)),
-        "oip-worker", RepositoryConfig.of(ROOT.resolve("models")), new BatchingConfig(2, 8, Duration.ofMillis(5), 64),
-        new DecodeConfig(2, 64, 4096L * 4096), 1, null, null, null);
-    System.setProperty("ai.djl.offline", "true");
-    worker = WorkerServer.start(config, InProcessServerBuilder.forName(name));
-    channel = InProcessChannelBuilder.forName(name).build();
+    worker = InProcessWorker.start("oip-worker", Duration.ofMillis(5), false);
+    channel = worker.channel();
     stub = GRPCInferenceServiceGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS);
   }
 
   @AfterAll
   static void stop() {
-    channel.shutdownNow();
     worker.close();
   }
 
@@ -274,16 +256,15 @@ class InferenceServiceTest {
   @Test
   void aStreamAnswersEveryRequestAndCarriesOnPastABadOne() throws Exception {
     List<ByteString> images = images();
-    List<ModelStreamInferResponse> answers = new ArrayList<>();
-    CountDownLatch done = new CountDownLatch(1);
-    StreamObserver<ModelInferRequest> requests = GRPCInferenceServiceGrpc.newStub(channel)
-        .modelStreamInfer(collect(answers, done));
+    Collector<ModelStreamInferResponse> collector = new Collector<>();
+    StreamObserver<ModelInferRequest> requests = GRPCInferenceServiceGrpc.newStub(channel).modelStreamInfer(collector);
     for (int i = 0; i < 20; i++) {
       List<ByteString> batch = i == 7 ? List.of(ByteString.copyFromUtf8("junk")) : List.of(images.get(i % 8));
       requests.onNext(typed(batch).toBuilder().setId("r" + i).build());
     }
     requests.onCompleted();
-    assertTrue(done.await(30, TimeUnit.SECONDS));
+    assertTrue(collector.await(Duration.ofSeconds(30)));
+    List<ModelStreamInferResponse> answers = collector.messages();
     assertEquals(20, answers.size());
     for (ModelStreamInferResponse a : answers) {
       if (a.getInferResponse().getId().equals("r7")) {
@@ -293,26 +274,5 @@ class InferenceServiceTest {
         assertEquals(List.of(1L, 10L), a.getInferResponse().getOutputs(0).getShapeList());
       }
     }
-  }
-
-  static <T> StreamObserver<T> collect(List<T> into, CountDownLatch done) {
-    return new StreamObserver<>() {
-      @Override
-      public void onNext(T value) {
-        synchronized (into) {
-          into.add(value);
-        }
-      }
-
-      @Override
-      public void onError(Throwable t) {
-        done.countDown();
-      }
-
-      @Override
-      public void onCompleted() {
-        done.countDown();
-      }
-    };
   }
 }

@@ -3,33 +3,24 @@ package imagerec.worker.grpc;
 import imagerec.testing.StreamCollector;
 import static imagerec.testing.Prometheus.value;
 import imagerec.testing.Prometheus;
-import imagerec.server.ServerConfig;
-import imagerec.worker.image.DecodeConfig;
-import imagerec.worker.model.RepositoryConfig;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.ByteString;
-import imagerec.observability.MetricsConfig;
 import imagerec.v1.GetModelRequest;
 import imagerec.v1.ListModelsRequest;
 import imagerec.v1.ListModelsResponse;
 import imagerec.v1.RecognizeRequest;
 import imagerec.v1.RecognizeResponse;
 import imagerec.v1.RecognizerGrpc;
-import imagerec.worker.WorkerConfig;
-import imagerec.worker.WorkerServer;
-import imagerec.worker.inference.BatchingConfig;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.health.v1.HealthGrpc;
-import io.grpc.inprocess.InProcessChannelBuilder;
-import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.stub.StreamObserver;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -42,30 +33,20 @@ import org.junit.jupiter.api.Test;
 
 /** The worker's gRPC surface over an in-process transport, with the bundled model. */
 class WorkerServiceTest {
-  static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
-  private static WorkerServer worker;
+  static final Path ROOT = InProcessWorker.ROOT;
+  private static InProcessWorker worker;
   private static ManagedChannel channel;
   private static RecognizerGrpc.RecognizerBlockingStub stub;
 
   @BeforeAll
   static void start() throws Exception {
-    String name = InProcessServerBuilder.generateName();
-    WorkerConfig config = new WorkerConfig(
-        ServerConfig.ephemeral("localhost",
-                new imagerec.security.ConnectionLimits(16 << 20, 100, Duration.ZERO, Duration.ofMinutes(1)))
-            .withShutdownGrace(Duration.ofSeconds(5)).withMetrics(new MetricsConfig("127.0.0.1", 0, null))
-            .withAccessLog(true),
-        "test-worker", RepositoryConfig.of(ROOT.resolve("models")), new BatchingConfig(2, 8, Duration.ZERO, 64),
-        new DecodeConfig(2, 64, 4096L * 4096), 1, null, null, null);
-    System.setProperty("ai.djl.offline", "true");
-    worker = WorkerServer.start(config, InProcessServerBuilder.forName(name));
-    channel = InProcessChannelBuilder.forName(name).build();
+    worker = InProcessWorker.start("test-worker", Duration.ZERO, true);
+    channel = worker.channel();
     stub = RecognizerGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS);
   }
 
   @AfterAll
   static void stop() {
-    channel.shutdownNow();
     worker.close();
   }
 
@@ -201,7 +182,7 @@ class WorkerServiceTest {
   }
 
   private static String scrape() throws Exception {
-    return Prometheus.scrape(worker.metricsPort());
+    return Prometheus.scrape(worker.server().metricsPort());
   }
 
 }
