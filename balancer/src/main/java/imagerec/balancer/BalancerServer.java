@@ -90,7 +90,7 @@ public final class BalancerServer implements AutoCloseable {
   private final HealthStatusManager health = new HealthStatusManager();
   private final ScheduledExecutorService scheduler;
   private final WorkerPool pool;
-  /** How often each worker is asked which models it serves. */
+  /** Keeps each worker's models and versions current (every --catalog-interval-ms). */
   private final CatalogPoller catalogs;
   private final ResponseCache cache;
   private final ProcessMetrics processMetrics = new ProcessMetrics("balancer");
@@ -360,7 +360,6 @@ public final class BalancerServer implements AutoCloseable {
     return registry;
   }
 
-  /** The workers as connections: what discovery and registrations add to and remove from. */
   /** Whether a known worker serves {@code model} of {@code version}. */
   private boolean anyWorkerServes(String model, String version) {
     return registry.snapshot().all().stream().anyMatch(e -> e.catalog() != null && e.catalog().serves(model, version));
@@ -376,6 +375,7 @@ public final class BalancerServer implements AutoCloseable {
     registry.snapshot().healthy().forEach(catalogs::refresh);
   }
 
+  /** The workers as connections: what discovery and registrations add to and remove from. */
   public WorkerPool pool() {
     return pool;
   }

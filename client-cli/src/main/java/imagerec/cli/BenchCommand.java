@@ -106,8 +106,6 @@ final class BenchCommand implements Callable<Integer> {
   @Parameters(arity = "0..*", paramLabel = "IMAGE", description = "image files or folders (default: the bundled samples)")
   List<String> images = new ArrayList<>();
 
-  private List<RecognizeRequest> requests;
-
   @Override
   public Integer call() throws Exception {
     if (concurrency != null && rate != null) {
@@ -144,7 +142,6 @@ final class BenchCommand implements Callable<Integer> {
     }
     PrintWriter out = spec.commandLine().getOut();
     Duration deadline = target.callDeadline(Duration.ofSeconds(30));
-    this.requests = requests;
     if (!json) {
       String images = repeat != null ? String.format(Locale.ROOT, "%.0f%% repeats of %d images, the rest unique",
           repeat * 100, distinct) : zipf != null ? "Zipf " + zipf + " over " + distinct + " images" : distinct + " distinct images";
@@ -160,7 +157,7 @@ final class BenchCommand implements Callable<Integer> {
     try (Connection connection = target.connect(true)) {
       Channel channel = ClientInterceptors.intercept(connection.channel(noCache), outcomes);
       if (!warmup.isZero()) {
-        try (CallSender sender = sender(channel, deadline)) {
+        try (CallSender sender = sender(channel, deadline, requests)) {
           sent += new LoadGenerator(from(requests, sent)).closedLoop(sender, rate == null ? levels.get(0) : 4, warmup, 0)
               .calls();
         }
@@ -169,7 +166,7 @@ final class BenchCommand implements Callable<Integer> {
       for (int i = 0; i < steps; i++) {
         StepResult result;
         Map<String, Long> before = outcomes.snapshot();
-        try (CallSender sender = sender(channel, deadline)) {
+        try (CallSender sender = sender(channel, deadline, requests)) {
           LoadGenerator generator = new LoadGenerator(from(requests, sent));
           result = rate == null ? generator.closedLoop(sender, levels.get(i), duration, count)
               : generator.openLoop(sender, rate.get(i), duration, count);
@@ -184,7 +181,7 @@ final class BenchCommand implements Callable<Integer> {
     return anyFailed ? ExitCodes.SOME_FAILED : ExitCodes.OK;
   }
 
-  private CallSender sender(Channel channel, Duration deadline) {
+  private CallSender sender(Channel channel, Duration deadline, List<RecognizeRequest> requests) {
     return switch (mode) {
       case "stream" -> new StreamSender(channel);
       case "infer" -> new InferSender(channel, deadline, requests, imagesPerCall);

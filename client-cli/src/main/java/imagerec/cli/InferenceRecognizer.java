@@ -1,8 +1,9 @@
 package imagerec.cli;
 
+import com.google.protobuf.ByteString;
+import imagerec.grpc.InferMessages;
 import imagerec.oip.GRPCInferenceServiceGrpc;
 import imagerec.oip.InferParameter;
-import imagerec.oip.InferTensorContents;
 import imagerec.oip.ModelInferRequest;
 import imagerec.oip.ModelInferResponse;
 import imagerec.v1.Classification;
@@ -37,7 +38,7 @@ record InferenceRecognizer(Channel channel, int concurrency, int imagesPerCall) 
     GRPCInferenceServiceGrpc.GRPCInferenceServiceStub stub = GRPCInferenceServiceGrpc.newStub(channel);
     Object lock = new Object();
     List<Integer> indexes = new ArrayList<>();
-    InferTensorContents.Builder images = InferTensorContents.newBuilder();
+    List<ByteString> images = new ArrayList<>();
     String model = "";
     for (int i = 0; i < count; i++) {
       RecognizeRequest request = requests.apply(i);
@@ -45,26 +46,25 @@ record InferenceRecognizer(Channel channel, int concurrency, int imagesPerCall) 
         done.countDown();
       } else {
         indexes.add(i);
-        images.addBytesContents(request.getImage());
+        images.add(request.getImage());
         model = request.getModel();
       }
       if (indexes.size() == imagesPerCall || i == count - 1 && !indexes.isEmpty()) {
         slots.acquire();
-        send(stub, perCall, model, List.copyOf(indexes), images.build(), lock, results, slots::release, done);
+        send(stub, perCall, InferMessages.imageRequest(model, images).setId("eval-" + indexes.get(0)),
+            List.copyOf(indexes), lock, results, slots::release, done);
         indexes.clear();
-        images = InferTensorContents.newBuilder();
+        images.clear();
       }
     }
     done.await();
     return Status.OK;
   }
 
-  private static void send(GRPCInferenceServiceGrpc.GRPCInferenceServiceStub stub, Duration deadline, String model,
-                           List<Integer> indexes, InferTensorContents images, Object lock, Results results,
+  private static void send(GRPCInferenceServiceGrpc.GRPCInferenceServiceStub stub, Duration deadline,
+                           ModelInferRequest.Builder images, List<Integer> indexes, Object lock, Results results,
                            Runnable release, CountDownLatch done) {
-    ModelInferRequest request = ModelInferRequest.newBuilder().setModelName(model).setId("eval-" + indexes.get(0))
-        .addInputs(ModelInferRequest.InferInputTensor.newBuilder().setName("image").setDatatype("BYTES")
-            .addShape(indexes.size()).setContents(images))
+    ModelInferRequest request = images
         .addOutputs(ModelInferRequest.InferRequestedOutputTensor.newBuilder().setName("scores")
             .putParameters("classification", InferParameter.newBuilder().setInt64Param(1).build()))
         .build();
@@ -72,7 +72,7 @@ record InferenceRecognizer(Channel channel, int concurrency, int imagesPerCall) 
       @Override
       public void onNext(ModelInferResponse response) {
         synchronized (lock) {
-          List<com.google.protobuf.ByteString> best = response.getOutputs(0).getContents().getBytesContentsList();
+          List<ByteString> best = response.getOutputs(0).getContents().getBytesContentsList();
           for (int k = 0; k < indexes.size(); k++) {
             results.onResult(indexes.get(k), answer(response, best.get(k).toStringUtf8()));
           }

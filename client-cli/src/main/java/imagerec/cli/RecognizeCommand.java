@@ -68,15 +68,10 @@ final class RecognizeCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    BulkRecognizer.Mode bulkMode;
-    try {
-      bulkMode = BulkRecognizer.Mode.valueOf(mode.toUpperCase());
-      if (bulkMode == BulkRecognizer.Mode.INFER) {
-        throw new IllegalArgumentException("eval's mode only");
-      }
-    } catch (IllegalArgumentException e) {
+    if (!mode.equalsIgnoreCase("stream") && !mode.equalsIgnoreCase("unary")) { // infer is eval's only
       return Cli.usageError(spec, "--mode must be stream or unary, not '" + mode + "'");
     }
+    BulkRecognizer.Mode bulkMode = BulkRecognizer.Mode.valueOf(mode.toUpperCase());
     if (concurrency < 1) {
       return Cli.usageError(spec, "--concurrency must be at least 1");
     }

@@ -1,6 +1,7 @@
 package imagerec.grpc;
 
 import com.google.protobuf.ByteString;
+import imagerec.oip.InferTensorContents;
 import imagerec.oip.ModelInferRequest;
 import imagerec.oip.ModelInferResponse;
 import imagerec.oip.ModelStreamInferResponse;
@@ -31,6 +32,16 @@ public final class InferMessages {
 
   public static String id(byte[] request) {
     return RawFields.string(request, ModelInferRequest.ID_FIELD_NUMBER);
+  }
+
+  /**
+   * A request of {@code model} (the default for "") with {@code images}, encoded, as the input
+   * {@code image}: one BYTES tensor of shape [N], typed contents.
+   */
+  public static ModelInferRequest.Builder imageRequest(String model, List<ByteString> images) {
+    return ModelInferRequest.newBuilder().setModelName(model)
+        .addInputs(ModelInferRequest.InferInputTensor.newBuilder().setName("image").setDatatype("BYTES")
+            .addShape(images.size()).setContents(InferTensorContents.newBuilder().addAllBytesContents(images)));
   }
 
   /**

@@ -45,13 +45,12 @@ public final class AdminService extends BalancerAdminGrpc.BalancerAdminImplBase 
 
   @Override
   public void clearCache(CacheStatsRequest request, StreamObserver<CacheStats> responses) {
+    long cleared = 0;
     if (cache != null) {
-      long cleared = cache.clear();
+      cleared = cache.clear();
       log.info("response cache cleared by an operator: {} answers dropped", cleared);
-      answerCache(cleared, responses);
-    } else {
-      answerCache(0, responses);
     }
+    answerCache(cleared, responses);
   }
 
   private void answerCache(long cleared, StreamObserver<CacheStats> responses) {

@@ -62,7 +62,7 @@ final class CachedCall implements Forwarded {
   public void start() {
     byte[] kept = forwarder.cache.get(key);
     if (kept != null) {
-      answer(kept, HIT);
+      end(Status.OK, kept, HIT);
     } else if (forwarder.inFlight.leadOrWait(key, this)) {
       lead();
     }
@@ -107,35 +107,35 @@ final class CachedCall implements Forwarded {
   /** The leader's outcome, handed to this waiter. */
   private void leaderEnded(Status status, byte[] response) {
     if (status.isOk() && response != null) {
-      forwarder.cache.coalesced();
-      answer(response, COALESCED);
+      end(Status.OK, response, COALESCED);
     } else if (status.getCode() == Status.Code.INVALID_ARGUMENT || status.getCode() == Status.Code.NOT_FOUND) {
-      if (answered.compareAndSet(false, true)) {
-        forwarder.cache.coalesced();
-        Metadata trailers = new Metadata();
-        trailers.put(WireHeaders.CACHE, COALESCED);
-        forwarder.observer.callEnded(method.getBareMethodName(), status.getCode(), forwarder.outliers.now() - startNanos);
-        listener.onClose(status, trailers);
-      }
+      end(status, null, COALESCED);
     } else if (!cancelled && answered.compareAndSet(false, true)) {
       own = forwarder.forward(method, request, key.model(), version, headers, deadline, MISS, withTrailer(MISS));
       context.run(own::start); // on the leader's thread, whose context ended with the leader's call
     }
   }
 
-  /** Answers with {@code kept}, carrying this caller's request id. */
-  private void answer(byte[] kept, String how) {
+  /**
+   * Ends this call without a worker call of its own, unless it ended already: with {@code kept}
+   * (an answer, given this caller's request id) or with {@code status} alone.
+   */
+  private void end(Status status, byte[] kept, String how) {
     if (!answered.compareAndSet(false, true)) {
       return;
     }
-    String callerId = RawFields.string(request, fields.requestId());
-    listener.onResponse(RawFields.withString(kept, fields.responseId(), callerId));
+    if (how.equals(COALESCED)) {
+      forwarder.cache.coalesced();
+    }
+    if (kept != null) {
+      listener.onResponse(RawFields.withString(kept, fields.responseId(), RawFields.string(request, fields.requestId())));
+    }
     Metadata trailers = new Metadata();
     trailers.put(WireHeaders.CACHE, how);
     long nanos = forwarder.outliers.now() - startNanos;
-    forwarder.observer.callEnded(method.getBareMethodName(), Status.Code.OK, nanos);
-    forwarder.logCall(method, request, key.model(), Status.OK, nanos, "", 0, null, how);
-    listener.onClose(Status.OK, trailers);
+    forwarder.observer.callEnded(method.getBareMethodName(), status.getCode(), nanos);
+    forwarder.logCall(method, request, key.model(), status, nanos, "", 0, null, how);
+    listener.onClose(status, trailers);
   }
 
   private ForwardedCall.Listener withTrailer(String how) {

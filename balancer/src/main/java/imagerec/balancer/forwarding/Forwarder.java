@@ -104,8 +104,9 @@ final class Forwarder {
    */
   private CacheKey cacheKey(MethodDescriptor<byte[], byte[]> method, ModelFields fields, CacheFields cached,
                             byte[] request, String model, String version) {
-    String answering = version.isEmpty() ? agreedVersion(registry.snapshot().healthy(), model) : version;
-    if (answering == null || !cacheable(registry.snapshot().healthy(), model)) {
+    List<WorkerEndpoint> healthy = registry.snapshot().healthy();
+    String answering = version.isEmpty() ? agreedVersion(healthy, model) : version;
+    if (answering == null || !cacheable(healthy, model)) {
       return null;
     }
     ByteString digest = RequestDigest.of(request, cached.requestId(), fields.model(), fields.version());

@@ -1,13 +1,16 @@
 package imagerec.cli.bench;
 
+import com.google.protobuf.ByteString;
+import imagerec.grpc.InferMessages;
 import imagerec.oip.GRPCInferenceServiceGrpc;
-import imagerec.oip.InferTensorContents;
 import imagerec.oip.ModelInferRequest;
 import imagerec.oip.ModelInferResponse;
 import imagerec.v1.RecognizeRequest;
 import io.grpc.Channel;
 import io.grpc.stub.StreamObserver;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
@@ -30,8 +33,7 @@ public final class InferSender implements CallSender {
 
   /**
    * @param requests the images the load generator will hand over (each becomes the first image of
-   *     one inference request)
-   * @param model the model to ask for; the request's own when it names one
+   *     one inference request, for the model it names)
    */
   public InferSender(Channel channel, Duration deadline, List<RecognizeRequest> requests, int imagesPerCall) {
     this.stub = GRPCInferenceServiceGrpc.newStub(channel);
@@ -47,14 +49,11 @@ public final class InferSender implements CallSender {
 
   /** The inference request of the {@code i}-th request's image and the ones after it. */
   private ModelInferRequest build(int i) {
-    InferTensorContents.Builder contents = InferTensorContents.newBuilder();
+    List<ByteString> images = new ArrayList<>(imagesPerCall);
     for (int j = 0; j < imagesPerCall; j++) {
-      contents.addBytesContents(requests.get((int) ((i + (long) j) % requests.size())).getImage());
+      images.add(requests.get((int) ((i + (long) j) % requests.size())).getImage());
     }
-    return ModelInferRequest.newBuilder().setModelName(requests.get(i).getModel())
-        .addInputs(ModelInferRequest.InferInputTensor.newBuilder().setName("image").setDatatype("BYTES")
-            .addShape(imagesPerCall).setContents(contents))
-        .build();
+    return InferMessages.imageRequest(requests.get(i).getModel(), images).build();
   }
 
   @Override
@@ -66,13 +65,7 @@ public final class InferSender implements CallSender {
   public void send(RecognizeRequest request, Callback callback) {
     ModelInferRequest infer = built.get(request);
     if (infer == null) { // an endless workload: the request's image alone, repeated to the size
-      InferTensorContents.Builder contents = InferTensorContents.newBuilder();
-      for (int j = 0; j < imagesPerCall; j++) {
-        contents.addBytesContents(request.getImage());
-      }
-      infer = ModelInferRequest.newBuilder().setModelName(request.getModel())
-          .addInputs(ModelInferRequest.InferInputTensor.newBuilder().setName("image").setDatatype("BYTES")
-              .addShape(imagesPerCall).setContents(contents))
+      infer = InferMessages.imageRequest(request.getModel(), Collections.nCopies(imagesPerCall, request.getImage()))
           .build();
     }
     stub.withDeadlineAfter(deadline.toNanos(), TimeUnit.NANOSECONDS).modelInfer(infer, new StreamObserver<>() {
