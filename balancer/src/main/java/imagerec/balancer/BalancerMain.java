@@ -246,9 +246,7 @@ public final class BalancerMain implements Callable<Integer> {
     }
     log.info("starting balancer with {}", config);
     BalancerServer balancer = BalancerServer.start(config);
-    Runtime.getRuntime().addShutdownHook(new Thread(balancer::close, "shutdown"));
-    balancer.awaitTermination();
-    return 0;
+    return balancer.serveUntilSignalled();
   }
 
   private static String blankToNull(String value) {

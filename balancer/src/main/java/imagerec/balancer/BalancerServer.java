@@ -33,6 +33,7 @@ import imagerec.security.Tls;
 import imagerec.security.TokenAuthenticator;
 import imagerec.server.PortBindException;
 import imagerec.server.ServerConfig;
+import imagerec.server.ServerLifecycle;
 import imagerec.v1.RecognizerGrpc;
 import io.grpc.ChannelCredentials;
 import io.grpc.ManagedChannel;
@@ -61,8 +62,6 @@ import javax.net.ssl.SSLContext;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -81,7 +80,7 @@ import org.slf4j.LoggerFactory;
  * worker channels and health watches, the scheduler, metrics, tracing, and the transport
  * resources handed to it.
  */
-public final class BalancerServer implements AutoCloseable {
+public final class BalancerServer extends ServerLifecycle {
   private static final Logger log = LoggerFactory.getLogger(BalancerServer.class);
 
   private final BalancerConfig config;
@@ -101,7 +100,6 @@ public final class BalancerServer implements AutoCloseable {
   private final ManagedChannel httpChannel;
   private final HttpGateway http;
   private final List<AutoCloseable> transport; // closed last, after the servers and channels using them
-  private final AtomicBoolean closed = new AtomicBoolean();
   private volatile MetricsEndpoint metricsEndpoint; // set by start()
 
   /**
@@ -380,16 +378,9 @@ public final class BalancerServer implements AutoCloseable {
     return pool;
   }
 
-  public void awaitTermination() throws InterruptedException {
-    server.awaitTermination();
-  }
-
-  /** Stops serving (calls in flight get the grace period), then releases everything. Idempotent. */
+  /** Stops serving (calls in flight get the grace period), then releases everything. */
   @Override
-  public void close() {
-    if (!closed.compareAndSet(false, true)) {
-      return;
-    }
+  protected void stop() {
     log.info("balancer shutting down");
     health.enterTerminalState();
     if (http != null) {
@@ -400,16 +391,7 @@ public final class BalancerServer implements AutoCloseable {
     if (adminServer != null) {
       adminServer.shutdownNow(); // registration streams end; workers re-register with the next balancer
     }
-    server.shutdown();
-    try {
-      if (!server.awaitTermination(config.server().shutdownGrace().toMillis(), TimeUnit.MILLISECONDS)) {
-        server.shutdownNow();
-        server.awaitTermination(5, TimeUnit.SECONDS);
-      }
-    } catch (InterruptedException e) {
-      server.shutdownNow();
-      Thread.currentThread().interrupt();
-    }
+    stopServing(server, config.server().shutdownGrace(), () -> true); // every call counts, watches too
     catalogs.close();
     scheduler.shutdownNow();
     pool.close();

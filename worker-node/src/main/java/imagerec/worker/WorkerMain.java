@@ -188,9 +188,7 @@ public final class WorkerMain implements Callable<Integer> {
       log.error("cannot start: {}", e.getMessage());
       return 1;
     }
-    Runtime.getRuntime().addShutdownHook(new Thread(worker::close, "shutdown"));
-    worker.awaitTermination();
-    return 0;
+    return worker.serveUntilSignalled();
   }
 
   private RegistrationConfig registration(CommandLine cmd) {

@@ -20,6 +20,7 @@ import imagerec.worker.grpc.LoadReporter;
 import imagerec.worker.grpc.InferenceService;
 import imagerec.worker.grpc.RecognizerService;
 import imagerec.oip.GRPCInferenceServiceGrpc;
+import imagerec.server.ServerLifecycle;
 import imagerec.server.ServerVersion;
 import imagerec.worker.grpc.StartingService;
 import imagerec.worker.grpc.Warmup;
@@ -54,7 +55,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -67,7 +67,7 @@ import org.slf4j.LoggerFactory;
  * what it opened. {@link #close()}, in any state, turns NOT_SERVING, stops taking calls, lets
  * in-flight ones finish within the grace period, then closes the models, pools and endpoints.
  */
-public final class WorkerServer implements AutoCloseable {
+public final class WorkerServer extends ServerLifecycle {
   private static final Logger log = LoggerFactory.getLogger(WorkerServer.class);
 
   private final WorkerConfig config;
@@ -82,7 +82,6 @@ public final class WorkerServer implements AutoCloseable {
   private final WorkerMetrics metrics = new WorkerMetrics(processMetrics.registry(), loadReporter::inFlight);
   private final Tracing tracing;
   private final AccessLog accessLog;
-  private final AtomicBoolean closed = new AtomicBoolean();
   private volatile String boundName; // host:port once listening
   private volatile MetricsEndpoint metricsEndpoint; // set by start()
   private final Server server;
@@ -378,40 +377,16 @@ public final class WorkerServer implements AutoCloseable {
     this.serving = serving;
   }
 
-  /** Blocks until the server has terminated. */
-  public void awaitTermination() throws InterruptedException {
-    server.awaitTermination();
-  }
-
   @Override
-  public void close() {
-    if (!closed.compareAndSet(false, true)) {
-      return;
-    }
+  protected void stop() {
     log.info("worker {} shutting down", name());
     if (registration != null) {
       registration.close(); // the balancer stops routing here before the server stops
     }
     health.enterTerminalState();
-    server.shutdown();
-    try {
-      // recognition calls get the grace period to finish; health watches (a balancer keeps one
-      // open, and has just been told NOT_SERVING) would otherwise hold the server for all of it
-      long until = System.nanoTime() + config.server().shutdownGrace().toNanos();
-      while (loadReporter.inFlight() > 0 && System.nanoTime() < until
-          && !server.awaitTermination(20, TimeUnit.MILLISECONDS)) {
-        // waiting for the calls in flight
-      }
-      if (loadReporter.inFlight() > 0) {
-        log.warn("{} calls still running after {}; cancelling them", loadReporter.inFlight(),
-            config.server().shutdownGrace());
-      }
-      server.shutdownNow();
-      server.awaitTermination(5, TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      server.shutdownNow();
-      Thread.currentThread().interrupt();
-    }
+    // health watches (a balancer keeps one open, and has just been told NOT_SERVING) would
+    // otherwise hold the server for all of the grace period
+    stopServing(server, config.server().shutdownGrace(), () -> loadReporter.inFlight() > 0);
     repositoryThread.shutdownNow();
     if (models != null) {
       models.close();
