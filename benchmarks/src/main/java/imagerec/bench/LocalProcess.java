@@ -15,18 +15,8 @@ import java.util.concurrent.TimeUnit;
  * get), listening on a free loopback port it reports through a port file; its CPU time and
  * resident memory are read from {@code /proc}. Closing it stops it with SIGTERM.
  */
-final class LocalProcess implements AutoCloseable {
+record LocalProcess(String name, Process process, int port) implements AutoCloseable {
   private static final long CLOCK_TICKS_PER_SECOND = 100; // USER_HZ on Linux
-
-  private final String name;
-  private final Process process;
-  private final int port;
-
-  private LocalProcess(String name, Process process, int port) {
-    this.name = name;
-    this.process = process;
-    this.port = port;
-  }
 
   /**
    * Runs {@code launcher} (a script that execs java) with {@code args} plus --port 0 --port-file,

@@ -30,7 +30,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -41,6 +41,7 @@ import org.junit.jupiter.api.Test;
 class CacheTest {
   private static final Path MODELS = ProcessCluster.ROOT.resolve("integration-tests/target/cache-models");
   private static final HttpClient HTTP = HttpClient.newHttpClient();
+  @AutoClose
   private static ProcessCluster cluster;
   private static ManagedChannel channel;
   private static RecognizerGrpc.RecognizerBlockingStub stub;
@@ -67,13 +68,6 @@ class CacheTest {
     stub = RecognizerGrpc.newBlockingStub(channel);
     Await.until(() -> stub.listModels(ListModelsRequest.getDefaultInstance()).getModelsCount() == 1,
         Duration.ofSeconds(10), Duration.ofMillis(50), "the balancer knows the worker's model");
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    if (cluster != null) {
-      cluster.close();
-    }
   }
 
   private static ByteString sample(String file) throws Exception {

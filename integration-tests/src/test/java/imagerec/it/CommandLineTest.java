@@ -12,7 +12,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -20,6 +20,7 @@ import org.junit.jupiter.api.io.TempDir;
 /** The imagerec CLI against real processes: recognize, eval (accuracy through the system), health. */
 class CommandLineTest {
   static final Path FASHION_MNIST = Path.of(System.getProperty("imagerec.fashionMnist", "/usr/share/datasets/fashion-mnist"));
+  @AutoClose
   private static ProcessCluster cluster;
 
   @TempDir
@@ -28,13 +29,6 @@ class CommandLineTest {
   @BeforeAll
   static void start() throws Exception {
     cluster = ProcessCluster.start("cli", 2);
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    if (cluster != null) {
-      cluster.close();
-    }
   }
 
   /** Runs the CLI in this JVM. */

@@ -30,12 +30,13 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** Three real worker processes and a real balancer process, called over loopback gRPC. */
 class EndToEndTest {
+  @AutoClose
   private static ProcessCluster cluster;
   private static ManagedChannel channel;
   private static RecognizerGrpc.RecognizerBlockingStub stub;
@@ -45,13 +46,6 @@ class EndToEndTest {
     cluster = ProcessCluster.start("end-to-end", 3);
     channel = cluster.channelToBalancer();
     stub = RecognizerGrpc.newBlockingStub(channel);
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    if (cluster != null) {
-      cluster.close();
-    }
   }
 
   /** The bundled samples: samples/<label folder>/<n>.png. */

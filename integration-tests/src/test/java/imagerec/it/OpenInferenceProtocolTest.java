@@ -40,7 +40,7 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -49,6 +49,7 @@ import org.junit.jupiter.api.Test;
  * from imagerec's .proto calls every RPC; REST with curl; a Node.js client (another language).
  */
 class OpenInferenceProtocolTest {
+  @AutoClose
   private static ProcessCluster cluster;
   private static ManagedChannel channel;
   private static GRPCInferenceServiceGrpc.GRPCInferenceServiceBlockingStub stub;
@@ -62,13 +63,6 @@ class OpenInferenceProtocolTest {
     samples = EndToEndTest.samples();
     Await.until(() -> stub.modelReady(ModelReadyRequest.newBuilder().setName("fashion-mnist").build()).getReady(),
         Duration.ofSeconds(15), "the balancer knows the workers' models");
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    if (cluster != null) {
-      cluster.close();
-    }
   }
 
   private static GRPCInferenceServiceGrpc.GRPCInferenceServiceBlockingStub call() {

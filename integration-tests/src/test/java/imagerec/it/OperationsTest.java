@@ -24,7 +24,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -41,6 +41,7 @@ class OperationsTest {
    * These tests start workers with {@code java} directly; {@code bin/imagerec-worker} drops that line.
    */
   private static final Pattern LIBTORCH_NATIVE_LINE = Pattern.compile("\\[[IWEF]\\d{4} [\\d:.]+ \\w+\\.cpp:\\d+\\] ");
+  @AutoClose
   private static ProcessCluster cluster;
   private static final HttpClient HTTP = HttpClient.newHttpClient();
 
@@ -49,13 +50,6 @@ class OperationsTest {
     cluster = ProcessCluster.start("operations", 2,
         Map.of("IMAGEREC_LOG_FORMAT", "json", "OTEL_TRACES_EXPORTER", "logging"),
         "--http-port", "0", "--access-log");
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    if (cluster != null) {
-      cluster.close();
-    }
   }
 
   @Test

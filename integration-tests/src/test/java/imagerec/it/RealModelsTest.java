@@ -42,7 +42,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
-import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -64,6 +64,7 @@ class RealModelsTest {
   private static final float[] STD = {0.229f, 0.224f, 0.225f};
   private static final int PLANE = 224 * 224;
 
+  @AutoClose
   private static ProcessCluster cluster;
   private static ManagedChannel channel;
   private static RecognizerGrpc.RecognizerBlockingStub stub;
@@ -87,13 +88,6 @@ class RealModelsTest {
         InsecureChannelCredentials.create(), InsecureChannelCredentials.create(), "--http-port", "0");
     channel = cluster.channelToBalancer();
     stub = RecognizerGrpc.newBlockingStub(channel);
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    if (cluster != null) {
-      cluster.close();
-    }
   }
 
   /** Two model folders that must be refused at load while the others serve. */

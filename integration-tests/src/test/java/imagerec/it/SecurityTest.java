@@ -33,7 +33,7 @@ import imagerec.v1.ListWorkersRequest;
 import imagerec.v1.WorkerStatus;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -46,6 +46,7 @@ class SecurityTest {
   private static final String CLIENT_TOKEN = "client-secret-3f9a";
   private static final String WORKER_TOKEN = "worker-secret-77c1";
   private static final String ADMIN_TOKEN = "admin-secret-5be0";
+  @AutoClose
   private static ProcessCluster cluster;
   private static Path certs;
   private static ByteString image;
@@ -66,13 +67,6 @@ class SecurityTest {
         "--tls-cert", pem("server.pem"), "--tls-key", pem("server.key"), "--token", CLIENT_TOKEN,
         "--admin-token", ADMIN_TOKEN, "--worker-ca", pem("ca.pem"), "--worker-cert", pem("client.pem"), "--worker-key", pem("client.key"),
         "--worker-token", WORKER_TOKEN, "--http-port", "0");
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    if (cluster != null) {
-      cluster.close();
-    }
   }
 
   private static String pem(String name) {
