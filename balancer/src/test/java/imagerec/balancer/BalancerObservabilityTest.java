@@ -24,12 +24,10 @@ import imagerec.observability.MetricsConfig;
 import imagerec.observability.Tracing;
 import imagerec.v1.RecognizeRequest;
 import imagerec.v1.RecognizerGrpc;
-import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.inprocess.InProcessChannelBuilder;
-import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.stub.MetadataUtils;
 import io.opentelemetry.api.trace.SpanKind;
 import io.opentelemetry.api.trace.propagation.W3CTraceContextPropagator;
@@ -45,10 +43,9 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -60,50 +57,37 @@ class BalancerObservabilityTest {
   private static final String TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736";
   private static final int MAX_BODY = 64 * 1024;
 
-  private final List<FakeWorker> workers = new ArrayList<>();
   private final InMemorySpanExporter spans = InMemorySpanExporter.create();
   private final HttpClient http = HttpClient.newHttpClient();
-  private BalancerServer balancer;
-  private ManagedChannel channel;
+  @AutoClose
+  private InProcessBalancer cluster;
   private RecognizerGrpc.RecognizerBlockingStub stub;
 
   @BeforeEach
   void start() throws Exception {
-    String prefix = InProcessServerBuilder.generateName();
-    workers.addAll(FakeWorker.startMany(prefix, 2));
-    List<String> names = workers.stream().map(w -> w.name).toList();
+    cluster = new InProcessBalancer(2);
     OpenTelemetrySdk sdk = OpenTelemetrySdk.builder()
         .setTracerProvider(SdkTracerProvider.builder().addSpanProcessor(SimpleSpanProcessor.create(spans)).build())
         .setPropagators(ContextPropagators.create(W3CTraceContextPropagator.getInstance()))
         .build();
-    balancer = BalancerServer.start(
+    cluster.start(
         new BalancerConfig(
             ServerConfig.ephemeral("localhost",
                     new imagerec.security.ConnectionLimits(MAX_BODY, 100, Duration.ZERO, Duration.ofMinutes(1)))
                 .withMetrics(new MetricsConfig("127.0.0.1", 0, null)).withAccessLog(true),
-            DiscoveryConfig.of(names),
+            DiscoveryConfig.of(cluster.workerNames()),
             new RoutingConfig(Picker.Policy.LEAST_OUTSTANDING, 3, Duration.ofSeconds(30), Duration.ofMinutes(5), 0.5),
             new ForwardingConfig(3, 1.0, 100, 16), CacheConfig.OFF, AdminConfig.SHARED,
             new HttpConfig("127.0.0.1", 0, Duration.ofSeconds(5), 4, null), WorkerChannelConfig.PLAINTEXT, 1),
-        InProcessServerBuilder.forName(prefix + "-balancer"),
         address -> InProcessChannelBuilder.forName(address).build(),
         new Tracing(sdk, true));
-    channel = InProcessChannelBuilder.forName(prefix + "-balancer").build();
-    stub = RecognizerGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS);
+    stub = RecognizerGrpc.newBlockingStub(cluster.channel).withDeadlineAfter(10, TimeUnit.SECONDS);
     long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (balancer.registry().snapshot().healthy().size() < 2 && System.nanoTime() < until) {
+    while (cluster.balancer.registry().snapshot().healthy().size() < 2 && System.nanoTime() < until) {
       Thread.sleep(10);
     }
   }
 
-  @AfterEach
-  void stop() throws Exception {
-    channel.shutdownNow();
-    balancer.close();
-    for (FakeWorker w : workers) {
-      w.close();
-    }
-  }
 
   @Test
   void metricsShowCallsPerWorkerRetriesHealthAndTheWorkersLeavingRemovesTheirSeries() throws Exception {
@@ -112,20 +96,20 @@ class BalancerObservabilityTest {
     }
     assertThrows(StatusRuntimeException.class,
         () -> stub.recognize(RecognizeRequest.newBuilder().setModel("fail:INVALID_ARGUMENT").build()));
-    FakeWorker failing = workers.get(0);
+    FakeWorker failing = cluster.workers.get(0);
     failing.failWith = Status.UNAVAILABLE.withDescription("going away");
     for (int i = 0; i < 4; i++) {
       stub.recognize(RecognizeRequest.getDefaultInstance()); // retried on the other worker when routed to w0
     }
     failing.setServing(false);
     long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (balancer.registry().snapshot().healthy().size() != 1 && System.nanoTime() < until) {
+    while (cluster.balancer.registry().snapshot().healthy().size() != 1 && System.nanoTime() < until) {
       Thread.sleep(10);
     }
 
     String m = scrape();
     String w0 = failing.name;
-    String w1 = workers.get(1).name;
+    String w1 = cluster.workers.get(1).name;
     double ok = value(m, "imagerec_balancer_forwarded_total{process=\"balancer\",status=\"OK\",worker=\"" + w0 + "\"}")
         + value(m, "imagerec_balancer_forwarded_total{process=\"balancer\",status=\"OK\",worker=\"" + w1 + "\"}");
     assertEquals(8, ok, 1e-9, m);
@@ -146,7 +130,7 @@ class BalancerObservabilityTest {
     assertTrue(m.contains("grpc_server_processing_duration_seconds_count{method=\"Recognize\""));
     assertTrue(m.contains("jvm_threads_live_threads{"));
 
-    balancer.pool().remove(w0, "static");
+    cluster.balancer.pool().remove(w0, "static");
     assertFalse(scrape().contains("worker=\"" + w0 + "\""), "a removed worker's series go with it");
   }
 
@@ -165,7 +149,7 @@ class BalancerObservabilityTest {
     assertEquals(TRACE_ID, client.getTraceId());
     assertEquals(server.getSpanId(), client.getParentSpanId());
 
-    String atWorker = workers.stream().map(w -> w.lastHeaders).filter(h -> h != null)
+    String atWorker = cluster.workers.stream().map(w -> w.lastHeaders).filter(h -> h != null)
         .map(h -> h.get(Metadata.Key.of("traceparent", Metadata.ASCII_STRING_MARSHALLER)))
         .filter(h -> h != null).findFirst().orElseThrow(); // not the balancer's own ListModels calls
     assertTrue(atWorker.startsWith("00-" + TRACE_ID + "-" + client.getSpanId() + "-"),
@@ -179,7 +163,7 @@ class BalancerObservabilityTest {
     assertEquals(200, form.statusCode(), form.body());
     assertTrue(form.headers().firstValue("Content-Type").orElse("").startsWith("application/json"));
     JsonObject answer = JsonParser.parseString(form.body()).getAsJsonObject();
-    assertTrue(answer.get("worker").getAsString().startsWith(workers.get(0).name.substring(0, 10)));
+    assertTrue(answer.get("worker").getAsString().startsWith(cluster.workers.get(0).name.substring(0, 10)));
     assertEquals(1, answer.getAsJsonArray("classifications").size());
 
     HttpResponse<String> raw = http.send(HttpRequest.newBuilder(uri("/v1/recognize?request_id=r-1&model=fake"))
@@ -205,12 +189,12 @@ class BalancerObservabilityTest {
     JsonObject info = getJson("/api/info");
     assertEquals(MAX_BODY, info.get("max_upload_bytes").getAsInt());
     assertFalse(info.get("token_required").getAsBoolean());
-    for (FakeWorker w : workers) {
+    for (FakeWorker w : cluster.workers) {
       w.catalog = imagerec.v1.ListModelsResponse.newBuilder().setDefaultModel("fake")
           .addModels(imagerec.v1.ModelInfo.newBuilder().setName("fake").setVersion("1")).build();
     }
-    balancer.refreshCatalogs();
-    Await.until(() -> balancer.registry().snapshot().all().stream().allMatch(e -> e.catalog() != null),
+    cluster.balancer.refreshCatalogs();
+    Await.until(() -> cluster.balancer.registry().snapshot().all().stream().allMatch(e -> e.catalog() != null),
         Duration.ofSeconds(5), "the workers' models known");
     assertEquals("fake", getJson("/api/models").get("default_model").getAsString());
     assertEquals(2, getJson("/api/workers").getAsJsonArray("workers").size());
@@ -253,11 +237,11 @@ class BalancerObservabilityTest {
     assertError(405, "METHOD_NOT_ALLOWED", http.send(HttpRequest.newBuilder(uri("/image")).GET().build(),
         HttpResponse.BodyHandlers.ofString()));
     assertError(404, "NOT_FOUND", post("/upload", new byte[] {1}));
-    for (FakeWorker w : workers) {
+    for (FakeWorker w : cluster.workers) {
       w.setServing(false);
     }
     long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (!balancer.registry().snapshot().healthy().isEmpty() && System.nanoTime() < until) {
+    while (!cluster.balancer.registry().snapshot().healthy().isEmpty() && System.nanoTime() < until) {
       Thread.sleep(10);
     }
     assertError(503, "UNAVAILABLE", post("/v1/recognize", new byte[] {1}));
@@ -291,11 +275,11 @@ class BalancerObservabilityTest {
   }
 
   private URI uri(String path) {
-    return URI.create("http://127.0.0.1:" + balancer.httpPort() + path);
+    return URI.create("http://127.0.0.1:" + cluster.balancer.httpPort() + path);
   }
 
   private String scrape() throws Exception {
-    return Prometheus.scrape(balancer.metricsPort());
+    return Prometheus.scrape(cluster.balancer.metricsPort());
   }
 
 }

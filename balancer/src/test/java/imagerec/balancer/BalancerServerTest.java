@@ -1,5 +1,6 @@
 package imagerec.balancer;
 
+import imagerec.observability.Tracing;
 import imagerec.testing.StreamCollector;
 import imagerec.testing.FakeWorker;
 import imagerec.testing.Await;
@@ -34,14 +35,12 @@ import imagerec.v1.WorkerStatus;
 import imagerec.v1.RecognizeRequest;
 import imagerec.v1.RecognizeResponse;
 import imagerec.v1.RecognizerGrpc;
-import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.health.v1.HealthGrpc;
 import io.grpc.inprocess.InProcessChannelBuilder;
-import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.stub.StreamObserver;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -50,7 +49,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -59,41 +58,28 @@ class BalancerServerTest {
   private static final int MAX_IN_FLIGHT = 20; // above the stream window (16)
   private static final imagerec.security.ConnectionLimits LIMITS =
       new imagerec.security.ConnectionLimits(4 << 20, 100, Duration.ZERO, Duration.ofMinutes(1));
-  private final List<FakeWorker> workers = new ArrayList<>();
   private final ConnectionResets resets = new ConnectionResets();
-  private BalancerServer balancer;
-  private ManagedChannel channel;
+  @AutoClose
+  private InProcessBalancer cluster;
   private RecognizerGrpc.RecognizerBlockingStub stub;
 
   @BeforeEach
   void start() throws Exception {
-    String prefix = InProcessServerBuilder.generateName();
-    workers.addAll(FakeWorker.startMany(prefix, 3));
-    List<String> names = workers.stream().map(w -> w.name).toList();
-    String balancerName = prefix + "-balancer";
-    balancer = BalancerServer.start(
-        new BalancerConfig(ServerConfig.ephemeral("localhost", LIMITS), DiscoveryConfig.of(names),
+    cluster = new InProcessBalancer(3);
+    cluster.start(
+        new BalancerConfig(ServerConfig.ephemeral("localhost", LIMITS), DiscoveryConfig.of(cluster.workerNames()),
             new RoutingConfig(Picker.Policy.LEAST_OUTSTANDING, 3, Duration.ofSeconds(30), Duration.ofMinutes(5), 0.5),
             new ForwardingConfig(3, 0.2, MAX_IN_FLIGHT, 16), CacheConfig.OFF, AdminConfig.SHARED, HttpConfig.OFF,
             WorkerChannelConfig.PLAINTEXT, 1),
-        InProcessServerBuilder.forName(balancerName),
-        address -> InProcessChannelBuilder.forName(address).intercept(resets.on(address)).build());
-    channel = InProcessChannelBuilder.forName(balancerName).build();
-    stub = RecognizerGrpc.newBlockingStub(channel);
+        address -> InProcessChannelBuilder.forName(address).intercept(resets.on(address)).build(),
+        Tracing.fromEnvironment("imagerec-balancer"));
+    stub = RecognizerGrpc.newBlockingStub(cluster.channel);
     awaitTrue(() -> healthyCount() == 3, "all workers healthy");
   }
 
-  @AfterEach
-  void stop() throws Exception {
-    channel.shutdownNow();
-    balancer.close();
-    for (FakeWorker w : workers) {
-      w.close();
-    }
-  }
 
   private int healthyCount() {
-    return balancer.registry().snapshot().healthy().size();
+    return cluster.balancer.registry().snapshot().healthy().size();
   }
 
   private static void awaitTrue(BooleanSupplier condition, String what) throws InterruptedException {
@@ -106,7 +92,7 @@ class BalancerServerTest {
   }
 
   private void assertNothingInFlight() throws InterruptedException {
-    awaitTrue(() -> balancer.registry().snapshot().all().stream().allMatch(e -> e.inFlight() == 0),
+    awaitTrue(() -> cluster.balancer.registry().snapshot().all().stream().allMatch(e -> e.inFlight() == 0),
         "in-flight counters back to zero");
   }
 
@@ -118,22 +104,22 @@ class BalancerServerTest {
     }
     assertEquals(3, counts.size(), counts.toString());
     assertNothingInFlight();
-    long completed = balancer.registry().snapshot().all().stream().mapToLong(WorkerEndpoint::completed).sum();
+    long completed = cluster.balancer.registry().snapshot().all().stream().mapToLong(WorkerEndpoint::completed).sum();
     assertEquals(60, completed);
   }
 
   @Test
   void balancerHealthFollowsItsWorkers() throws Exception {
-    HealthGrpc.HealthBlockingStub health = HealthGrpc.newBlockingStub(channel);
+    HealthGrpc.HealthBlockingStub health = HealthGrpc.newBlockingStub(cluster.channel);
     HealthCheckRequest request = HealthCheckRequest.newBuilder().setService(RecognizerGrpc.SERVICE_NAME).build();
     assertEquals(ServingStatus.SERVING, health.check(request).getStatus());
-    workers.forEach(w -> w.setServing(false));
+    cluster.workers.forEach(w -> w.setServing(false));
     awaitTrue(() -> health.check(request).getStatus() == ServingStatus.NOT_SERVING, "balancer NOT_SERVING");
   }
 
   @Test
   void notServingWorkerLeavesRotationAndComesBack() throws Exception {
-    FakeWorker w0 = workers.get(0);
+    FakeWorker w0 = cluster.workers.get(0);
     w0.setServing(false);
     awaitTrue(() -> healthyCount() == 2, "w0 out of rotation");
     int before = w0.calls.get();
@@ -151,32 +137,32 @@ class BalancerServerTest {
 
   @Test
   void killedWorkerLeavesRotationAndCallsGoOn() throws Exception {
-    workers.get(1).kill();
+    cluster.workers.get(1).kill();
     awaitTrue(() -> healthyCount() == 2, "killed worker out of rotation");
     for (int i = 0; i < 20; i++) {
       String worker = recognize("");
-      assertTrue(!worker.equals(workers.get(1).name));
+      assertTrue(!worker.equals(cluster.workers.get(1).name));
     }
   }
 
   @Test
   void unavailableWorkerIsRetriedOnAnother() throws Exception {
-    workers.get(0).failWith = Status.UNAVAILABLE.withDescription("draining");
+    cluster.workers.get(0).failWith = Status.UNAVAILABLE.withDescription("draining");
     for (int i = 0; i < 30; i++) {
-      assertTrue(!recognize("").equals(workers.get(0).name));
+      assertTrue(!recognize("").equals(cluster.workers.get(0).name));
     }
-    assertTrue(workers.get(0).calls.get() > 0, "the failing worker was never tried, so retry was not tested");
+    assertTrue(cluster.workers.get(0).calls.get() > 0, "the failing worker was never tried, so retry was not tested");
     assertNothingInFlight();
   }
 
   @Test
   void aConnectionResetThatGrpcReportsAsUnknownIsRetriedOnAnother() throws Exception {
-    resets.reset(workers.get(0).name);
+    resets.reset(cluster.workers.get(0).name);
     for (int i = 0; i < 30; i++) {
-      assertTrue(!recognize("").equals(workers.get(0).name));
+      assertTrue(!recognize("").equals(cluster.workers.get(0).name));
     }
     assertTrue(resets.count() > 0, "no call met the reset worker, so retry was not tested");
-    assertEquals(0, workers.get(0).calls.get());
+    assertEquals(0, cluster.workers.get(0).calls.get());
     assertNothingInFlight();
   }
 
@@ -185,12 +171,12 @@ class BalancerServerTest {
     StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> recognize("fail:NOT_FOUND"));
     assertEquals(Status.Code.NOT_FOUND, e.getStatus().getCode());
     assertEquals("asked to fail", e.getStatus().getDescription());
-    assertEquals(1, workers.stream().mapToInt(w -> w.calls.get()).sum());
+    assertEquals(1, cluster.workers.stream().mapToInt(w -> w.calls.get()).sum());
   }
 
   @Test
   void noHealthyWorkerFailsPromptlyWithUnavailable() throws Exception {
-    workers.forEach(w -> w.setServing(false));
+    cluster.workers.forEach(w -> w.setServing(false));
     awaitTrue(() -> healthyCount() == 0, "no healthy worker");
     long start = System.nanoTime();
     StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> recognize(""));
@@ -204,13 +190,13 @@ class BalancerServerTest {
         .withDeadlineAfter(200, TimeUnit.MILLISECONDS).recognize(RecognizeRequest.newBuilder().setModel("hold").build()));
     assertEquals(Status.Code.DEADLINE_EXCEEDED, e.getStatus().getCode());
     assertNothingInFlight();
-    FakeWorker holder = workers.stream().filter(w -> w.calls.get() == 1).findFirst().orElseThrow();
+    FakeWorker holder = cluster.workers.stream().filter(w -> w.calls.get() == 1).findFirst().orElseThrow();
     assertEquals(1, endpoint(holder).failed(),
         "a call its deadline ended counts against the worker, whichever side's deadline fired first");
   }
 
   private WorkerEndpoint endpoint(FakeWorker worker) {
-    return balancer.registry().find(worker.name).orElseThrow();
+    return cluster.balancer.registry().find(worker.name).orElseThrow();
   }
 
   @Test
@@ -224,8 +210,8 @@ class BalancerServerTest {
       }
     }));
     caller.start();
-    awaitTrue(() -> workers.stream().anyMatch(w -> w.calls.get() == 1), "the held call reached a worker");
-    FakeWorker holder = workers.stream().filter(w -> w.calls.get() == 1).findFirst().orElseThrow();
+    awaitTrue(() -> cluster.workers.stream().anyMatch(w -> w.calls.get() == 1), "the held call reached a worker");
+    FakeWorker holder = cluster.workers.stream().filter(w -> w.calls.get() == 1).findFirst().orElseThrow();
     context.cancel(null);
     caller.join(5000);
     awaitTrue(() -> holder.cancelled.get() == 1, "the worker saw the cancellation");
@@ -235,12 +221,12 @@ class BalancerServerTest {
 
   @Test
   void drainedWorkerGetsNoNewCallsButFinishesItsInFlightOne() throws Exception {
-    BalancerAdminGrpc.BalancerAdminBlockingStub admin = BalancerAdminGrpc.newBlockingStub(channel);
+    BalancerAdminGrpc.BalancerAdminBlockingStub admin = BalancerAdminGrpc.newBlockingStub(cluster.channel);
     // hold one call on some worker, then drain that worker
     Thread caller = new Thread(() -> recognize("hold"));
     caller.start();
-    awaitTrue(() -> workers.stream().anyMatch(w -> w.calls.get() == 1), "the held call reached a worker");
-    FakeWorker held = workers.stream().filter(w -> w.calls.get() == 1).findFirst().orElseThrow();
+    awaitTrue(() -> cluster.workers.stream().anyMatch(w -> w.calls.get() == 1), "the held call reached a worker");
+    FakeWorker held = cluster.workers.stream().filter(w -> w.calls.get() == 1).findFirst().orElseThrow();
     WorkerStatus drained = admin.drainWorker(DrainWorkerRequest.newBuilder().setAddress(held.name).build());
     assertEquals(WorkerStatus.State.DRAINING, drained.getState());
     assertEquals(1, drained.getInFlight());
@@ -265,7 +251,7 @@ class BalancerServerTest {
 
   @Test
   void aWorkerFailingCallAfterCallIsEjectedAndTheOthersCarryOn() throws Exception {
-    FakeWorker broken = workers.get(0);
+    FakeWorker broken = cluster.workers.get(0);
     broken.failWith = Status.INTERNAL.withDescription("model crashed");
     int failures = 0;
     for (int i = 0; i < 60; i++) {
@@ -277,9 +263,9 @@ class BalancerServerTest {
       }
     }
     assertEquals(3, failures, "ejected after 3 consecutive failures; no call after that reaches it");
-    WorkerEndpoint endpoint = balancer.registry().find(broken.name).orElseThrow();
+    WorkerEndpoint endpoint = cluster.balancer.registry().find(broken.name).orElseThrow();
     assertEquals(1, endpoint.ejections());
-    ListWorkersResponse list = BalancerAdminGrpc.newBlockingStub(channel).listWorkers(ListWorkersRequest.getDefaultInstance());
+    ListWorkersResponse list = BalancerAdminGrpc.newBlockingStub(cluster.channel).listWorkers(ListWorkersRequest.getDefaultInstance());
     WorkerStatus status = list.getWorkersList().stream().filter(w -> w.getAddress().equals(broken.name)).findFirst().orElseThrow();
     assertEquals(WorkerStatus.State.EJECTED, status.getState());
     assertTrue(status.getEjectedUntilUnixMs() > System.currentTimeMillis());
@@ -287,7 +273,7 @@ class BalancerServerTest {
 
   @Test
   void aWorkerThatShedsLoadGetsNoMoreCallsUntilItsPushbackEnds() throws Exception {
-    FakeWorker shedding = workers.get(0);
+    FakeWorker shedding = cluster.workers.get(0);
     shedding.failWith = Status.RESOURCE_EXHAUSTED.withDescription("queue full");
     int shed = 0;
     for (int i = 0; i < 30; i++) {
@@ -315,11 +301,11 @@ class BalancerServerTest {
       t.start();
       holders.add(t);
     }
-    awaitTrue(() -> workers.stream().mapToInt(w -> w.calls.get()).sum() == MAX_IN_FLIGHT, "the limit is reached");
+    awaitTrue(() -> cluster.workers.stream().mapToInt(w -> w.calls.get()).sum() == MAX_IN_FLIGHT, "the limit is reached");
     StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> recognize(""));
     assertEquals(Status.Code.RESOURCE_EXHAUSTED, e.getStatus().getCode());
     assertTrue(e.getStatus().getDescription().contains("limit of " + MAX_IN_FLIGHT), e.getStatus().getDescription());
-    workers.forEach(w -> w.release.countDown());
+    cluster.workers.forEach(w -> w.release.countDown());
     for (Thread t : holders) {
       t.join(5000);
     }
@@ -329,7 +315,7 @@ class BalancerServerTest {
   @Test
   void aSelfRegisteredWorkerJoinsWhileItsStreamIsOpenAndLeavesWhenItEnds() throws Exception {
     try (FakeWorker newcomer = new FakeWorker("newcomer-host:1234")) {
-      StreamObserver<RegisterRequest> registration = WorkerRegistrationGrpc.newStub(channel)
+      StreamObserver<RegisterRequest> registration = WorkerRegistrationGrpc.newStub(cluster.channel)
           .register(new StreamObserver<>() {
             @Override
             public void onNext(RegisterResponse value) {
@@ -346,7 +332,7 @@ class BalancerServerTest {
       registration.onNext(RegisterRequest.newBuilder().setAddress(newcomer.name).addModels("fake")
           .setLoad(LoadReport.newBuilder().setQueueDepth(3)).build());
       awaitTrue(() -> healthyCount() == 4, "the registered worker is in rotation");
-      WorkerEndpoint endpoint = balancer.registry().find(newcomer.name).orElseThrow();
+      WorkerEndpoint endpoint = cluster.balancer.registry().find(newcomer.name).orElseThrow();
       assertEquals("registered", endpoint.source());
       assertEquals(List.of("fake"), endpoint.models());
       assertEquals(3, endpoint.reportedQueueDepth());
@@ -355,7 +341,7 @@ class BalancerServerTest {
       }
       assertTrue(newcomer.calls.get() > 0, "the registered worker got no calls");
       registration.onCompleted();
-      awaitTrue(() -> balancer.registry().find(newcomer.name).isEmpty(), "it leaves when the stream ends");
+      awaitTrue(() -> cluster.balancer.registry().find(newcomer.name).isEmpty(), "it leaves when the stream ends");
       assertEquals(3, healthyCount());
     }
   }
@@ -371,11 +357,11 @@ class BalancerServerTest {
 
   @Test
   void callsGoOnlyToWorkersServingTheirModelAndListModelsIsTheUnion() throws Exception {
-    workers.get(0).catalog = catalog("a", "a@1");
-    workers.get(1).catalog = catalog("a", "a@2", "b@1");
-    workers.get(2).catalog = catalog("b", "b@1");
-    balancer.refreshCatalogs();
-    awaitTrue(() -> balancer.registry().snapshot().all().stream().allMatch(e -> e.catalog() != null),
+    cluster.workers.get(0).catalog = catalog("a", "a@1");
+    cluster.workers.get(1).catalog = catalog("a", "a@2", "b@1");
+    cluster.workers.get(2).catalog = catalog("b", "b@1");
+    cluster.balancer.refreshCatalogs();
+    awaitTrue(() -> cluster.balancer.registry().snapshot().all().stream().allMatch(e -> e.catalog() != null),
         "every worker's models known");
     ListModelsResponse union = stub.listModels(ListModelsRequest.getDefaultInstance());
     assertEquals(List.of("a", "b"), union.getModelsList().stream().map(ModelInfo::getName).toList());
@@ -383,22 +369,22 @@ class BalancerServerTest {
     for (int i = 0; i < 30; i++) {
       recognize("b");
     }
-    assertEquals(0, workers.get(0).calls.get(), "worker 0 does not serve b");
-    assertTrue(workers.get(1).calls.get() > 0 && workers.get(2).calls.get() > 0, "both b workers share the load");
-    int before = workers.get(2).calls.get();
+    assertEquals(0, cluster.workers.get(0).calls.get(), "worker 0 does not serve b");
+    assertTrue(cluster.workers.get(1).calls.get() > 0 && cluster.workers.get(2).calls.get() > 0, "both b workers share the load");
+    int before = cluster.workers.get(2).calls.get();
     for (int i = 0; i < 10; i++) {
       recognize(""); // the default most workers have: a, which worker 2 does not serve
     }
-    assertEquals(before, workers.get(2).calls.get());
-    assertTrue("a".equals(workers.get(0).lastModel) || "a".equals(workers.get(1).lastModel),
+    assertEquals(before, cluster.workers.get(2).calls.get());
+    assertTrue("a".equals(cluster.workers.get(0).lastModel) || "a".equals(cluster.workers.get(1).lastModel),
         "the request names the resolved default model");
     StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> recognize("c"));
     assertEquals(Status.Code.NOT_FOUND, e.getStatus().getCode());
     assertTrue(e.getStatus().getDescription().contains("a version 1, a version 2, b version 1"),
         e.getStatus().getDescription());
-    var status = imagerec.v1.BalancerAdminGrpc.newBlockingStub(channel)
+    var status = imagerec.v1.BalancerAdminGrpc.newBlockingStub(cluster.channel)
         .listWorkers(imagerec.v1.ListWorkersRequest.getDefaultInstance()).getWorkersList().stream()
-        .filter(w -> w.getAddress().equals(workers.get(1).name)).findFirst().orElseThrow();
+        .filter(w -> w.getAddress().equals(cluster.workers.get(1).name)).findFirst().orElseThrow();
     assertEquals(List.of("a@2*", "b@1"), status.getServedModelsList().stream()
         .map(m -> m.getName() + "@" + m.getVersion() + (m.getIsDefault() ? "*" : "")).toList());
   }
@@ -408,7 +394,7 @@ class BalancerServerTest {
 
   private StreamRun runStream(List<RecognizeRequest> items) throws InterruptedException {
     StreamCollector responses = new StreamCollector();
-    StreamObserver<RecognizeRequest> requests = RecognizerGrpc.newStub(channel).recognizeStream(responses);
+    StreamObserver<RecognizeRequest> requests = RecognizerGrpc.newStub(cluster.channel).recognizeStream(responses);
     items.forEach(requests::onNext);
     requests.onCompleted();
     assertTrue(responses.await(Duration.ofSeconds(20)), "stream hung");
@@ -443,7 +429,7 @@ class BalancerServerTest {
 
   @Test
   void streamItemsGetAnErrorWhenNoWorkerIsHealthy() throws Exception {
-    workers.forEach(w -> w.setServing(false));
+    cluster.workers.forEach(w -> w.setServing(false));
     awaitTrue(() -> healthyCount() == 0, "no healthy worker");
     StreamRun run = runStream(List.of(RecognizeRequest.newBuilder().setRequestId("x").build()));
     assertNull(run.failure());

@@ -81,8 +81,8 @@ final class BenchCommand implements Callable<Integer> {
       description = "images in each ModelInfer request of --mode infer, 1 to 64 (default: ${DEFAULT-VALUE})")
   int imagesPerCall;
 
-  @Option(names = {"-m", "--model"}, defaultValue = "", description = "model name (default: the workers' default)")
-  String model;
+  @Mixin
+  RequestOptions request;
 
   @Option(names = "--repeat", paramLabel = "SHARE",
       description = "a response-cache workload: this share of calls (0 to 1) repeats one of the images, the rest "
@@ -96,9 +96,6 @@ final class BenchCommand implements Callable<Integer> {
 
   @Option(names = "--seed", defaultValue = "1", description = "seed of the --repeat and --zipf draws (default: ${DEFAULT-VALUE})")
   long seed;
-
-  @Option(names = "--no-cache", description = "do not answer from the balancer's response cache, nor fill it")
-  boolean noCache;
 
   @Option(names = "--json", description = "one JSON object per step, for programs")
   boolean json;
@@ -155,7 +152,7 @@ final class BenchCommand implements Callable<Integer> {
     CacheOutcomes outcomes = new CacheOutcomes();
     long sent = 0; // a workload's sequence goes on from step to step: its unique images stay unique
     try (Connection connection = target.connect(true)) {
-      Channel channel = ClientInterceptors.intercept(connection.channel(noCache), outcomes);
+      Channel channel = ClientInterceptors.intercept(connection.channel(request.noCache), outcomes);
       if (!warmup.isZero()) {
         try (CallSender sender = sender(channel, deadline, requests)) {
           sent += new LoadGenerator(from(requests, sent)).closedLoop(sender, rate == null ? levels.get(0) : 4, warmup, 0)
@@ -210,7 +207,7 @@ final class BenchCommand implements Callable<Integer> {
   private List<RecognizeRequest> load(List<String> args) throws IOException {
     List<RecognizeRequest> requests = new ArrayList<>();
     for (String file : ImageInputs.expand(args)) {
-      requests.add(RecognizeRequest.newBuilder().setModel(model)
+      requests.add(RecognizeRequest.newBuilder().setModel(request.model)
           .setImage(ByteString.copyFrom(Files.readAllBytes(Path.of(file)))).build());
     }
     return requests;

@@ -46,8 +46,8 @@ final class EvalCommand implements Callable<Integer> {
   @Option(names = "--split", defaultValue = "t10k", description = "IDX split: t10k or train (default: ${DEFAULT-VALUE})")
   String split;
 
-  @Option(names = {"-m", "--model"}, defaultValue = "", description = "model name (default: the workers' default)")
-  String model;
+  @Mixin
+  RequestOptions request;
 
   @Option(names = "--limit", defaultValue = "0", description = "use only the first N images (0 = all)")
   int limit;
@@ -85,7 +85,7 @@ final class EvalCommand implements Callable<Integer> {
       try {
         info = RecognizerGrpc.newBlockingStub(connection.channel())
             .withDeadlineAfter(target.callDeadline(Duration.ofSeconds(10)).toMillis(), TimeUnit.MILLISECONDS)
-            .getModel(GetModelRequest.newBuilder().setName(model).build());
+            .getModel(GetModelRequest.newBuilder().setName(request.model).build());
       } catch (StatusRuntimeException e) {
         return Cli.callError(spec, e.getStatus(), target.target);
       }
@@ -105,10 +105,10 @@ final class EvalCommand implements Callable<Integer> {
       out.flush();
       EvalReport report = new EvalReport(labels);
       long start = System.nanoTime();
-      Status status = BulkRecognizer.of(bulkMode, connection.channel(), concurrency).run(total, i -> {
+      Status status = BulkRecognizer.of(bulkMode, connection.channel(request.noCache), concurrency).run(total, i -> {
         try {
           return RecognizeRequest.newBuilder().setImage(ByteString.copyFrom(data.image(i)))
-              .setModel(model).setTopK(1).build();
+              .setModel(request.model).setTopK(1).build();
         } catch (IOException e) {
           report.failed(trueIndex(data, i, byName), "UNREADABLE");
           return null;

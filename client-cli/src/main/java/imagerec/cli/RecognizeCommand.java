@@ -33,8 +33,8 @@ final class RecognizeCommand implements Callable<Integer> {
   @Mixin
   TargetOptions target;
 
-  @Option(names = {"-m", "--model"}, defaultValue = "", description = "model name (default: the workers' default)")
-  String model;
+  @Mixin
+  RequestOptions request;
 
   @Option(names = {"-k", "--top-k"}, defaultValue = "0", description = "labels per image (default: the model's)")
   int topK;
@@ -59,9 +59,6 @@ final class RecognizeCommand implements Callable<Integer> {
 
   @Option(names = "--progress", negatable = true, description = "show a progress bar on standard error (default: when it is a terminal and there are many inputs)")
   Boolean progress;
-
-  @Option(names = "--no-cache", description = "do not answer from the balancer's response cache, nor fill it")
-  boolean noCache;
 
   @Parameters(arity = "1..*", paramLabel = "IMAGE", description = "image files, folders, globs, or -")
   List<String> images;
@@ -97,11 +94,11 @@ final class RecognizeCommand implements Callable<Integer> {
     writer.header();
     Status streamStatus;
     try (Connection connection = target.connect()) {
-      streamStatus = BulkRecognizer.of(bulkMode, connection.channel(noCache), concurrency).run(inputs.size(), i -> {
+      streamStatus = BulkRecognizer.of(bulkMode, connection.channel(request.noCache), concurrency).run(inputs.size(), i -> {
         try {
           return RecognizeRequest.newBuilder()
               .setImage(ByteString.copyFrom(ImageInputs.read(inputs.get(i), System.in)))
-              .setModel(model).setTopK(topK).build();
+              .setModel(request.model).setTopK(topK).build();
         } catch (IOException e) {
           output.put(i, Outcome.failed("UNREADABLE", "cannot read " + inputs.get(i) + ": " + e.getMessage()));
           return null;

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.google.protobuf.ByteString;
 import imagerec.balancer.BalancerConfig;
 import imagerec.balancer.BalancerServer;
+import imagerec.balancer.InProcessBalancer;
 import imagerec.balancer.admin.AdminConfig;
 import imagerec.balancer.discovery.DiscoveryConfig;
 import imagerec.balancer.forwarding.ForwardingConfig;
@@ -24,12 +25,9 @@ import imagerec.v1.RecognizeRequest;
 import imagerec.v1.RecognizeResponse;
 import imagerec.v1.RecognizerGrpc;
 import io.grpc.ClientInterceptors;
-import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.inprocess.InProcessChannelBuilder;
-import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.stub.MetadataUtils;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -38,7 +36,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -48,34 +46,25 @@ import org.junit.jupiter.api.Test;
  */
 class CachedCallTest {
   private static final ByteString IMAGE = ByteString.copyFromUtf8("the same image");
+  @AutoClose
+  private InProcessBalancer cluster;
   private FakeWorker worker;
-  private BalancerServer balancer;
-  private ManagedChannel channel;
   /** The imagerec-cache trailers of the calls. */
   private final CacheOutcomes outcomes = new CacheOutcomes();
 
   @BeforeEach
   void start() throws Exception {
-    String prefix = InProcessServerBuilder.generateName();
-    worker = new FakeWorker(prefix + "-w0");
+    cluster = new InProcessBalancer(1);
+    worker = cluster.workers.get(0);
     worker.catalog = catalog("m@1", "hold@1", "hold-fail:INVALID_ARGUMENT@1", "hold-fail:RESOURCE_EXHAUSTED@1",
         "fail:INVALID_ARGUMENT@1");
-    balancer = BalancerServer.start(new BalancerConfig(
-            ServerConfig.ephemeral("localhost", new ConnectionLimits(4 << 20, 100, Duration.ZERO, Duration.ofMinutes(1))),
-            DiscoveryConfig.of(List.of(worker.name)), RoutingConfig.DEFAULT, new ForwardingConfig(1, 0, 1000, 16),
-            new CacheConfig(1 << 20, Duration.ZERO), AdminConfig.SHARED, HttpConfig.OFF, WorkerChannelConfig.PLAINTEXT, 1),
-        InProcessServerBuilder.forName(prefix + "-balancer"), address -> InProcessChannelBuilder.forName(address).build());
-    channel = InProcessChannelBuilder.forName(prefix + "-balancer").build();
+    BalancerServer balancer = cluster.start(new BalancerConfig(
+        ServerConfig.ephemeral("localhost", new ConnectionLimits(4 << 20, 100, Duration.ZERO, Duration.ofMinutes(1))),
+        DiscoveryConfig.of(cluster.workerNames()), RoutingConfig.DEFAULT, new ForwardingConfig(1, 0, 1000, 16),
+        new CacheConfig(1 << 20, Duration.ZERO), AdminConfig.SHARED, HttpConfig.OFF, WorkerChannelConfig.PLAINTEXT, 1));
     Await.until(() -> balancer.registry().snapshot().healthy().stream().allMatch(e -> e.catalog() != null)
         && !balancer.registry().snapshot().healthy().isEmpty(), Duration.ofSeconds(10), Duration.ofMillis(10),
         "the worker's models known");
-  }
-
-  @AfterEach
-  void stop() throws Exception {
-    channel.shutdownNow();
-    balancer.close();
-    worker.close();
   }
 
   private static ListModelsResponse catalog(String... models) {
@@ -89,7 +78,7 @@ class CachedCallTest {
 
   /** A stub whose calls count their cache trailer, with {@code headers} sent. */
   private RecognizerGrpc.RecognizerFutureStub stub(Metadata headers) {
-    return RecognizerGrpc.newFutureStub(ClientInterceptors.intercept(channel, outcomes,
+    return RecognizerGrpc.newFutureStub(ClientInterceptors.intercept(cluster.channel, outcomes,
         MetadataUtils.newAttachHeadersInterceptor(headers)));
   }
 
@@ -148,7 +137,7 @@ class CachedCallTest {
     assertEquals(Map.of("coalesced", 20L, "miss", 1L), outcomes.snapshot());
     assertEquals("later", call("hold", "later").get(20, TimeUnit.SECONDS).getRequestId());
     assertEquals(1, worker.calls.get(), "answered from the cache");
-    ResponseCache.Stats s = balancer.cache().stats();
+    ResponseCache.Stats s = cluster.balancer.cache().stats();
     assertEquals(1, s.hits());
     assertEquals(20, s.coalesced());
     assertEquals(1, s.entries());
@@ -207,8 +196,8 @@ class CachedCallTest {
     call("m", "b").get(20, TimeUnit.SECONDS);
     assertEquals(1, worker.calls.get());
     worker.catalog = catalog("m@2");
-    balancer.refreshCatalogs();
-    Await.until(() -> balancer.cache().stats().entries() == 0, Duration.ofSeconds(10), Duration.ofMillis(5),
+    cluster.balancer.refreshCatalogs();
+    Await.until(() -> cluster.balancer.cache().stats().entries() == 0, Duration.ofSeconds(10), Duration.ofMillis(5),
         "the answers of version 1 dropped once the worker serves version 2");
     assertEquals("2", call("m", "c").get(20, TimeUnit.SECONDS).getModelVersion());
     assertEquals(2, worker.calls.get());
@@ -223,11 +212,11 @@ class CachedCallTest {
     call("m", "a", Duration.ofSeconds(20), no).get(20, TimeUnit.SECONDS);
     call("m", "b", Duration.ofSeconds(20), no).get(20, TimeUnit.SECONDS);
     assertEquals(2, worker.calls.get(), "imagerec-cache: no");
-    assertEquals(0, balancer.cache().stats().entries(), "nor kept");
+    assertEquals(0, cluster.balancer.cache().stats().entries(), "nor kept");
     worker.catalog = worker.catalog.toBuilder().setModels(0, worker.catalog.getModels(0).toBuilder()
         .setUncacheable(true)).build();
-    balancer.refreshCatalogs();
-    Await.until(() -> balancer.registry().snapshot().healthy().get(0).catalog().cacheable("m") == false,
+    cluster.balancer.refreshCatalogs();
+    Await.until(() -> cluster.balancer.registry().snapshot().healthy().get(0).catalog().cacheable("m") == false,
         Duration.ofSeconds(10), Duration.ofMillis(5), "the catalog says m is not cacheable");
     call("m", "c").get(20, TimeUnit.SECONDS);
     call("m", "d").get(20, TimeUnit.SECONDS);
