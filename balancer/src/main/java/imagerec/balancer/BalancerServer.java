@@ -31,10 +31,12 @@ import imagerec.security.BearerToken;
 import imagerec.security.ConnectionLimits;
 import imagerec.security.Tls;
 import imagerec.security.TokenAuthenticator;
+import imagerec.server.OpenCalls;
 import imagerec.server.PortBindException;
 import imagerec.server.ServerConfig;
 import imagerec.server.ServerLifecycle;
 import imagerec.v1.RecognizerGrpc;
+import imagerec.v1.WorkerRegistrationGrpc;
 import io.grpc.ChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
@@ -100,6 +102,9 @@ public final class BalancerServer extends ServerLifecycle {
   private final ManagedChannel httpChannel;
   private final HttpGateway http;
   private final List<AutoCloseable> transport; // closed last, after the servers and channels using them
+  /** What a stop waits for: calls owed an answer, not health watches nor workers' registrations. */
+  private final OpenCalls openCalls = new OpenCalls(OpenCalls.HEALTH_WATCH,
+      WorkerRegistrationGrpc.getRegisterMethod().getFullMethodName());
   private volatile MetricsEndpoint metricsEndpoint; // set by start()
 
   /**
@@ -176,6 +181,7 @@ public final class BalancerServer extends ServerLifecycle {
     }
     builder.maxInboundMessageSize(serverConfig.limits().maxMessageBytes());
     withObservability(builder)
+        .addStreamTracerFactory(openCalls)
         // forwarding never blocks: callbacks run on the transport's threads, as in any proxy
         .directExecutor()
         .addService(recognizer)
@@ -391,7 +397,7 @@ public final class BalancerServer extends ServerLifecycle {
     if (adminServer != null) {
       adminServer.shutdownNow(); // registration streams end; workers re-register with the next balancer
     }
-    stopServing(server, config.server().shutdownGrace(), () -> true); // every call counts, watches too
+    stopServing(server, config.server().shutdownGrace(), () -> openCalls.open() > 0);
     catalogs.close();
     scheduler.shutdownNow();
     pool.close();

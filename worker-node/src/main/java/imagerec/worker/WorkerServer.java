@@ -1,6 +1,7 @@
 package imagerec.worker;
 
 import com.google.common.util.concurrent.ThreadFactoryBuilder;
+import imagerec.server.OpenCalls;
 import imagerec.server.PortBindException;
 import imagerec.server.ServerConfig;
 import imagerec.observability.AccessLog;
@@ -78,6 +79,7 @@ public final class WorkerServer extends ServerLifecycle {
   private final ScheduledExecutorService repositoryThread;
   private final MutableHandlerRegistry services = new MutableHandlerRegistry();
   private final LoadReporter loadReporter = new LoadReporter(this::queueDepth, this::queueCapacity);
+  private final OpenCalls openCalls = new OpenCalls(OpenCalls.HEALTH_WATCH); // what a stop waits for
   private final ProcessMetrics processMetrics = new ProcessMetrics("worker");
   private final WorkerMetrics metrics = new WorkerMetrics(processMetrics.registry(), loadReporter::inFlight);
   private final Tracing tracing;
@@ -124,6 +126,7 @@ public final class WorkerServer extends ServerLifecycle {
     }
     server.limits().applyTo(builder);
     this.server = builder
+        .addStreamTracerFactory(openCalls)
         .intercept(processMetrics.grpcServerInterceptor())
         // handlers never block (decoding and inference run on their own pools), so they run on the
         // transport's threads: no hand-off to an executor for every call
@@ -386,7 +389,7 @@ public final class WorkerServer extends ServerLifecycle {
     health.enterTerminalState();
     // health watches (a balancer keeps one open, and has just been told NOT_SERVING) would
     // otherwise hold the server for all of the grace period
-    stopServing(server, config.server().shutdownGrace(), () -> loadReporter.inFlight() > 0);
+    stopServing(server, config.server().shutdownGrace(), () -> openCalls.open() > 0);
     repositoryThread.shutdownNow();
     if (models != null) {
       models.close();
