@@ -4,7 +4,6 @@ import io.grpc.Metadata;
 import io.grpc.ServerStreamTracer;
 import io.grpc.Status;
 import java.util.Set;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -23,6 +22,13 @@ public final class OpenCalls extends ServerStreamTracer.Factory {
 
   private final Set<String> leftOut;
   private final AtomicInteger open = new AtomicInteger();
+  /** One for every counted stream: gRPC tells a stream's tracers it closed once only. */
+  private final ServerStreamTracer counted = new ServerStreamTracer() {
+    @Override
+    public void streamClosed(Status status) {
+      open.decrementAndGet();
+    }
+  };
 
   /** @param leftOut full method names not counted, as {@link #HEALTH_WATCH} */
   public OpenCalls(String... leftOut) {
@@ -40,14 +46,6 @@ public final class OpenCalls extends ServerStreamTracer.Factory {
       return UNCOUNTED;
     }
     open.incrementAndGet();
-    AtomicBoolean closed = new AtomicBoolean();
-    return new ServerStreamTracer() {
-      @Override
-      public void streamClosed(Status status) {
-        if (closed.compareAndSet(false, true)) {
-          open.decrementAndGet();
-        }
-      }
-    };
+    return counted;
   }
 }

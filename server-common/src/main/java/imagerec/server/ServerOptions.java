@@ -120,7 +120,7 @@ public final class ServerOptions {
     long bytes = maxBytesInFlight > 0 ? maxBytesInFlight : ByteBudget.halfTheHeap();
     try {
       return new ServerConfig(listenHost, listenPort, portFile, Duration.ofMillis(shutdownGraceMs), bytes,
-          connectionLimits, metrics(command, defaults.metricsPort()), accessLog, tls(command), token(), reflection);
+          connectionLimits, metrics(command, defaults.metricsPort()), accessLog, tls(command), token, reflection);
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(command, e.getMessage());
     }
@@ -147,11 +147,6 @@ public final class ServerOptions {
       throw new CommandLine.ParameterException(command, problem);
     }
     return config;
-  }
-
-  /** The token, or null when none is set (blank counts as none). */
-  private String token() {
-    return token == null || token.isBlank() ? null : token.strip();
   }
 
   private MetricsConfig metrics(CommandLine command, int defaultPort) {
