@@ -21,7 +21,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
@@ -99,34 +98,33 @@ public final class Warmup {
     AtomicLong calls = new AtomicLong();
     AtomicLong failed = new AtomicLong();
     AtomicReference<Throwable> firstFailure = new AtomicReference<>();
-    CountDownLatch callersDone = new CountDownLatch(concurrency);
+    List<Thread> callers = new ArrayList<>();
     for (int i = 0; i < concurrency; i++) {
       int first = i;
       Thread caller = new Thread(() -> {
-        try {
-          for (long n = first; n < first + requests.size() || System.nanoTime() - end < 0; n++) {
-            Request r = requests.get((int) (n % requests.size()));
-            try {
-              stub.withDeadlineAfter(CALL_DEADLINE.toMillis(), TimeUnit.MILLISECONDS)
-                  .recognize(RecognizeRequest.newBuilder().setModel(r.model())
-                      .setImage(ByteString.copyFrom(r.image())).build());
-              calls.incrementAndGet();
-            } catch (StatusRuntimeException e) {
-              failed.incrementAndGet();
-              firstFailure.compareAndSet(null, e);
-              if (failed.get() >= 10 && calls.get() == 0) {
-                return; // every call fails: warming is pointless, and the caller logs why
-              }
+        for (long n = first; n < first + requests.size() || System.nanoTime() - end < 0; n++) {
+          Request r = requests.get((int) (n % requests.size()));
+          try {
+            stub.withDeadlineAfter(CALL_DEADLINE.toMillis(), TimeUnit.MILLISECONDS)
+                .recognize(RecognizeRequest.newBuilder().setModel(r.model())
+                    .setImage(ByteString.copyFrom(r.image())).build());
+            calls.incrementAndGet();
+          } catch (StatusRuntimeException e) {
+            failed.incrementAndGet();
+            firstFailure.compareAndSet(null, e);
+            if (failed.get() >= 10 && calls.get() == 0) {
+              return; // every call fails: warming is pointless, and the caller logs why
             }
           }
-        } finally {
-          callersDone.countDown();
         }
       }, "warmup-" + i);
       caller.setDaemon(true);
       caller.start();
+      callers.add(caller);
     }
-    callersDone.await();
+    for (Thread caller : callers) {
+      caller.join();
+    }
     return new Result(calls.get(), failed.get(), firstFailure.get(), Duration.ofNanos(System.nanoTime() - start));
   }
 
