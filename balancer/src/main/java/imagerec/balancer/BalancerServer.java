@@ -390,14 +390,18 @@ public final class BalancerServer extends ServerLifecycle {
     log.info("balancer shutting down");
     health.enterTerminalState();
     if (http != null) {
-      http.close();
-      httpChannel.shutdownNow();
-      httpServer.shutdownNow();
+      http.drain(); // uploads in flight get the grace period too
     }
     if (adminServer != null) {
       adminServer.shutdownNow(); // registration streams end; workers re-register with the next balancer
     }
-    stopServing(server, config.server().shutdownGrace(), () -> openCalls.open() > 0);
+    stopServing(server, config.server().shutdownGrace(),
+        () -> openCalls.open() > 0 || (http != null && http.exchangesInFlight() > 0));
+    if (http != null) {
+      http.close();
+      httpChannel.shutdownNow();
+      httpServer.shutdownNow();
+    }
     catalogs.close();
     scheduler.shutdownNow();
     pool.close();

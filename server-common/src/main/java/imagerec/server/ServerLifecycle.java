@@ -53,17 +53,19 @@ public abstract class ServerLifecycle implements AutoCloseable {
   /**
    * Stops {@code server} taking calls, gives those in flight {@code grace} to finish, then cancels
    * the rest. Waits only while {@code callsRunning} says so: calls that never end by themselves (a
-   * health watch) then need not hold the server for the whole grace period.
+   * health watch) then need not hold the server for the whole grace period, and work the server
+   * does not see (HTTP requests) can be waited for as well.
    */
   protected static void stopServing(Server server, Duration grace, BooleanSupplier callsRunning) {
     server.shutdown();
     try {
       long until = System.nanoTime() + grace.toNanos();
-      while (callsRunning.getAsBoolean() && System.nanoTime() < until
-          && !server.awaitTermination(20, TimeUnit.MILLISECONDS)) {
-        // the calls in flight finish
+      while (callsRunning.getAsBoolean() && System.nanoTime() < until) {
+        if (server.awaitTermination(20, TimeUnit.MILLISECONDS)) {
+          Thread.sleep(20); // the server is done; what else runs is not
+        }
       }
-      if (callsRunning.getAsBoolean() && !server.isTerminated()) {
+      if (callsRunning.getAsBoolean()) {
         log.warn("calls still running after the grace period of {}; cancelling them", grace);
       }
       server.shutdownNow();

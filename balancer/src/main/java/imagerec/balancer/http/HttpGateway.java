@@ -4,6 +4,7 @@ import com.google.common.util.concurrent.ThreadFactoryBuilder;
 import com.google.protobuf.UnsafeByteOperations;
 import com.google.protobuf.util.JsonFormat;
 import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpHandler;
 import com.sun.net.httpserver.HttpServer;
 import com.sun.net.httpserver.HttpsConfigurator;
 import com.sun.net.httpserver.HttpsServer;
@@ -24,6 +25,7 @@ import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import javax.net.ssl.SSLContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -48,13 +50,16 @@ import org.slf4j.LoggerFactory;
  *
  * <p>With TLS configured the port serves HTTPS with the same certificate, so a token never travels
  * in clear. Each request holds one of a fixed number of threads while it runs; requests beyond those wait
- * in a bounded queue (1024), and past that their connection is closed unanswered.
+ * in a bounded queue (1024), and past that their connection is closed unanswered. At a stop the
+ * requests being handled get the grace period, like gRPC calls; new ones are answered 503.
  */
 public final class HttpGateway implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(HttpGateway.class);
   private static final JsonFormat.Printer JSON = JsonFormat.printer().preservingProtoFieldNames();
 
   private volatile HttpServer server; // set by start()
+  private final AtomicInteger exchanges = new AtomicInteger(); // requests being handled
+  private volatile boolean draining;
   private final ThreadPoolExecutor threads;
   private final RecognizerGrpc.RecognizerBlockingStub stub;
   private final HttpConfig config;
@@ -101,16 +106,16 @@ public final class HttpGateway implements AutoCloseable {
       return secure;
     });
     bound.setExecutor(threads);
-    bound.createContext("/image", exchange -> serve(exchange, true));
-    bound.createContext("/v1/recognize", exchange -> serve(exchange, false));
-    bound.createContext("/v2", exchange -> {
+    bound.createContext("/image", counted(exchange -> serve(exchange, true)));
+    bound.createContext("/v1/recognize", counted(exchange -> serve(exchange, false)));
+    bound.createContext("/v2", counted(exchange -> {
       try (exchange) {
         inference.serve(exchange);
       } catch (IOException | RuntimeException e) {
         log.warn("HTTP request failed: {}", e.toString());
       }
-    });
-    bound.createContext("/", exchange -> {
+    }));
+    bound.createContext("/", counted(exchange -> {
       try (exchange) {
         String path = exchange.getRequestURI().getPath();
         if (assets.has(path)) {
@@ -124,7 +129,7 @@ public final class HttpGateway implements AutoCloseable {
       } catch (IOException | RuntimeException e) {
         log.warn("HTTP request failed: {}", e.toString());
       }
-    });
+    }));
     bound.start();
     this.server = bound;
     if (config.portFile() != null) {
@@ -136,6 +141,38 @@ public final class HttpGateway implements AutoCloseable {
 
   public int port() {
     return server.getAddress().getPort();
+  }
+
+  /**
+   * Starts a stop: requests that arrive from now on are answered 503 with {@code Connection: close};
+   * those being handled go on ({@link #exchangesInFlight()} says how many are left).
+   */
+  public void drain() {
+    draining = true;
+  }
+
+  /** Requests being handled now. */
+  public int exchangesInFlight() {
+    return exchanges.get();
+  }
+
+  /** Counts {@code handler}'s requests, and refuses new ones once draining. */
+  private HttpHandler counted(HttpHandler handler) {
+    return exchange -> {
+      exchanges.incrementAndGet(); // before the check: drain() then waits for every request it let in
+      try {
+        if (draining) {
+          try (exchange) {
+            exchange.getResponseHeaders().set("Connection", "close");
+            JsonReplies.error(exchange, 503, "UNAVAILABLE", "the balancer is shutting down");
+          }
+          return;
+        }
+        handler.handle(exchange);
+      } finally {
+        exchanges.decrementAndGet();
+      }
+    };
   }
 
   private void serve(HttpExchange exchange, boolean multipart) {
@@ -290,10 +327,11 @@ public final class HttpGateway implements AutoCloseable {
     return params;
   }
 
+  /** Closes the port and every connection at once: {@link #drain()} first to let requests finish. */
   @Override
   public void close() {
     if (server != null) {
-      server.stop(1);
+      server.stop(0); // JDK 17 waits the whole delay even when nothing runs (JDK-8304065): drain() waits instead
     }
     threads.shutdownNow();
   }
