@@ -27,6 +27,15 @@ class PickerTest {
     return list;
   }
 
+  /** One worker per argument, each with that many calls outstanding. */
+  private static List<WorkerEndpoint> withCalls(int... outstanding) {
+    List<WorkerEndpoint> list = workers(outstanding.length);
+    for (int i = 0; i < outstanding.length; i++) {
+      load(list.get(i), outstanding[i]);
+    }
+    return list;
+  }
+
   private static void load(WorkerEndpoint w, int calls) {
     for (int i = 0; i < calls; i++) {
       w.callStarted();
@@ -42,10 +51,7 @@ class PickerTest {
 
   @Test
   void fewWorkersAreAllComparedAndTheLeastLoadedWins() {
-    List<WorkerEndpoint> w = workers(3);
-    load(w.get(0), 5);
-    load(w.get(1), 1);
-    load(w.get(2), 3);
+    List<WorkerEndpoint> w = withCalls(5, 1, 3);
     for (int i = 0; i < 50; i++) {
       assertSame(w.get(1), picker.pick(w, Set.of(), 0));
     }
@@ -53,17 +59,13 @@ class PickerTest {
 
   @Test
   void excludedWorkersAreSkipped() {
-    List<WorkerEndpoint> w = workers(3);
-    load(w.get(0), 2);
-    load(w.get(2), 9);
+    List<WorkerEndpoint> w = withCalls(2, 0, 9);
     assertSame(w.get(0), picker.pick(w, Set.of(w.get(1)), 0));
   }
 
   @Test
   void ejectedWorkersAreSkippedUnlessAllAreEjected() {
-    List<WorkerEndpoint> w = workers(3);
-    load(w.get(1), 4);
-    load(w.get(2), 4);
+    List<WorkerEndpoint> w = withCalls(0, 4, 4);
     w.get(0).eject(1_000); // the least loaded, but ejected until t=1000
     for (int i = 0; i < 20; i++) {
       assertTrue(picker.pick(w, Set.of(), 500) != w.get(0));
@@ -77,8 +79,7 @@ class PickerTest {
 
   @Test
   void aWorkerThatShedsCallsCountsAsFull() {
-    List<WorkerEndpoint> w = workers(2);
-    load(w.get(1), 50);
+    List<WorkerEndpoint> w = withCalls(0, 50);
     w.get(0).markOverloaded(1_000); // idle but answering RESOURCE_EXHAUSTED
     for (int i = 0; i < 20; i++) {
       assertSame(w.get(1), picker.pick(w, Set.of(), 10));
@@ -89,8 +90,7 @@ class PickerTest {
   @Test
   void roundRobinTakesEachInTurnWhateverTheLoad() {
     Picker rr = new Picker(new Random(1), Picker.Policy.ROUND_ROBIN);
-    List<WorkerEndpoint> w = workers(3);
-    load(w.get(0), 100);
+    List<WorkerEndpoint> w = withCalls(100, 0, 0);
     List<WorkerEndpoint> picked = new java.util.ArrayList<>();
     for (int i = 0; i < 6; i++) {
       picked.add(rr.pick(w, Set.of(), 0));
