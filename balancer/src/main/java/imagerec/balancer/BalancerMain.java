@@ -1,8 +1,8 @@
 package imagerec.balancer;
 
 import imagerec.balancer.admin.AdminConfig;
-import imagerec.balancer.discovery.DiscoveryConfig;
 import imagerec.balancer.cache.CacheConfig;
+import imagerec.balancer.discovery.DiscoveryConfig;
 import imagerec.balancer.forwarding.ForwardingConfig;
 import imagerec.balancer.http.HttpConfig;
 import imagerec.balancer.registry.WorkerChannelConfig;
@@ -20,10 +20,10 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 /**
  * {@code imagerec-balancer}: parses options (flags over {@code IMAGEREC_*} environment variables

@@ -1,16 +1,6 @@
 package imagerec.balancer;
 
 import static imagerec.testing.Prometheus.value;
-import imagerec.testing.Prometheus;
-import imagerec.testing.FakeWorker;
-import imagerec.testing.Await;
-import imagerec.balancer.admin.AdminConfig;
-import imagerec.balancer.discovery.DiscoveryConfig;
-import imagerec.balancer.cache.CacheConfig;
-import imagerec.balancer.forwarding.ForwardingConfig;
-import imagerec.balancer.registry.WorkerChannelConfig;
-import imagerec.balancer.routing.RoutingConfig;
-import imagerec.server.ServerConfig;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -18,10 +8,20 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import imagerec.balancer.admin.AdminConfig;
+import imagerec.balancer.cache.CacheConfig;
+import imagerec.balancer.discovery.DiscoveryConfig;
+import imagerec.balancer.forwarding.ForwardingConfig;
 import imagerec.balancer.http.HttpConfig;
+import imagerec.balancer.registry.WorkerChannelConfig;
 import imagerec.balancer.routing.Picker;
+import imagerec.balancer.routing.RoutingConfig;
 import imagerec.observability.MetricsConfig;
 import imagerec.observability.Tracing;
+import imagerec.server.ServerConfig;
+import imagerec.testing.Await;
+import imagerec.testing.FakeWorker;
+import imagerec.testing.Prometheus;
 import imagerec.v1.RecognizeRequest;
 import imagerec.v1.RecognizerGrpc;
 import io.grpc.Metadata;

@@ -2,10 +2,9 @@ package imagerec.bench;
 
 import com.google.gson.Gson;
 import com.sun.management.OperatingSystemMXBean;
-import imagerec.worker.model.ModelConfig;
-import imagerec.worker.inference.PredictFunction;
 import imagerec.worker.djl.DjlModel;
-import java.util.function.Supplier;
+import imagerec.worker.inference.PredictFunction;
+import imagerec.worker.model.ModelConfig;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -18,11 +17,12 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.Supplier;
 import org.HdrHistogram.ConcurrentHistogram;
 import org.HdrHistogram.Histogram;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 /**
  * The model's own limit: DJL predictors driven directly in this process, no gRPC, no decoding.

@@ -1,8 +1,8 @@
 package imagerec.cli;
 
 import picocli.AutoComplete;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine;
 
 /** {@code imagerec}: the command-line tool. Each subcommand is a {@code Callable<Integer>}. */
 @Command(name = "imagerec", mixinStandardHelpOptions = true, version = "imagerec 0.1.0",

@@ -1,5 +1,6 @@
 package imagerec.cli;
 
+import com.google.gson.Gson;
 import imagerec.grpc.WireHeaders;
 import io.grpc.CallOptions;
 import io.grpc.Channel;
@@ -15,16 +16,15 @@ import io.grpc.ManagedChannelBuilder;
 import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
 import io.grpc.TlsChannelCredentials;
-import com.google.gson.Gson;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.nio.file.Path;
-import java.time.Duration;
 import picocli.CommandLine.Option;
 
 /**

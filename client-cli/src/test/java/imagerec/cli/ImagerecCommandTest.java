@@ -1,12 +1,12 @@
 package imagerec.cli;
 
-import imagerec.testing.CommandRun;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import imagerec.testing.CommandRun;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,13 +1,12 @@
 package imagerec.it;
 
-import java.time.Duration;
-import imagerec.testing.StreamCollector;
-import imagerec.testing.Await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.ByteString;
+import imagerec.testing.Await;
+import imagerec.testing.StreamCollector;
 import imagerec.v1.BalancerAdminGrpc;
 import imagerec.v1.ListWorkersRequest;
 import imagerec.v1.RecognizeRequest;
@@ -20,6 +19,7 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
 import java.nio.file.Files;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;

@@ -1,16 +1,16 @@
 package imagerec.it;
 
-import imagerec.testing.CommandRun;
-import imagerec.cli.bench.UnarySender;
-import imagerec.cli.bench.LoadRun;
-import imagerec.cli.bench.LoadGenerator;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.google.gson.Gson;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import com.google.protobuf.ByteString;
-import com.google.gson.Gson;
+import imagerec.cli.bench.LoadGenerator;
+import imagerec.cli.bench.LoadRun;
+import imagerec.cli.bench.UnarySender;
+import imagerec.testing.CommandRun;
 import imagerec.v1.RecognizeRequest;
 import imagerec.v1.RecognizerGrpc;
 import io.grpc.ManagedChannel;

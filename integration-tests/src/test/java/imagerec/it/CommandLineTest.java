@@ -1,12 +1,12 @@
 package imagerec.it;
 
-import imagerec.testing.CommandRun;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import imagerec.cli.ImagerecCommand;
+import imagerec.testing.CommandRun;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;

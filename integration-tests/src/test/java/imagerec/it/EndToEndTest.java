@@ -1,8 +1,5 @@
 package imagerec.it;
 
-import java.time.Duration;
-import imagerec.testing.Collector;
-import imagerec.testing.StreamCollector;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -10,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.ByteString;
+import imagerec.testing.Collector;
+import imagerec.testing.StreamCollector;
 import imagerec.v1.RecognizeRequest;
 import imagerec.v1.RecognizeResponse;
 import imagerec.v1.RecognizerGrpc;
@@ -23,6 +22,7 @@ import io.grpc.reflection.v1.ServiceResponse;
 import io.grpc.stub.StreamObserver;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;

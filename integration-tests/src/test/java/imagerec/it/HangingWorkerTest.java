@@ -1,13 +1,12 @@
 package imagerec.it;
 
-import java.util.List;
-import imagerec.cli.bench.UnarySender;
-import imagerec.cli.bench.LoadRun;
-import imagerec.cli.bench.LoadGenerator;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.ByteString;
+import imagerec.cli.bench.LoadGenerator;
+import imagerec.cli.bench.LoadRun;
+import imagerec.cli.bench.UnarySender;
 import imagerec.v1.BalancerAdminGrpc;
 import imagerec.v1.ListWorkersRequest;
 import imagerec.v1.RecognizeRequest;
@@ -17,6 +16,7 @@ import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import java.nio.file.Files;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;

@@ -1,18 +1,18 @@
 package imagerec.it;
 
-import java.util.List;
-import imagerec.cli.bench.UnarySender;
-import imagerec.cli.bench.LoadRun;
-import imagerec.cli.bench.LoadGenerator;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.ByteString;
+import imagerec.cli.bench.LoadGenerator;
+import imagerec.cli.bench.LoadRun;
+import imagerec.cli.bench.UnarySender;
 import imagerec.v1.RecognizeRequest;
 import imagerec.v1.RecognizerGrpc;
 import io.grpc.ManagedChannel;
 import java.nio.file.Files;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;

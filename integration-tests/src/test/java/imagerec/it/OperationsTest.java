@@ -1,13 +1,13 @@
 package imagerec.it;
 
 import static imagerec.testing.Prometheus.value;
-import imagerec.testing.Prometheus;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import com.google.protobuf.ByteString;
+import imagerec.testing.Prometheus;
 import imagerec.v1.RecognizeRequest;
 import imagerec.v1.RecognizerGrpc;
 import io.grpc.ManagedChannel;

@@ -1,12 +1,12 @@
 package imagerec.it;
 
-import imagerec.cli.bench.UnarySender;
-import imagerec.cli.bench.LoadRun;
-import imagerec.cli.bench.LoadGenerator;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.ByteString;
+import imagerec.cli.bench.LoadGenerator;
+import imagerec.cli.bench.LoadRun;
+import imagerec.cli.bench.UnarySender;
 import imagerec.v1.RecognizeRequest;
 import imagerec.v1.RecognizerGrpc;
 import io.grpc.ManagedChannel;

@@ -1,26 +1,26 @@
 package imagerec.it;
 
-import imagerec.cli.bench.UnarySender;
-import imagerec.cli.bench.LoadRun;
-import imagerec.cli.bench.LoadGenerator;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.ByteString;
+import imagerec.cli.bench.LoadGenerator;
+import imagerec.cli.bench.LoadRun;
+import imagerec.cli.bench.UnarySender;
 import imagerec.v1.RecognizeRequest;
 import imagerec.v1.RecognizerGrpc;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.health.v1.HealthCheckRequest;
-import io.grpc.health.v1.HealthCheckResponse;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.health.v1.HealthCheckResponse;
 import io.grpc.health.v1.HealthGrpc;
 import io.grpc.stub.StreamObserver;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 

@@ -7,8 +7,8 @@ import imagerec.security.TlsConfig;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
-import picocli.CommandLine;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 /**
  * The options every server process shares, as one picocli mixin (flags over {@code IMAGEREC_*}

@@ -1,7 +1,5 @@
 package imagerec.testing;
 
-import java.util.List;
-import java.util.ArrayList;
 import imagerec.v1.Classification;
 import imagerec.v1.ListModelsRequest;
 import imagerec.v1.ListModelsResponse;
@@ -16,6 +14,8 @@ import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.stub.StreamObserver;
 import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;

@@ -1,6 +1,5 @@
 package imagerec.worker;
 
-import imagerec.testing.Ports;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
@@ -9,6 +8,7 @@ import imagerec.security.ConnectionLimits;
 import imagerec.security.TlsConfig;
 import imagerec.server.PortBindException;
 import imagerec.server.ServerConfig;
+import imagerec.testing.Ports;
 import imagerec.worker.image.DecodeConfig;
 import imagerec.worker.inference.BatchingConfig;
 import imagerec.worker.model.RepositoryConfig;

@@ -1,20 +1,20 @@
 package imagerec.balancer.admin;
 
 import imagerec.balancer.cache.ResponseCache;
-import imagerec.v1.CacheStats;
-import imagerec.v1.CacheStatsRequest;
-import java.util.List;
 import imagerec.balancer.registry.ModelCatalog;
 import imagerec.balancer.registry.WorkerEndpoint;
-import imagerec.v1.ServedModel;
 import imagerec.balancer.registry.WorkerRegistry;
 import imagerec.v1.BalancerAdminGrpc;
+import imagerec.v1.CacheStats;
+import imagerec.v1.CacheStatsRequest;
 import imagerec.v1.DrainWorkerRequest;
 import imagerec.v1.ListWorkersRequest;
 import imagerec.v1.ListWorkersResponse;
+import imagerec.v1.ServedModel;
 import imagerec.v1.WorkerStatus;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
+import java.util.List;
 import java.util.Optional;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;

@@ -2,13 +2,13 @@ package imagerec.balancer.discovery;
 
 import imagerec.balancer.registry.ModelCatalog;
 import imagerec.balancer.registry.WorkerEndpoint;
-import java.util.function.Consumer;
 import imagerec.balancer.registry.WorkerRegistry;
 import imagerec.v1.RegisterRequest;
 import imagerec.v1.RegisterResponse;
 import imagerec.v1.WorkerRegistrationGrpc;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

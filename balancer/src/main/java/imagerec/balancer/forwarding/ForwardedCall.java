@@ -1,7 +1,7 @@
 package imagerec.balancer.forwarding;
 
-import imagerec.grpc.WireHeaders;
 import imagerec.balancer.registry.WorkerEndpoint;
+import imagerec.grpc.WireHeaders;
 import imagerec.observability.Tracing;
 import io.grpc.CallOptions;
 import io.grpc.ClientCall;

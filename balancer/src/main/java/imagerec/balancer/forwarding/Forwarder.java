@@ -6,15 +6,15 @@ import imagerec.balancer.cache.InFlightCalls;
 import imagerec.balancer.cache.RequestDigest;
 import imagerec.balancer.cache.ResponseCache;
 import imagerec.balancer.registry.ModelCatalog;
+import imagerec.balancer.registry.WorkerEndpoint;
+import imagerec.balancer.registry.WorkerRegistry;
+import imagerec.balancer.routing.OutlierDetector;
+import imagerec.balancer.routing.Picker;
 import imagerec.grpc.InferMessages;
 import imagerec.grpc.RecognizeMessages;
 import imagerec.grpc.WireHeaders;
-import imagerec.balancer.registry.WorkerEndpoint;
-import imagerec.balancer.registry.WorkerRegistry;
 import imagerec.observability.AccessLog;
 import imagerec.observability.Tracing;
-import imagerec.balancer.routing.OutlierDetector;
-import imagerec.balancer.routing.Picker;
 import io.grpc.CallCredentials;
 import io.grpc.CallOptions;
 import io.grpc.Deadline;
@@ -22,10 +22,10 @@ import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 import io.opentelemetry.api.trace.Span;
-import org.slf4j.spi.LoggingEventBuilder;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.slf4j.spi.LoggingEventBuilder;
 
 /**
  * What every forwarded call shares: the registry, the picker, the retry policy and budget, the

@@ -1,13 +1,13 @@
 package imagerec.balancer.health;
 
 import imagerec.balancer.registry.WorkerEndpoint;
-import imagerec.balancer.registry.WorkerRegistry;
 import imagerec.balancer.registry.WorkerRegistry.Health;
+import imagerec.balancer.registry.WorkerRegistry;
 import io.grpc.Context;
 import io.grpc.Status;
 import io.grpc.health.v1.HealthCheckRequest;
-import io.grpc.health.v1.HealthCheckResponse;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.health.v1.HealthCheckResponse;
 import io.grpc.health.v1.HealthGrpc;
 import io.grpc.stub.StreamObserver;
 import java.time.Duration;

@@ -1,7 +1,7 @@
 package imagerec.balancer.metrics;
 
-import imagerec.balancer.forwarding.ForwardingObserver;
 import imagerec.balancer.cache.ResponseCache;
+import imagerec.balancer.forwarding.ForwardingObserver;
 import imagerec.balancer.registry.WorkerEndpoint;
 import imagerec.balancer.registry.WorkerRegistry;
 import io.grpc.Status;

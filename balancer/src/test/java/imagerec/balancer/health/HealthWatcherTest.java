@@ -1,11 +1,11 @@
 package imagerec.balancer.health;
 
-import imagerec.testing.Await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import imagerec.balancer.registry.WorkerEndpoint;
 import imagerec.balancer.registry.WorkerRegistry;
+import imagerec.testing.Await;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;

@@ -1,10 +1,10 @@
 package imagerec.worker.engine;
 
+import imagerec.security.ByteBudget;
 import imagerec.worker.image.ExifOrientation;
 import imagerec.worker.image.ImageDecoder;
 import imagerec.worker.image.InvalidImageException;
 import imagerec.worker.image.Preprocessor;
-import imagerec.security.ByteBudget;
 import imagerec.worker.inference.OverloadedException;
 import imagerec.worker.inference.Prediction;
 import imagerec.worker.model.ModelConfig;

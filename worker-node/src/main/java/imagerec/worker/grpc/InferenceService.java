@@ -1,6 +1,8 @@
 package imagerec.worker.grpc;
 
 import imagerec.grpc.InferMessages;
+import imagerec.observability.AccessLog;
+import imagerec.observability.Tracing;
 import imagerec.oip.GRPCInferenceServiceGrpc;
 import imagerec.oip.ModelInferRequest;
 import imagerec.oip.ModelInferResponse;
@@ -15,8 +17,6 @@ import imagerec.oip.ServerMetadataRequest;
 import imagerec.oip.ServerMetadataResponse;
 import imagerec.oip.ServerReadyRequest;
 import imagerec.oip.ServerReadyResponse;
-import imagerec.observability.AccessLog;
-import imagerec.observability.Tracing;
 import imagerec.worker.engine.Inference;
 import imagerec.worker.engine.InvalidRequestException;
 import imagerec.worker.engine.RecognitionEngine;

@@ -1,7 +1,7 @@
 package imagerec.worker.grpc;
 
-import io.grpc.MethodDescriptor;
 import io.grpc.Metadata;
+import io.grpc.MethodDescriptor;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerServiceDefinition;

@@ -2,7 +2,6 @@ package imagerec.worker.model;
 
 import imagerec.worker.inference.BatchingConfig;
 import imagerec.worker.inference.PredictFunction;
-import java.util.function.UnaryOperator;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,6 +15,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.Executor;
+import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

@@ -1,12 +1,12 @@
 package imagerec.worker.model;
 
+import imagerec.worker.djl.DjlModel;
 import imagerec.worker.image.Preprocessor;
 import imagerec.worker.inference.BatchingConfig;
 import imagerec.worker.inference.BatchingPredictor;
 import imagerec.worker.inference.OverloadedException;
 import imagerec.worker.inference.PredictFunction;
 import imagerec.worker.inference.Prediction;
-import imagerec.worker.djl.DjlModel;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

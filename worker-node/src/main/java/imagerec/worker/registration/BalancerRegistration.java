@@ -1,11 +1,11 @@
 package imagerec.worker.registration;
 
+import imagerec.security.BearerToken;
+import imagerec.security.ConnectionLimits;
 import imagerec.v1.LoadReport;
 import imagerec.v1.RegisterRequest;
 import imagerec.v1.RegisterResponse;
 import imagerec.v1.WorkerRegistrationGrpc;
-import imagerec.security.BearerToken;
-import imagerec.security.ConnectionLimits;
 import io.grpc.CallCredentials;
 import io.grpc.ChannelCredentials;
 import io.grpc.Grpc;

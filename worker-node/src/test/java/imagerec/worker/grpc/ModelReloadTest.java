@@ -1,20 +1,20 @@
 package imagerec.worker.grpc;
 
-import imagerec.testing.Await;
-import imagerec.server.ServerConfig;
-import imagerec.worker.image.DecodeConfig;
-import imagerec.worker.model.RepositoryConfig;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import com.google.protobuf.ByteString;
+import imagerec.server.ServerConfig;
+import imagerec.testing.Await;
 import imagerec.v1.GetModelRequest;
 import imagerec.v1.ListModelsRequest;
 import imagerec.v1.RecognizeRequest;
 import imagerec.v1.RecognizerGrpc;
 import imagerec.worker.WorkerConfig;
 import imagerec.worker.WorkerServer;
+import imagerec.worker.image.DecodeConfig;
 import imagerec.worker.inference.BatchingConfig;
+import imagerec.worker.model.RepositoryConfig;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;

@@ -1,9 +1,9 @@
 package imagerec.worker.grpc;
 
-import imagerec.grpc.WireHeaders;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
+import imagerec.grpc.WireHeaders;
 import imagerec.worker.engine.InvalidRequestException;
 import imagerec.worker.image.InvalidImageException;
 import imagerec.worker.inference.DeadlineExpiredException;

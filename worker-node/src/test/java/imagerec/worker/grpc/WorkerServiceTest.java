@@ -1,14 +1,14 @@
 package imagerec.worker.grpc;
 
-import imagerec.testing.StreamCollector;
 import static imagerec.testing.Prometheus.value;
-import imagerec.testing.Prometheus;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.ByteString;
+import imagerec.testing.Prometheus;
+import imagerec.testing.StreamCollector;
 import imagerec.v1.GetModelRequest;
 import imagerec.v1.ListModelsRequest;
 import imagerec.v1.ListModelsResponse;

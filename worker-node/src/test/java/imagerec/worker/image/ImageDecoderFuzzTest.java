@@ -15,10 +15,10 @@ import java.util.Random;
 import javax.imageio.ImageIO;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
+import net.jqwik.api.Combinators;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
-import net.jqwik.api.Combinators;
 
 /**
  * Fuzzing of the decode path (decoder, then preprocessing to the model's input): valid images of

@@ -1,11 +1,11 @@
 package imagerec.worker.inference;
 
-import imagerec.testing.Await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import imagerec.testing.Await;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
