@@ -273,8 +273,8 @@ public final class HttpGateway implements AutoCloseable {
       return;
     }
     RecognizeResponse response;
-    RecognizerGrpc.RecognizerBlockingStub call = CallerAuthorization.carrying( // checked as a gRPC caller's
-        stub.withDeadlineAfter(timeoutMs, TimeUnit.MILLISECONDS), exchange.getRequestHeaders().getFirst("Authorization"));
+    RecognizerGrpc.RecognizerBlockingStub call = CallerHeaders.of( // the token checked as a gRPC caller's
+        stub.withDeadlineAfter(timeoutMs, TimeUnit.MILLISECONDS), exchange);
     try {
       response = call.recognize(request.build());
     } catch (StatusRuntimeException e) {

@@ -89,9 +89,8 @@ final class InferenceRest {
   void serve(HttpExchange exchange) throws IOException {
     String path = exchange.getRequestURI().getRawPath();
     String[] parts = path.replaceAll("/+$", "").substring(1).split("/");
-    GRPCInferenceServiceGrpc.GRPCInferenceServiceBlockingStub call = CallerAuthorization.carrying(
-        stub.withDeadlineAfter(timeout.toMillis(), TimeUnit.MILLISECONDS),
-        exchange.getRequestHeaders().getFirst("Authorization"));
+    GRPCInferenceServiceGrpc.GRPCInferenceServiceBlockingStub call = CallerHeaders.of(
+        stub.withDeadlineAfter(timeout.toMillis(), TimeUnit.MILLISECONDS), exchange);
     try {
       if (!parts[0].equals("v2")) {
         error(exchange, 404, "no such path: " + path);

@@ -120,7 +120,7 @@ public final class WebApi {
   }
 
   private static <S extends AbstractStub<S>> S withToken(S stub, String authorization) {
-    return CallerAuthorization.carrying(stub.withDeadlineAfter(5, TimeUnit.SECONDS), authorization);
+    return CallerHeaders.carrying(stub.withDeadlineAfter(5, TimeUnit.SECONDS), authorization);
   }
 
   private interface Call {

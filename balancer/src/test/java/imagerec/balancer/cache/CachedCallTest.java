@@ -29,6 +29,10 @@ import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.MetadataUtils;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -46,6 +50,7 @@ import org.junit.jupiter.api.Test;
  */
 class CachedCallTest {
   private static final ByteString IMAGE = ByteString.copyFromUtf8("the same image");
+  private static final HttpClient HTTP = HttpClient.newHttpClient();
   @AutoClose
   private InProcessBalancer cluster;
   private FakeWorker worker;
@@ -61,7 +66,8 @@ class CachedCallTest {
     BalancerServer balancer = cluster.start(new BalancerConfig(
         ServerConfig.ephemeral("localhost", new ConnectionLimits(4 << 20, 100, Duration.ZERO, Duration.ofMinutes(1))),
         DiscoveryConfig.of(cluster.workerNames()), RoutingConfig.DEFAULT, new ForwardingConfig(1, 0, 1000, 16),
-        new CacheConfig(1 << 20, Duration.ZERO), AdminConfig.SHARED, HttpConfig.OFF, WorkerChannelConfig.PLAINTEXT, 1));
+        new CacheConfig(1 << 20, Duration.ZERO), AdminConfig.SHARED,
+        new HttpConfig("127.0.0.1", 0, Duration.ofSeconds(20), 2, null), WorkerChannelConfig.PLAINTEXT, 1));
     Await.until(() -> balancer.registry().snapshot().healthy().stream().allMatch(e -> e.catalog() != null)
         && !balancer.registry().snapshot().healthy().isEmpty(), Duration.ofSeconds(10), Duration.ofMillis(10),
         "the worker's models known");
@@ -222,5 +228,37 @@ class CachedCallTest {
     call("m", "d").get(20, TimeUnit.SECONDS);
     assertEquals(4, worker.calls.get(), "\"cacheable\": false");
     assertEquals(Map.of(), outcomes.snapshot(), "no cache trailer on calls the cache skipped");
+  }
+
+  @Test
+  void httpUploadsShareTheCacheSayHowTheyWereAnsweredAndCanOptOut() throws Exception {
+    assertEquals("miss", upload().headers().firstValue("imagerec-cache").orElse(null));
+    HttpResponse<String> hit = upload();
+    assertEquals(200, hit.statusCode(), hit.body());
+    assertEquals("hit", hit.headers().firstValue("imagerec-cache").orElse(null));
+    assertEquals(1, worker.calls.get(), "the second upload was answered from the cache");
+    call("m", "grpc").get(20, TimeUnit.SECONDS);
+    assertEquals(1, worker.calls.get(), "a gRPC call of the same image too");
+    assertEquals(Map.of("hit", 1L), outcomes.snapshot());
+
+    for (String[] optOut : List.of(new String[] {"Cache-Control", "no-cache"},
+        new String[] {"Cache-Control", "max-age=0, No-Store"}, new String[] {"imagerec-cache", "no"})) {
+      int before = worker.calls.get();
+      HttpResponse<String> skipped = upload(optOut);
+      assertEquals(200, skipped.statusCode(), skipped.body());
+      assertEquals(before + 1, worker.calls.get(), "a worker answered " + String.join(": ", optOut));
+      assertTrue(skipped.headers().firstValue("imagerec-cache").isEmpty(), "the cache skipped it");
+    }
+    assertEquals(1, cluster.balancer.cache().stats().entries(), "what was skipped was not kept either");
+  }
+
+  private HttpResponse<String> upload(String... headers) throws Exception {
+    HttpRequest.Builder request = HttpRequest.newBuilder(
+        URI.create("http://127.0.0.1:" + cluster.balancer.httpPort() + "/v1/recognize?model=m"))
+        .POST(HttpRequest.BodyPublishers.ofByteArray(IMAGE.toByteArray()));
+    if (headers.length > 0) {
+      request.headers(headers);
+    }
+    return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
   }
 }
