@@ -58,7 +58,7 @@ public final class HttpGateway implements AutoCloseable {
   private static final JsonFormat.Printer JSON = JsonFormat.printer().preservingProtoFieldNames();
 
   private volatile HttpServer server; // set by start()
-  private final AtomicInteger exchanges = new AtomicInteger(); // requests being handled
+  private final AtomicInteger exchanges = new AtomicInteger(); // requests queued or being handled
   private volatile boolean draining;
   private final ThreadPoolExecutor threads;
   private final RecognizerGrpc.RecognizerBlockingStub stub;
@@ -105,17 +105,17 @@ public final class HttpGateway implements AutoCloseable {
       secure.setHttpsConfigurator(new HttpsConfigurator(https));
       return secure;
     });
-    bound.setExecutor(threads);
-    bound.createContext("/image", counted(exchange -> serve(exchange, true)));
-    bound.createContext("/v1/recognize", counted(exchange -> serve(exchange, false)));
-    bound.createContext("/v2", counted(exchange -> {
+    bound.setExecutor(this::execute);
+    bound.createContext("/image", refusedWhileDraining(exchange -> serve(exchange, true)));
+    bound.createContext("/v1/recognize", refusedWhileDraining(exchange -> serve(exchange, false)));
+    bound.createContext("/v2", refusedWhileDraining(exchange -> {
       try (exchange) {
         inference.serve(exchange);
       } catch (IOException | RuntimeException e) {
         log.warn("HTTP request failed: {}", e.toString());
       }
     }));
-    bound.createContext("/", counted(exchange -> {
+    bound.createContext("/", refusedWhileDraining(exchange -> {
       try (exchange) {
         String path = exchange.getRequestURI().getPath();
         if (assets.has(path)) {
@@ -144,33 +144,45 @@ public final class HttpGateway implements AutoCloseable {
   }
 
   /**
-   * Starts a stop: requests that arrive from now on are answered 503 with {@code Connection: close};
-   * those being handled go on ({@link #exchangesInFlight()} says how many are left).
+   * Starts a stop: requests handled from now on, those already queued included, are answered 503
+   * with {@code Connection: close}; those being handled go on ({@link #exchangesInFlight()} says
+   * how many are left).
    */
   public void drain() {
     draining = true;
   }
 
-  /** Requests being handled now. */
+  /** Requests queued or being handled now. */
   public int exchangesInFlight() {
     return exchanges.get();
   }
 
-  /** Counts {@code handler}'s requests, and refuses new ones once draining. */
-  private HttpHandler counted(HttpHandler handler) {
-    return exchange -> {
-      exchanges.incrementAndGet(); // before the check: drain() then waits for every request it let in
-      try {
-        if (draining) {
-          try (exchange) {
-            exchange.getResponseHeaders().set("Connection", "close");
-            JsonReplies.error(exchange, 503, "UNAVAILABLE", "the balancer is shutting down");
-          }
-          return;
+  /** Runs a request on the pool, counted from when it is queued until it is answered. */
+  private void execute(Runnable exchange) {
+    exchanges.incrementAndGet();
+    try {
+      threads.execute(() -> {
+        try {
+          exchange.run();
+        } finally {
+          exchanges.decrementAndGet();
         }
+      });
+    } catch (RuntimeException e) { // the queue is full: the server closes the connection
+      exchanges.decrementAndGet();
+      throw e;
+    }
+  }
+
+  private HttpHandler refusedWhileDraining(HttpHandler handler) {
+    return exchange -> {
+      if (!draining) {
         handler.handle(exchange);
-      } finally {
-        exchanges.decrementAndGet();
+        return;
+      }
+      try (exchange) {
+        exchange.getResponseHeaders().set("Connection", "close");
+        JsonReplies.error(exchange, 503, "UNAVAILABLE", "the balancer is shutting down");
       }
     };
   }
