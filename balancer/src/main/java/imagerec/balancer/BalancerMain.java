@@ -30,8 +30,9 @@ import picocli.CommandLine;
  * over defaults) and runs a {@link BalancerServer} until SIGTERM/SIGINT.
  */
 @Command(name = "imagerec-balancer", mixinStandardHelpOptions = true, version = "imagerec-balancer 0.1.0",
-    sortOptions = false,
-    description = "Forwards imagerec.v1.Recognizer calls to the least-loaded healthy worker.",
+    sortOptions = false, abbreviateSynopsis = true,
+    description = "Forwards Recognizer and Open Inference Protocol calls to the least-loaded healthy worker; "
+        + "with --http-port also serves HTTP uploads and a web page.",
     footer = {"", "Every option can also be set with the environment variable in its default, "
         + "for example IMAGEREC_WORKERS=w1:50061,w2:50061.",
         "Exit codes: 0 stopped cleanly, 1 failed to start, 2 bad options or a port that cannot be bound."})

@@ -28,8 +28,9 @@ import picocli.CommandLine;
  * defaults), configures the PyTorch engine, and runs a {@link WorkerServer} until SIGTERM/SIGINT.
  */
 @Command(name = "imagerec-worker", mixinStandardHelpOptions = true, version = "imagerec-worker 0.1.0",
-    sortOptions = false,
-    description = "Serves imagerec.v1.Recognizer with TorchScript models run by DJL on PyTorch.",
+    sortOptions = false, abbreviateSynopsis = true,
+    description = "Serves imagerec.v1.Recognizer and the Open Inference Protocol: TorchScript and ONNX models run "
+        + "by DJL (PyTorch, ONNX Runtime).",
     footer = {"", "Every option can also be set with the environment variable in its default, "
         + "for example IMAGEREC_WORKER_PORT=50061.", "Exit codes: 0 stopped cleanly, 1 failed to "
         + "start (models, TLS files), 2 bad options or a port that cannot be bound."})
