@@ -51,7 +51,7 @@ import org.slf4j.LoggerFactory;
  * <p>With TLS configured the port serves HTTPS with the same certificate, so a token never travels
  * in clear. Each request holds one of a fixed number of threads while it runs; requests beyond those wait
  * in a bounded queue (1024), and past that their connection is closed unanswered. At a stop the
- * requests being handled get the grace period, like gRPC calls; new ones are answered 503.
+ * requests being handled get the grace period, like gRPC calls; queued and new ones are answered 503.
  */
 public final class HttpGateway implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(HttpGateway.class);
