@@ -116,16 +116,18 @@ async function pageScenario(browser) {
   check(dropped && dropped.state === "done" && dropped.top === "Dress", "a dropped image is recognized: " + (dropped && dropped.top));
   check(dropped.nameChildren === 0 && alerts.length === 0, "a file name is shown as text, never run as markup");
 
-  // one pasted from the clipboard
-  const coat = [...readFileSync(join(samples, "coat/0.png"))];
+  // one pasted from the clipboard: the bag again, which the balancer's cache answers
+  const bag = [...readFileSync(join(samples, "bag/0.png"))];
   await page.evaluate((bytes) => {
     const data = new DataTransfer();
-    data.items.add(new File([new Uint8Array(bytes)], "pasted-coat.png", { type: "image/png" }));
+    data.items.add(new File([new Uint8Array(bytes)], "pasted-bag.png", { type: "image/png" }));
     document.dispatchEvent(new ClipboardEvent("paste", { clipboardData: data, bubbles: true }));
-  }, coat);
+  }, bag);
   await cardsDone(page, 6);
-  const pasted = await card(page, "pasted-coat.png");
-  check(pasted && pasted.state === "done" && pasted.top === "Coat", "a pasted image is recognized: " + (pasted && pasted.top));
+  const pasted = await card(page, "pasted-bag.png");
+  check(pasted && pasted.state === "done" && pasted.top === "Bag", "a pasted image is recognized: " + (pasted && pasted.top));
+  check(/Cache/.test(pasted.facts) && /hit/.test(pasted.facts) && /miss/.test(images.find((c) => c.name === "bag-0.png").facts),
+    "the cards say the cache answered the second bag and a worker the first: " + pasted.facts);
 
   // downloads
   const [download] = await Promise.all([page.waitForEvent("download"), page.click("#download-csv")]);

@@ -39,7 +39,8 @@ class WebPageTest {
 
   @Test
   void aPersonDropsImagesSeesThemRecognizedAndWatchesTheWorkers() throws Exception {
-    try (ProcessCluster cluster = ProcessCluster.start("web-page", 2, Map.of(), "--http-port", "0")) {
+    try (ProcessCluster cluster = ProcessCluster.start("web-page", 2, Map.of(), "--http-port", "0",
+        "--cache-bytes", "8m")) {
       String admin = cluster.adminAddress();
       String output = browse("page", Map.of(
           "IMAGEREC_URL", "http://127.0.0.1:" + cluster.httpPort() + "/",

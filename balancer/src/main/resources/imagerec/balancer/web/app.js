@@ -188,7 +188,7 @@ async function send(file, result) {
     fail(result, explain(response.status, error.status), error.message || "", error.status || String(response.status));
     return;
   }
-  succeed(result, body);
+  succeed(result, body, response.headers.get("imagerec-cache"));
 }
 
 function explain(httpStatus, grpcStatus) {
@@ -216,7 +216,14 @@ function fail(result, headline, detail, code) {
   }
 }
 
-function succeed(result, response) {
+// what the balancer's response cache made of an upload (the imagerec-cache header), in words
+const CACHE_OUTCOMES = {
+  hit: "hit (an earlier answer)",
+  coalesced: "coalesced (an identical upload's answer)",
+  miss: "miss",
+};
+
+function succeed(result, response, cache) {
   result.finished = true;
   result.response = response;
   const card = result.card;
@@ -255,6 +262,9 @@ function succeed(result, response) {
   addFact(card, "Times", "decode " + ms(t.decode_micros) + ", queue " + ms(t.queue_micros)
     + ", inference " + ms(t.inference_micros) + ", total " + ms(t.total_micros));
   addFact(card, "Batch", String(t.batch_size || 1));
+  if (cache) { // only when the balancer has a cache
+    addFact(card, "Cache", CACHE_OUTCOMES[cache] || cache);
+  }
 }
 
 function addFact(card, name, value) {
