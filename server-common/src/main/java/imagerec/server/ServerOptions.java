@@ -40,7 +40,8 @@ public final class ServerOptions {
   Path portFile;
 
   @Option(names = "--shutdown-grace-ms", defaultValue = "${env:IMAGEREC_SHUTDOWN_GRACE_MS:-10000}",
-      description = "time in-flight calls get to finish at shutdown (default: ${DEFAULT-VALUE})")
+      description = "time calls in flight (and the balancer's HTTP uploads) get to finish at shutdown "
+          + "(default: ${DEFAULT-VALUE})")
   long shutdownGraceMs;
 
   @Option(names = "--max-bytes-in-flight", defaultValue = "${env:IMAGEREC_MAX_BYTES_IN_FLIGHT:-0}",
