@@ -4,7 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import imagerec.cli.ImagerecCommand;
+import imagerec.testing.Await;
 import imagerec.testing.CommandRun;
+import imagerec.v1.BalancerAdminGrpc;
+import imagerec.v1.ListWorkersRequest;
+import imagerec.v1.WorkerStatus;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -13,6 +19,7 @@ import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -41,6 +48,7 @@ class WebPageTest {
   void aPersonDropsImagesSeesThemRecognizedAndWatchesTheWorkers() throws Exception {
     try (ProcessCluster cluster = ProcessCluster.start("web-page", 2, Map.of(), "--http-port", "0",
         "--cache-bytes", "8m")) {
+      awaitCatalogs(cluster);
       String admin = cluster.adminAddress();
       String output = browse("page", Map.of(
           "IMAGEREC_URL", "http://127.0.0.1:" + cluster.httpPort() + "/",
@@ -63,6 +71,24 @@ class WebPageTest {
           "IMAGEREC_TOKEN", "client-secret",
           "IMAGEREC_ADMIN_TOKEN", "admin-secret"), address -> { });
       assertTrue(output.contains("PASSED token"), output);
+    }
+  }
+
+  /**
+   * Returns once the balancer knows every worker's models (their catalogs, as the admin API lists
+   * them): from then on it caches answers, so the page's first upload of an image is kept.
+   */
+  private static void awaitCatalogs(ProcessCluster cluster) throws Exception {
+    ManagedChannel channel = ManagedChannelBuilder.forTarget(cluster.adminAddress()).usePlaintext().build();
+    try {
+      BalancerAdminGrpc.BalancerAdminBlockingStub admin = BalancerAdminGrpc.newBlockingStub(channel);
+      Await.until(() -> {
+        List<WorkerStatus> workers = admin.withDeadlineAfter(10, TimeUnit.SECONDS)
+            .listWorkers(ListWorkersRequest.getDefaultInstance()).getWorkersList();
+        return workers.size() == 2 && workers.stream().allMatch(w -> w.getServedModelsCount() > 0);
+      }, Duration.ofSeconds(30), Duration.ofMillis(100), "the balancer knows both workers' models");
+    } finally {
+      channel.shutdownNow();
     }
   }
 
