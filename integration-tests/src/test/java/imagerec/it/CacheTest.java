@@ -16,7 +16,6 @@ import imagerec.v1.ListModelsRequest;
 import imagerec.v1.RecognizeRequest;
 import imagerec.v1.RecognizeResponse;
 import imagerec.v1.RecognizerGrpc;
-import io.grpc.ManagedChannel;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -43,8 +42,6 @@ class CacheTest {
   private static final HttpClient HTTP = HttpClient.newHttpClient();
   @AutoClose
   private static ProcessCluster cluster;
-  private static ManagedChannel channel;
-  private static RecognizerGrpc.RecognizerBlockingStub stub;
 
   @BeforeAll
   static void start() throws Exception {
@@ -64,9 +61,7 @@ class CacheTest {
         List.of("--models", MODELS.toString(), "--poll-interval-ms", "200"),
         io.grpc.InsecureChannelCredentials.create(), io.grpc.InsecureChannelCredentials.create(),
         "--cache-bytes", "8m", "--max-bytes-in-flight", Long.toString(8 << 20), "--max-message-bytes", Long.toString(4 << 20), "--catalog-interval-ms", "500", "--http-port", "0");
-    channel = cluster.channelToBalancer();
-    stub = RecognizerGrpc.newBlockingStub(channel);
-    Await.until(() -> stub.listModels(ListModelsRequest.getDefaultInstance()).getModelsCount() == 1,
+    Await.until(() -> cluster.recognizer().listModels(ListModelsRequest.getDefaultInstance()).getModelsCount() == 1,
         Duration.ofSeconds(10), Duration.ofMillis(50), "the balancer knows the worker's model");
   }
 
@@ -94,7 +89,7 @@ class CacheTest {
   void aHundredIdenticalCallsAtOnceAreOneWorkerCallOnEveryPath() throws Exception {
     ByteString image = sample("coat/0.png");
     double before = workerImages();
-    RecognizerGrpc.RecognizerFutureStub futures = RecognizerGrpc.newFutureStub(channel);
+    RecognizerGrpc.RecognizerFutureStub futures = RecognizerGrpc.newFutureStub(cluster.channel());
     List<com.google.common.util.concurrent.ListenableFuture<RecognizeResponse>> calls = new ArrayList<>();
     for (int i = 0; i < 100; i++) {
       calls.add(futures.withDeadlineAfter(30, TimeUnit.SECONDS).recognize(RecognizeRequest.newBuilder()
@@ -109,7 +104,7 @@ class CacheTest {
 
     // the same image as stream items and over HTTP: answered by the balancer
     StreamCollector items = new StreamCollector();
-    var stream = RecognizerGrpc.newStub(channel).recognizeStream(items);
+    var stream = RecognizerGrpc.newStub(cluster.channel()).recognizeStream(items);
     for (int i = 0; i < 10; i++) {
       stream.onNext(RecognizeRequest.newBuilder().setImage(image).setRequestId("item-" + i).build());
     }
@@ -128,7 +123,7 @@ class CacheTest {
     assertEquals(1, workerImages() - before, "stream items and HTTP uploads hit the same cache");
 
     // the inference protocol: its own key (another method), then answered from the cache too
-    var oip = GRPCInferenceServiceGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS);
+    var oip = GRPCInferenceServiceGrpc.newBlockingStub(cluster.channel()).withDeadlineAfter(30, TimeUnit.SECONDS);
     for (int i = 0; i < 3; i++) {
       assertEquals("infer-" + i, oip.modelInfer(OpenInferenceProtocolTest.typed("infer-" + i, List.of(image))).getId());
     }
@@ -141,18 +136,18 @@ class CacheTest {
   void afterAHotReloadOnlyTheNewVersionIsServed() throws Exception {
     ByteString image = sample("sneaker/0.png");
     RecognizeRequest request = RecognizeRequest.newBuilder().setImage(image).build();
-    String before = stub.recognize(request).getModelVersion();
-    assertEquals(before, stub.recognize(request).getModelVersion(), "cached");
+    String before = cluster.recognizer().recognize(request).getModelVersion();
+    assertEquals(before, cluster.recognizer().recognize(request).getModelVersion(), "cached");
     Path json = MODELS.resolve("fashion-mnist/model.json");
     String next = Integer.toString(Integer.parseInt(before) + 1);
     String text = Files.readString(json);
     Files.writeString(json, text.contains("\"version\"")
         ? text.replaceFirst("\"version\"\\s*:\\s*\"[^\"]*\"", "\"version\": \"" + next + "\"")
         : text.replaceFirst("\\{", "{\"version\": \"" + next + "\", "));
-    Await.until(() -> stub.listModels(ListModelsRequest.getDefaultInstance()).getModels(0).getVersion().equals(next),
+    Await.until(() -> cluster.recognizer().listModels(ListModelsRequest.getDefaultInstance()).getModels(0).getVersion().equals(next),
         Duration.ofSeconds(30), Duration.ofMillis(20), "the balancer lists version " + next);
     for (int i = 0; i < 20; i++) {
-      assertEquals(next, stub.recognize(request).getModelVersion(), "no answer of the replaced version");
+      assertEquals(next, cluster.recognizer().recognize(request).getModelVersion(), "no answer of the replaced version");
     }
   }
 

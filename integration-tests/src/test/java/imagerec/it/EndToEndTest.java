@@ -12,7 +12,6 @@ import imagerec.testing.StreamCollector;
 import imagerec.v1.RecognizeRequest;
 import imagerec.v1.RecognizeResponse;
 import imagerec.v1.RecognizerGrpc;
-import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.reflection.v1.ServerReflectionGrpc;
@@ -38,14 +37,10 @@ import org.junit.jupiter.api.Test;
 class EndToEndTest {
   @AutoClose
   private static ProcessCluster cluster;
-  private static ManagedChannel channel;
-  private static RecognizerGrpc.RecognizerBlockingStub stub;
 
   @BeforeAll
   static void start() throws Exception {
     cluster = ProcessCluster.start("end-to-end", 3);
-    channel = cluster.channelToBalancer();
-    stub = RecognizerGrpc.newBlockingStub(channel);
   }
 
   /** The bundled samples: samples/<label folder>/<n>.png. */
@@ -60,7 +55,7 @@ class EndToEndTest {
   }
 
   private static RecognizeResponse recognize(byte[] image) {
-    return stub.withDeadlineAfter(30, TimeUnit.SECONDS)
+    return cluster.recognizer().withDeadlineAfter(30, TimeUnit.SECONDS)
         .recognize(RecognizeRequest.newBuilder().setImage(ByteString.copyFrom(image)).build());
   }
 
@@ -98,7 +93,7 @@ class EndToEndTest {
   @Test
   void unknownModelIsNotFound() throws Exception {
     byte[] good = Files.readAllBytes(samples().get(0));
-    StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> stub.withDeadlineAfter(30, TimeUnit.SECONDS)
+    StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> cluster.recognizer().withDeadlineAfter(30, TimeUnit.SECONDS)
         .recognize(RecognizeRequest.newBuilder().setImage(ByteString.copyFrom(good)).setModel("no-such-model").build()));
     assertEquals(Status.Code.NOT_FOUND, e.getStatus().getCode());
   }
@@ -108,7 +103,7 @@ class EndToEndTest {
     List<Path> samples = samples();
     int n = 400;
     StreamCollector responses = new StreamCollector();
-    StreamObserver<RecognizeRequest> requests = RecognizerGrpc.newStub(channel)
+    StreamObserver<RecognizeRequest> requests = RecognizerGrpc.newStub(cluster.channel())
         .withDeadlineAfter(120, TimeUnit.SECONDS).recognizeStream(responses);
     List<byte[]> images = new ArrayList<>();
     for (Path p : samples) {
@@ -137,7 +132,7 @@ class EndToEndTest {
   @Test
   void balancerServesReflectionForGrpcurl() throws Exception {
     Collector<ServerReflectionResponse> answers = new Collector<>();
-    StreamObserver<ServerReflectionRequest> requests = ServerReflectionGrpc.newStub(channel).serverReflectionInfo(answers);
+    StreamObserver<ServerReflectionRequest> requests = ServerReflectionGrpc.newStub(cluster.channel()).serverReflectionInfo(answers);
     requests.onNext(ServerReflectionRequest.newBuilder().setListServices("").build());
     requests.onCompleted();
     assertTrue(answers.await(Duration.ofSeconds(10)));

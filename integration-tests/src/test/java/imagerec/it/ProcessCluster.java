@@ -1,6 +1,7 @@
 package imagerec.it;
 
 import imagerec.testing.ListeningProcess;
+import imagerec.v1.RecognizerGrpc;
 import io.grpc.ChannelCredentials;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
@@ -42,6 +43,7 @@ final class ProcessCluster implements AutoCloseable {
   private final List<Node> workers = new ArrayList<>();
   private final List<Process> processes = new ArrayList<>();
   private final List<ManagedChannel> channels = new ArrayList<>();
+  private ManagedChannel channel; // the one channel() returns
   private final Map<String, String> env = new HashMap<>();
   private final Map<String, String> heaps = new HashMap<>(); // name -> -Xmx, when not 512m
   private Node balancer;
@@ -150,6 +152,19 @@ final class ProcessCluster implements AutoCloseable {
         .maxInboundMessageSize(16 << 20).build();
     channels.add(channel);
     return channel;
+  }
+
+  /** The cluster's own plaintext channel to the balancer, made on first use and shut down with the cluster. */
+  synchronized ManagedChannel channel() {
+    if (channel == null) {
+      channel = channelToBalancer();
+    }
+    return channel;
+  }
+
+  /** A blocking Recognizer stub on {@link #channel()}. */
+  RecognizerGrpc.RecognizerBlockingStub recognizer() {
+    return RecognizerGrpc.newBlockingStub(channel());
   }
 
   private Node launch(String name, String mainClass, String... args) throws Exception {

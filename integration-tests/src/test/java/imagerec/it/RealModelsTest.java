@@ -22,7 +22,6 @@ import imagerec.v1.RecognizeRequest;
 import imagerec.v1.RecognizeResponse;
 import imagerec.v1.RecognizerGrpc;
 import io.grpc.InsecureChannelCredentials;
-import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.io.IOException;
@@ -66,8 +65,6 @@ class RealModelsTest {
 
   @AutoClose
   private static ProcessCluster cluster;
-  private static ManagedChannel channel;
-  private static RecognizerGrpc.RecognizerBlockingStub stub;
   private static List<JsonObject> photos;
   private static JsonObject outputs;
 
@@ -86,8 +83,6 @@ class RealModelsTest {
         List.of("--models", MODELS.toString(), "--instances", "2", "--max-batch-size", "4",
             "--max-batch-delay-ms", "20"), // a batch waits for the calls sent with it, whatever the decode pool's pace
         InsecureChannelCredentials.create(), InsecureChannelCredentials.create(), "--http-port", "0");
-    channel = cluster.channelToBalancer();
-    stub = RecognizerGrpc.newBlockingStub(channel);
   }
 
   /** Two model folders that must be refused at load while the others serve. */
@@ -120,7 +115,7 @@ class RealModelsTest {
   }
 
   private static RecognizeResponse recognize(String model, String file, int topK) throws IOException {
-    return stub.withDeadlineAfter(60, TimeUnit.SECONDS).recognize(RecognizeRequest.newBuilder()
+    return cluster.recognizer().withDeadlineAfter(60, TimeUnit.SECONDS).recognize(RecognizeRequest.newBuilder()
         .setImage(ByteString.copyFrom(Files.readAllBytes(PHOTOS.resolve(file)))).setModel(model).setTopK(topK).build());
   }
 
@@ -306,7 +301,7 @@ class RealModelsTest {
   void theInferenceProtocolAnswersOnnxAndEmbeddingModelsAsRecognizeDoes() throws Exception {
     List<String> files = photos.stream().map(p -> p.get("file").getAsString()).limit(6).toList();
     GRPCInferenceServiceGrpc.GRPCInferenceServiceBlockingStub oip =
-        GRPCInferenceServiceGrpc.newBlockingStub(channel).withDeadlineAfter(120, TimeUnit.SECONDS);
+        GRPCInferenceServiceGrpc.newBlockingStub(cluster.channel()).withDeadlineAfter(120, TimeUnit.SECONDS);
     for (String model : List.of("resnet18-onnx", "resnet18-embedding", "mobilenet-onnx")) {
       boolean embedding = model.endsWith("embedding");
       int width = embedding ? 512 : model.startsWith("mobilenet") ? 20 : 1000;
@@ -360,7 +355,7 @@ class RealModelsTest {
     try {
       String log = Files.readString(cluster.logDir().resolve("kserve-worker.log"));
       assertTrue(log.contains("loaded model tagger version 1") && log.contains("input 3x224x224"), log);
-      GRPCInferenceServiceGrpc.GRPCInferenceServiceBlockingStub oip = GRPCInferenceServiceGrpc.newBlockingStub(channel);
+      GRPCInferenceServiceGrpc.GRPCInferenceServiceBlockingStub oip = GRPCInferenceServiceGrpc.newBlockingStub(cluster.channel());
       List<String> files = photos.stream().map(p -> p.get("file").getAsString()).limit(3).toList();
       ModelInferResponse tagged = null;
       for (int i = 0; i < 100 && tagged == null; i++) { // until the balancer has polled the new worker's models
@@ -385,7 +380,7 @@ class RealModelsTest {
   @Test
   void manyConcurrentCallsShareBatchesOnBothEngines() throws Exception {
     byte[] image = Files.readAllBytes(PHOTOS.resolve("coffee.png"));
-    RecognizerGrpc.RecognizerFutureStub futures = RecognizerGrpc.newFutureStub(channel);
+    RecognizerGrpc.RecognizerFutureStub futures = RecognizerGrpc.newFutureStub(cluster.channel());
     List<CompletableFuture<RecognizeResponse>> calls = new ArrayList<>();
     for (int i = 0; i < 32; i++) {
       String model = i % 2 == 0 ? "resnet18-onnx" : "mobilenet-onnx";
@@ -412,7 +407,7 @@ class RealModelsTest {
 
   @Test
   void brokenFoldersAreRefusedByNameWhileTheOthersServe() throws Exception {
-    List<ModelInfo> models = stub.listModels(ListModelsRequest.getDefaultInstance()).getModelsList();
+    List<ModelInfo> models = cluster.recognizer().listModels(ListModelsRequest.getDefaultInstance()).getModelsList();
     List<String> names = models.stream().map(ModelInfo::getName).toList();
     assertFalse(names.contains("broken-typo") || names.contains("broken-labels"), names.toString());
     assertTrue(names.containsAll(List.of("resnet18", "resnet18-onnx", "resnet18-embedding", "input-probe")), names.toString());
