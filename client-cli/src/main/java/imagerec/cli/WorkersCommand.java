@@ -22,6 +22,7 @@ import picocli.CommandLine.Spec;
 
 /** {@code imagerec workers}: the balancer's view of its workers; {@code drain} and {@code undrain}. */
 @Command(name = "workers", mixinStandardHelpOptions = true, sortOptions = false,
+    subcommands = {WorkersCommand.Drain.class, WorkersCommand.Undrain.class},
     description = "Show the balancer's workers: state, calls in flight, completed, failures.",
     footer = {"", "These commands talk to the balancer's admin port: --target if given, else",
         "IMAGEREC_ADMIN_TARGET, else " + WorkersCommand.ADMIN_TARGET + " (the balancer's --admin-port).",
@@ -102,24 +103,6 @@ final class WorkersCommand implements Callable<Integer> {
         .collect(java.util.stream.Collectors.joining(","));
   }
 
-  /** {@code imagerec workers drain ADDRESS}. */
-  @Command(name = "drain", mixinStandardHelpOptions = true,
-      description = "Take a worker out of rotation: no new calls; calls in flight finish.")
-  int drain(@Mixin TargetOptions options,
-            @Parameters(paramLabel = "ADDRESS", description = "the worker's address as 'imagerec workers' shows it")
-            String address) throws InterruptedException {
-    return setDraining(spec.subcommands().get("drain").getCommandSpec(), options, address, true);
-  }
-
-  /** {@code imagerec workers undrain ADDRESS}. */
-  @Command(name = "undrain", mixinStandardHelpOptions = true,
-      description = "Put a drained worker back into rotation (once it is healthy).")
-  int undrain(@Mixin TargetOptions options,
-              @Parameters(paramLabel = "ADDRESS", description = "the worker's address as 'imagerec workers' shows it")
-              String address) throws InterruptedException {
-    return setDraining(spec.subcommands().get("undrain").getCommandSpec(), options, address, false);
-  }
-
   /** Points {@code options} at the admin port unless {@code --target} was given. */
   static void useAdminPort(CommandSpec spec, TargetOptions options) {
     if (!spec.commandLine().getParseResult().hasMatchedOption("--target")) {
@@ -128,19 +111,55 @@ final class WorkersCommand implements Callable<Integer> {
     }
   }
 
-  private static int setDraining(CommandSpec spec, TargetOptions target, String address, boolean drain)
-      throws InterruptedException {
-    useAdminPort(spec, target);
-    try (Connection connection = target.connect()) {
-      BalancerAdminGrpc.BalancerAdminBlockingStub admin = BalancerAdminGrpc.newBlockingStub(connection.channel())
-          .withDeadlineAfter(target.callDeadline(Duration.ofSeconds(10)).toMillis(), TimeUnit.MILLISECONDS);
-      DrainWorkerRequest request = DrainWorkerRequest.newBuilder().setAddress(address).build();
-      WorkerStatus status = drain ? admin.drainWorker(request) : admin.undrainWorker(request);
-      spec.commandLine().getOut().println(row(status, address.length()));
-      spec.commandLine().getOut().flush();
-      return ExitCodes.OK;
-    } catch (StatusRuntimeException e) {
-      return Cli.callError(spec, e.getStatus(), target.target);
+  /** {@code drain} and {@code undrain}: one worker's address, one admin call, the worker's new row. */
+  abstract static class Draining implements Callable<Integer> {
+    private final boolean drain;
+
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    TargetOptions target;
+
+    @Parameters(paramLabel = "ADDRESS", description = "the worker's address as 'imagerec workers' shows it")
+    String address;
+
+    Draining(boolean drain) {
+      this.drain = drain;
+    }
+
+    @Override
+    public Integer call() throws InterruptedException {
+      useAdminPort(spec, target);
+      try (Connection connection = target.connect()) {
+        BalancerAdminGrpc.BalancerAdminBlockingStub admin = BalancerAdminGrpc.newBlockingStub(connection.channel())
+            .withDeadlineAfter(target.callDeadline(Duration.ofSeconds(10)).toMillis(), TimeUnit.MILLISECONDS);
+        DrainWorkerRequest request = DrainWorkerRequest.newBuilder().setAddress(address).build();
+        WorkerStatus status = drain ? admin.drainWorker(request) : admin.undrainWorker(request);
+        spec.commandLine().getOut().println(row(status, address.length()));
+        spec.commandLine().getOut().flush();
+        return ExitCodes.OK;
+      } catch (StatusRuntimeException e) {
+        return Cli.callError(spec, e.getStatus(), target.target);
+      }
+    }
+  }
+
+  /** {@code imagerec workers drain ADDRESS}. */
+  @Command(name = "drain", mixinStandardHelpOptions = true,
+      description = "Take a worker out of rotation: no new calls; calls in flight finish.")
+  static final class Drain extends Draining {
+    Drain() {
+      super(true);
+    }
+  }
+
+  /** {@code imagerec workers undrain ADDRESS}. */
+  @Command(name = "undrain", mixinStandardHelpOptions = true,
+      description = "Put a drained worker back into rotation (once it is healthy).")
+  static final class Undrain extends Draining {
+    Undrain() {
+      super(false);
     }
   }
 }

@@ -155,12 +155,21 @@ final class FakeBalancer implements AutoCloseable {
 
     @Override
     public void drainWorker(DrainWorkerRequest request, StreamObserver<WorkerStatus> responses) {
-      if (!workers.containsKey(request.getAddress())) {
-        responses.onError(Status.NOT_FOUND.withDescription("no worker at " + request.getAddress()).asRuntimeException());
+      setState(request.getAddress(), WorkerStatus.State.DRAINING, responses);
+    }
+
+    @Override
+    public void undrainWorker(DrainWorkerRequest request, StreamObserver<WorkerStatus> responses) {
+      setState(request.getAddress(), WorkerStatus.State.SERVING, responses);
+    }
+
+    private void setState(String address, WorkerStatus.State state, StreamObserver<WorkerStatus> responses) {
+      if (!workers.containsKey(address)) {
+        responses.onError(Status.NOT_FOUND.withDescription("no worker at " + address).asRuntimeException());
         return;
       }
-      workers.put(request.getAddress(), WorkerStatus.State.DRAINING);
-      responses.onNext(WorkerStatus.newBuilder().setAddress(request.getAddress()).setState(WorkerStatus.State.DRAINING).build());
+      workers.put(address, state);
+      responses.onNext(WorkerStatus.newBuilder().setAddress(address).setState(state).build());
       responses.onCompleted();
     }
   }

@@ -206,7 +206,7 @@ class ImagerecCommandTest {
   }
 
   @Test
-  void workersListsAndDrains() {
+  void workersListsDrainsAndUndrains() {
     CommandRun list = imagerec("workers");
     assertEquals(0, list.code(), list.err());
     assertTrue(list.lines().get(0).startsWith("ADDRESS"));
@@ -215,6 +215,12 @@ class ImagerecCommandTest {
     assertEquals(0, drain.code(), drain.err());
     assertTrue(drain.out().contains("DRAINING"), drain.out());
     assertTrue(imagerec("workers").out().contains("DRAINING"));
+    CommandRun undrain = run("workers", "undrain", "--target", server.target(), "10.0.0.2:50061");
+    assertEquals(0, undrain.code(), undrain.err());
+    assertTrue(undrain.out().contains("SERVING"), undrain.out());
+    assertFalse(imagerec("workers").out().contains("DRAINING"));
+    CommandRun help = run("workers", "undrain", "--help");
+    assertTrue(help.out().contains("Put a drained worker back into rotation") && help.out().contains("ADDRESS"), help.out());
     CommandRun unknown = run("workers", "drain", "--target", server.target(), "nowhere:1");
     assertEquals(5, unknown.code());
     assertTrue(unknown.err().contains("NOT_FOUND"), unknown.err());
