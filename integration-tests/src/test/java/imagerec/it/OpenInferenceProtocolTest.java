@@ -24,7 +24,6 @@ import imagerec.testing.Await;
 import imagerec.testing.Collector;
 import imagerec.v1.RecognizeRequest;
 import imagerec.v1.RecognizerGrpc;
-import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
@@ -51,15 +50,13 @@ import org.junit.jupiter.api.Test;
 class OpenInferenceProtocolTest {
   @AutoClose
   private static ProcessCluster cluster;
-  private static ManagedChannel channel;
   private static GRPCInferenceServiceGrpc.GRPCInferenceServiceBlockingStub stub;
   private static List<Path> samples;
 
   @BeforeAll
   static void start() throws Exception {
     cluster = ProcessCluster.start("open-inference-protocol", 2, Map.of(), "--http-port", "0");
-    channel = cluster.channelToBalancer();
-    stub = GRPCInferenceServiceGrpc.newBlockingStub(channel);
+    stub = GRPCInferenceServiceGrpc.newBlockingStub(cluster.channel());
     samples = EndToEndTest.samples();
     Await.until(() -> stub.modelReady(ModelReadyRequest.newBuilder().setName("fashion-mnist").build()).getReady(),
         Duration.ofSeconds(15), "the balancer knows the workers' models");
@@ -100,7 +97,7 @@ class OpenInferenceProtocolTest {
 
   /** The index of the best label of each image, as Recognize answers it through the balancer. */
   private static List<Integer> recognizeTop(List<ByteString> images) {
-    RecognizerGrpc.RecognizerBlockingStub recognizer = RecognizerGrpc.newBlockingStub(channel);
+    RecognizerGrpc.RecognizerBlockingStub recognizer = cluster.recognizer();
     List<Integer> top = new ArrayList<>();
     for (ByteString image : images) {
       top.add(recognizer.withDeadlineAfter(30, TimeUnit.SECONDS)
@@ -178,7 +175,7 @@ class OpenInferenceProtocolTest {
   @Test
   void aLongStreamCarriesOnPastABadRequest() throws Exception {
     Collector<ModelStreamInferResponse> collector = new Collector<>();
-    StreamObserver<ModelInferRequest> requests = GRPCInferenceServiceGrpc.newStub(channel)
+    StreamObserver<ModelInferRequest> requests = GRPCInferenceServiceGrpc.newStub(cluster.channel())
         .withDeadlineAfter(60, TimeUnit.SECONDS).modelStreamInfer(collector);
     for (int i = 0; i < 100; i++) {
       List<ByteString> images = i == 50 ? List.of(ByteString.copyFromUtf8("junk")) : images(i, 2);

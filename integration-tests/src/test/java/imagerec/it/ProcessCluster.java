@@ -148,10 +148,10 @@ final class ProcessCluster implements AutoCloseable {
 
   /** A plaintext channel to the balancer; closing the cluster shuts it down. */
   ManagedChannel channelToBalancer() {
-    ManagedChannel channel = ManagedChannelBuilder.forTarget(balancer.address()).usePlaintext()
+    ManagedChannel made = ManagedChannelBuilder.forTarget(balancer.address()).usePlaintext()
         .maxInboundMessageSize(16 << 20).build();
-    channels.add(channel);
-    return channel;
+    channels.add(made);
+    return made;
   }
 
   /** The cluster's own plaintext channel to the balancer, made on first use and shut down with the cluster. */
