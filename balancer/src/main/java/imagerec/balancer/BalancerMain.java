@@ -33,8 +33,8 @@ import picocli.CommandLine;
     sortOptions = false, abbreviateSynopsis = true,
     description = "Forwards Recognizer and Open Inference Protocol calls to the least-loaded healthy worker; "
         + "with --http-port also serves HTTP uploads and a web page.",
-    footer = {"", "Every option can also be set with the environment variable in its default, "
-        + "for example IMAGEREC_WORKERS=w1:50061,w2:50061.",
+    footer = {"", "An option with a variable (env ...) can also be set with it, the flag winning: "
+        + "IMAGEREC_WORKERS=w1:50061,w2:50061.",
         "Exit codes: 0 stopped cleanly, 1 failed to start, 2 bad options or a port that cannot be bound."})
 public final class BalancerMain implements Callable<Integer> {
   private static final Logger log = LoggerFactory.getLogger(BalancerMain.class);

@@ -32,7 +32,7 @@ public final class ServerLauncher {
   }
 
   private static int execute(Object command, String[] args) {
-    CommandLine commandLine = new CommandLine(command);
+    CommandLine commandLine = VariableHelp.install(new CommandLine(command));
     commandLine.setParameterExceptionHandler((e, ignored) -> {
       CommandLine cmd = e.getCommandLine();
       cmd.getErr().println(cmd.getCommandName() + ": " + e.getMessage() + " (see --help)");

@@ -31,8 +31,8 @@ import picocli.CommandLine;
     sortOptions = false, abbreviateSynopsis = true,
     description = "Serves imagerec.v1.Recognizer and the Open Inference Protocol: TorchScript and ONNX models run "
         + "by DJL (PyTorch, ONNX Runtime).",
-    footer = {"", "Every option can also be set with the environment variable in its default, "
-        + "for example IMAGEREC_WORKER_PORT=50061.", "Exit codes: 0 stopped cleanly, 1 failed to "
+    footer = {"", "An option with a variable (env ...) can also be set with it, the flag winning: "
+        + "IMAGEREC_WORKER_PORT=50061.", "Exit codes: 0 stopped cleanly, 1 failed to "
         + "start (models, TLS files), 2 bad options or a port that cannot be bound."})
 public final class WorkerMain implements Callable<Integer> {
   private static final Logger log = LoggerFactory.getLogger(WorkerMain.class);
