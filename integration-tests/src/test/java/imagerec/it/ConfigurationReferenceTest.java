@@ -3,7 +3,7 @@ package imagerec.it;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import imagerec.balancer.BalancerMain;
-import imagerec.server.VariableHelp;
+import imagerec.server.OptionVariables;
 import imagerec.worker.WorkerMain;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -51,7 +51,7 @@ class ConfigurationReferenceTest {
         problems.add(name + ": no row");
         continue;
       }
-      String variable = VariableHelp.variableOf(option);
+      String variable = OptionVariables.variableOf(option);
       if (variable != null && !cells.get(1).equals("`" + variable + "`")) {
         problems.add(name + ": variable " + variable + ", the page says " + cells.get(1));
       }

@@ -8,9 +8,10 @@ import picocli.CommandLine;
 
 /**
  * Runs a server's picocli command from {@code main}: a bad option prints one line saying which and
- * why, and exits 2; a port that cannot be bound prints one line naming it and its option and exits 2; any
- * other failure to start prints one line and exits 1 (its stack trace goes to the log only when it
- * is a bug, an unchecked exception, not a problem of the set-up such as a missing file).
+ * why (and its variable, when the value came from the environment), and exits 2; a port that cannot
+ * be bound prints one line naming it and its option and exits 2; any other failure to start prints
+ * one line and exits 1 (its stack trace goes to the log only when it is a bug, an unchecked
+ * exception, not a problem of the set-up such as a missing file).
  */
 public final class ServerLauncher {
   private static final Logger log = LoggerFactory.getLogger(ServerLauncher.class);
@@ -32,10 +33,11 @@ public final class ServerLauncher {
   }
 
   private static int execute(Object command, String[] args) {
-    CommandLine commandLine = VariableHelp.install(new CommandLine(command));
-    commandLine.setParameterExceptionHandler((e, ignored) -> {
+    CommandLine commandLine = OptionVariables.nameInHelp(new CommandLine(command));
+    commandLine.setParameterExceptionHandler((e, arguments) -> {
       CommandLine cmd = e.getCommandLine();
-      cmd.getErr().println(cmd.getCommandName() + ": " + e.getMessage() + " (see --help)");
+      String source = OptionVariables.sources(cmd.getCommandSpec(), e.getMessage(), arguments, System.getenv());
+      cmd.getErr().println(cmd.getCommandName() + ": " + e.getMessage() + source + " (see --help)");
       cmd.getErr().flush();
       return EXIT_BAD_CONFIGURATION;
     });

@@ -5,13 +5,14 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
-/** The servers' usage help names each option's environment variable under the option. */
-class VariableHelpTest {
+/** Usage help and errors name the environment variable an option reads. */
+class OptionVariablesTest {
   @Command(name = "server", sortOptions = false)
   static final class Server {
     @Mixin
@@ -20,7 +21,7 @@ class VariableHelpTest {
 
   @Test
   void anOptionWithAVariableIsFollowedByItsNameAndOneWithoutIsNot() {
-    CommandLine command = VariableHelp.install(new CommandLine(new Server()));
+    CommandLine command = OptionVariables.nameInHelp(new CommandLine(new Server()));
     List<String> lines = command.getUsageMessage(CommandLine.Help.Ansi.OFF).lines().map(String::strip).toList();
 
     assertEquals("env IMAGEREC_SHUTDOWN_GRACE_MS", lineAfter(lines, "--shutdown-grace-ms", "--max-bytes-in-flight"));
@@ -32,9 +33,30 @@ class VariableHelpTest {
   @Test
   void theVariableIsReadFromTheUnresolvedDefault() {
     CommandLine.Model.CommandSpec spec = new CommandLine(new Server()).getCommandSpec();
-    assertEquals("IMAGEREC_KEEPALIVE_MS", VariableHelp.variableOf(spec.findOption("--keepalive-ms")));
-    assertEquals("IMAGEREC_TLS_CERT", VariableHelp.variableOf(spec.findOption("--tls-cert")));
-    assertNull(VariableHelp.variableOf(spec.findOption("--metrics-port-file")));
+    assertEquals("IMAGEREC_KEEPALIVE_MS", OptionVariables.variableOf(spec.findOption("--keepalive-ms")));
+    assertEquals("IMAGEREC_TLS_CERT", OptionVariables.variableOf(spec.findOption("--tls-cert")));
+    assertNull(OptionVariables.variableOf(spec.findOption("--metrics-port-file")));
+  }
+
+  @Test
+  void anErrorAboutAnOptionSetFromTheEnvironmentNamesTheVariableButNotItsValue() {
+    CommandLine.Model.CommandSpec spec = new CommandLine(new Server()).getCommandSpec();
+    String message = "Invalid value for option '--shutdown-grace-ms': 'soon' is not a long";
+    Map<String, String> environment = Map.of("IMAGEREC_SHUTDOWN_GRACE_MS", "soon", "IMAGEREC_TOKEN", "secret");
+
+    assertEquals(" (set by IMAGEREC_SHUTDOWN_GRACE_MS in the environment)",
+        OptionVariables.sources(spec, message, new String[0], environment));
+    assertEquals("", OptionVariables.sources(spec, message, new String[] {"--shutdown-grace-ms", "soon"}, environment),
+        "given on the command line");
+    assertEquals("", OptionVariables.sources(spec, message, new String[] {"--shutdown-grace-ms=soon"}, environment));
+    assertEquals("", OptionVariables.sources(spec, message, new String[0], Map.of()), "not set");
+    assertEquals(" (set by IMAGEREC_TOKEN, IMAGEREC_REFLECTION in the environment)",
+        OptionVariables.sources(spec, "--token and --reflection disagree", new String[0],
+            Map.of("IMAGEREC_TOKEN", "secret", "IMAGEREC_REFLECTION", "no")));
+    assertEquals("", OptionVariables.sources(spec, "--token and --reflection disagree", new String[] {"--no-reflection"},
+        Map.of("IMAGEREC_REFLECTION", "no")), "--no-reflection gives --reflection");
+    assertEquals("", OptionVariables.sources(spec, "--tokens are off", new String[0], environment),
+        "a longer name is another option");
   }
 
   /** The last line of {@code option}'s entry: the lines from it to {@code next} (or the end). */
