@@ -8,6 +8,7 @@ import imagerec.balancer.http.HttpConfig;
 import imagerec.balancer.registry.WorkerChannelConfig;
 import imagerec.balancer.routing.Picker;
 import imagerec.balancer.routing.RoutingConfig;
+import imagerec.grpc.HostPort;
 import imagerec.observability.Logging;
 import imagerec.security.TlsConfig;
 import imagerec.server.ServerConfig;
@@ -216,8 +217,10 @@ public final class BalancerMain implements Callable<Integer> {
     }
     List<String> addresses = clean(workers);
     for (String address : addresses) {
-      if (!address.matches("[^\\s:]+:\\d{1,5}") && !address.matches("\\[[0-9a-fA-F:]+\\]:\\d{1,5}")) {
-        throw new CommandLine.ParameterException(cmd, "worker address '" + address + "' is not HOST:PORT");
+      try {
+        HostPort.parse(address);
+      } catch (IllegalArgumentException e) {
+        throw new CommandLine.ParameterException(cmd, "--workers " + e.getMessage());
       }
     }
     BalancerConfig config;

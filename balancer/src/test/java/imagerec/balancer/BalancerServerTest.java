@@ -18,6 +18,7 @@ import imagerec.balancer.routing.RoutingConfig;
 import imagerec.observability.Tracing;
 import imagerec.server.ServerConfig;
 import imagerec.testing.Await;
+import imagerec.testing.Collector;
 import imagerec.testing.FakeWorker;
 import imagerec.testing.StreamCollector;
 import imagerec.v1.BalancerAdminGrpc;
@@ -344,6 +345,19 @@ class BalancerServerTest {
       awaitTrue(() -> cluster.balancer.registry().find(newcomer.name).isEmpty(), "it leaves when the stream ends");
       assertEquals(3, healthyCount());
     }
+  }
+
+  @Test
+  void aRegistrationWhoseAddressCannotBeDialledIsRefusedSayingWhy() throws Exception {
+    Collector<RegisterResponse> responses = new Collector<>();
+    StreamObserver<RegisterRequest> registration = WorkerRegistrationGrpc.newStub(cluster.channel).register(responses);
+    registration.onNext(RegisterRequest.newBuilder().setAddress("newcomer-host:99999").addModels("fake").build());
+    assertTrue(responses.await(Duration.ofSeconds(5)), "answered");
+    Status status = Status.fromThrowable(responses.failure());
+    assertEquals(Status.Code.INVALID_ARGUMENT, status.getCode());
+    assertTrue(status.getDescription().contains("port 99999 is not 1 to 65535"), status.getDescription());
+    assertTrue(cluster.balancer.registry().find("newcomer-host:99999").isEmpty(), "not added");
+    assertEquals(3, healthyCount());
   }
 
   private static ListModelsResponse catalog(String defaultModel, String... nameAtVersion) {

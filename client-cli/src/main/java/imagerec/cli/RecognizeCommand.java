@@ -91,9 +91,9 @@ final class RecognizeCommand implements Callable<Integer> {
         inputs.stream().mapToInt(String::length).max().orElse(4));
     boolean showProgress = progress != null ? progress : inputs.size() > 20 && System.console() != null;
     OrderedOutput output = new OrderedOutput(inputs, writer, showProgress ? new ProgressBar(err, inputs.size()) : null);
-    writer.header();
     Status streamStatus;
     try (Connection connection = target.connect()) {
+      writer.header();
       streamStatus = BulkRecognizer.of(bulkMode, connection.channel(request.noCache), concurrency).run(inputs.size(), i -> {
         try {
           return RecognizeRequest.newBuilder()

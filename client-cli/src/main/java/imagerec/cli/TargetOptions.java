@@ -1,6 +1,7 @@
 package imagerec.cli;
 
 import com.google.gson.Gson;
+import imagerec.grpc.HostPort;
 import imagerec.grpc.WireHeaders;
 import io.grpc.CallOptions;
 import io.grpc.Channel;
@@ -25,7 +26,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import picocli.CommandLine;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * Options every command shares: where to connect, how (TLS, token), and how long to wait. Flags
@@ -33,6 +37,9 @@ import picocli.CommandLine.Option;
  */
 public final class TargetOptions {
   static final int MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
+
+  @Spec(Spec.Target.MIXEE)
+  CommandSpec command;
 
   @Option(names = {"-t", "--target"}, defaultValue = "${env:IMAGEREC_TARGET:-localhost:50051}",
       paramLabel = "HOST:PORT", description = "balancer (or worker) address; env IMAGEREC_TARGET (default: ${DEFAULT-VALUE})")
@@ -95,6 +102,7 @@ public final class TargetOptions {
    * generator).
    */
   public Connection connect(boolean direct) {
+    checkTarget();
     ManagedChannelBuilder<?> builder = Grpc.newChannelBuilder(target, credentials())
         .maxInboundMessageSize(MAX_MESSAGE_BYTES)
         .defaultServiceConfig(SERVICE_CONFIG)
@@ -137,6 +145,21 @@ public final class TargetOptions {
     return interceptors.toArray(ClientInterceptor[]::new);
   }
 
+  /**
+   * A target of HOST:PORT is checked here (one with a '/' is a gRPC target URI, dns:///... or
+   * unix:///..., left to gRPC): an out-of-range port would otherwise make the channel's resolver
+   * fail on its own thread and the calls wait for ever.
+   */
+  private void checkTarget() {
+    if (!target.contains("/")) {
+      try {
+        HostPort.parse(target);
+      } catch (IllegalArgumentException e) {
+        throw new CommandLine.ParameterException(command.commandLine(), "--target " + e.getMessage());
+      }
+    }
+  }
+
   private ChannelCredentials credentials() {
     if (!tls && caCert == null && cert == null) {
       return InsecureChannelCredentials.create();
@@ -148,13 +171,14 @@ public final class TargetOptions {
       }
       if (cert != null) {
         if (key == null) {
-          throw new IllegalArgumentException("--cert needs --key");
+          throw new CommandLine.ParameterException(command.commandLine(), "--cert needs --key");
         }
         builder.keyManager(cert.toFile(), key.toFile());
       }
       return builder.build();
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot read TLS files: " + e.getMessage(), e);
+      throw new CommandLine.ParameterException(command.commandLine(), "cannot read the TLS files of --ca-cert, "
+          + "--cert and --key: " + e.getMessage());
     }
   }
 

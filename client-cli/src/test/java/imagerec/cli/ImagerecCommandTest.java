@@ -146,6 +146,27 @@ class ImagerecCommandTest {
   }
 
   @Test
+  void aTargetOrTlsFilesThatCannotWorkAreUsageErrorsBeforeAnyCall() throws Exception {
+    Path a = write("a.png", FakeBalancer.image("cat"));
+    // a port out of range once made the channel's resolver throw on its own thread: a stream waited for ever
+    CommandRun outOfRange = run("recognize", "--target", "localhost:99999", "--deadline", "5s", a.toString());
+    assertEquals(2, outOfRange.code(), outOfRange.err());
+    assertTrue(outOfRange.err().contains("--target 'localhost:99999': port 99999 is not 1 to 65535"), outOfRange.err());
+    assertEquals("", outOfRange.out(), "no table header before the error");
+    CommandRun noPort = run("models", "--target", "localhost");
+    assertEquals(2, noPort.code(), noPort.err());
+    assertTrue(noPort.err().contains("'localhost' is not HOST:PORT"), noPort.err());
+    CommandRun certWithoutKey = imagerec("health", "--cert", a.toString());
+    assertEquals(2, certWithoutKey.code(), certWithoutKey.err());
+    assertTrue(certWithoutKey.err().contains("--cert needs --key"), certWithoutKey.err());
+    CommandRun missingCa = imagerec("health", "--ca-cert", dir.resolve("nope.pem").toString());
+    assertEquals(2, missingCa.code(), missingCa.err());
+    assertTrue(missingCa.err().contains("cannot read the TLS files") && missingCa.err().contains("nope.pem"),
+        missingCa.err());
+    assertFalse((outOfRange.err() + certWithoutKey.err() + missingCa.err()).contains("Exception"), "no exception names");
+  }
+
+  @Test
   void missingFileIsAUsageError() {
     CommandRun run = imagerec("recognize", dir.resolve("nope.png").toString());
     assertEquals(2, run.code());

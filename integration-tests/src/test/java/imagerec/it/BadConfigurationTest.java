@@ -55,7 +55,9 @@ class BadConfigurationTest {
       "imagerec.worker.WorkerMain     | --frobnicate 1   | -                           | Unknown option;--frobnicate",
       "imagerec.balancer.BalancerMain | --policy fastest | -                           | --policy must be",
       "imagerec.balancer.BalancerMain | -                | IMAGEREC_MAX_ATTEMPTS=0      | --max-attempts;at least 1;set by IMAGEREC_MAX_ATTEMPTS in the environment",
-      "imagerec.balancer.BalancerMain | -                | IMAGEREC_LOG_FORMAT=xml      | IMAGEREC_LOG_FORMAT"})
+      "imagerec.balancer.BalancerMain | -                | IMAGEREC_LOG_FORMAT=xml      | IMAGEREC_LOG_FORMAT",
+      "imagerec.balancer.BalancerMain | --workers localhost:99999 | -                  | --workers 'localhost:99999': port 99999 is not 1 to 65535",
+      "imagerec.worker.WorkerMain     | -                | IMAGEREC_REGISTER_WITH=balancer | --register-with 'balancer' is not HOST:PORT;set by IMAGEREC_REGISTER_WITH in the environment"})
   void aBadOptionOrVariableGivesOneLineSayingWhichAndExitCode2(String mainClass, String flags, String variables,
                                                                String expected) throws Exception {
     Map<String, String> options = new LinkedHashMap<>();

@@ -201,9 +201,13 @@ public final class WorkerMain implements Callable<Integer> {
     if (registerWith == null || registerWith.isBlank()) {
       return null;
     }
-    return new RegistrationConfig(registerWith.strip(), advertise == null || advertise.isBlank() ? null : advertise.strip(),
-        registerTls || registerCa != null || registerCert != null, files,
-        registerToken == null || registerToken.isBlank() ? null : registerToken.strip());
+    try {
+      return new RegistrationConfig(registerWith.strip(), advertise == null || advertise.isBlank() ? null : advertise.strip(),
+          registerTls || registerCa != null || registerCert != null, files,
+          registerToken == null || registerToken.isBlank() ? null : registerToken.strip());
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(cmd, e.getMessage());
+    }
   }
 
   /** PyTorch reads its thread counts once, when the engine loads; nothing is downloaded. */

@@ -1,5 +1,6 @@
 package imagerec.balancer.discovery;
 
+import imagerec.grpc.HostPort;
 import java.time.Duration;
 import java.util.List;
 
@@ -19,8 +20,10 @@ public record DiscoveryConfig(List<String> workers, List<String> names, Duration
     workers = List.copyOf(workers);
     names = List.copyOf(names);
     for (String name : names) {
-      if (!name.matches("[^\\s:]+:\\d{1,5}")) {
-        throw new IllegalArgumentException("--discover entry '" + name + "' is not NAME:PORT");
+      try {
+        HostPort.parse(name);
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("--discover " + e.getMessage(), e);
       }
     }
     if (interval.compareTo(Duration.ofMillis(100)) < 0 || catalogInterval.compareTo(Duration.ofMillis(100)) < 0) {

@@ -1,5 +1,6 @@
 package imagerec.balancer.discovery;
 
+import imagerec.grpc.HostPort;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.time.Duration;
@@ -24,7 +25,7 @@ import org.slf4j.LoggerFactory;
 public final class DnsDiscovery {
   private static final Logger log = LoggerFactory.getLogger(DnsDiscovery.class);
 
-  /** Resolves a host name to IP address strings (replaced in tests). */
+  /** Resolves a host name to IP address strings, an IPv6 address without brackets (replaced in tests). */
   @FunctionalInterface
   public interface Resolver {
     List<String> resolve(String host) throws UnknownHostException;
@@ -32,8 +33,7 @@ public final class DnsDiscovery {
 
   /** The system resolver (the JVM caches answers for 30 s by default; see networkaddress.cache.ttl). */
   public static final Resolver SYSTEM = host -> Arrays.stream(InetAddress.getAllByName(host))
-      .map(a -> a.getHostAddress().contains(":") ? "[" + a.getHostAddress() + "]" : a.getHostAddress())
-      .toList();
+      .map(InetAddress::getHostAddress).toList();
 
   private final List<String> names;
   private final Resolver resolver;
@@ -55,12 +55,11 @@ public final class DnsDiscovery {
   /** Resolves every name once and applies the differences. */
   public synchronized void refresh() {
     for (String name : names) {
-      int colon = name.lastIndexOf(':');
-      String host = name.substring(0, colon);
-      String port = name.substring(colon + 1);
+      HostPort service = HostPort.parse(name);
       Set<String> addresses;
       try {
-        addresses = resolver.resolve(host).stream().map(ip -> ip + ":" + port).collect(Collectors.toSet());
+        addresses = resolver.resolve(service.host()).stream()
+            .map(ip -> new HostPort(ip, service.port()).toString()).collect(Collectors.toSet());
       } catch (UnknownHostException | RuntimeException e) {
         log.warn("cannot resolve {}: {}; keeping {}", name, e.toString(), known.getOrDefault(name, Set.of()));
         continue;

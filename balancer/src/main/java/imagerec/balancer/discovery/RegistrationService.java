@@ -3,6 +3,7 @@ package imagerec.balancer.discovery;
 import imagerec.balancer.registry.ModelCatalog;
 import imagerec.balancer.registry.WorkerEndpoint;
 import imagerec.balancer.registry.WorkerRegistry;
+import imagerec.grpc.HostPort;
 import imagerec.v1.RegisterRequest;
 import imagerec.v1.RegisterResponse;
 import imagerec.v1.WorkerRegistrationGrpc;
@@ -42,9 +43,11 @@ public final class RegistrationService extends WorkerRegistrationGrpc.WorkerRegi
       @Override
       public void onNext(RegisterRequest request) {
         if (address == null) {
-          if (!request.getAddress().matches("[^\\s:]+:\\d{1,5}|\\[[0-9a-fA-F:]+\\]:\\d{1,5}")) {
+          try {
+            HostPort.parse(request.getAddress());
+          } catch (IllegalArgumentException e) {
             responses.onError(Status.INVALID_ARGUMENT.withDescription("the first message must carry the worker's "
-                + "address as host:port, not '" + request.getAddress() + "'").asRuntimeException());
+                + "address as host:port: " + e.getMessage()).asRuntimeException());
             return;
           }
           address = request.getAddress();

@@ -51,6 +51,13 @@ class DnsDiscoveryTest {
   }
 
   @Test
+  void anIPv6AddressBecomesAWorkerAddressInBrackets() {
+    dns.put("workers", List.of("fd00::7"));
+    discovery.refresh();
+    assertEquals(List.of("+[fd00::7]:50061 dns:workers:50061"), events);
+  }
+
+  @Test
   void aFailedLookupKeepsTheWorkersItFoundBefore() {
     dns.put("workers", List.of("10.0.0.1"));
     discovery.refresh();

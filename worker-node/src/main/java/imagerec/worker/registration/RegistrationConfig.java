@@ -1,18 +1,35 @@
 package imagerec.worker.registration;
 
+import imagerec.grpc.HostPort;
 import imagerec.security.TlsConfig;
 
 /**
  * How a worker registers itself with a balancer.
  *
  * @param balancer the balancer's admin address (host:port)
- * @param advertise the address the balancer should dial (null: this host's name and the bound port)
+ * @param advertise the address the balancer should dial, host:port (null: this host's name and the
+ *     bound port)
  * @param tls whether to connect with TLS
  * @param tlsFiles the CA the balancer's certificate is checked against (null: the system's), and a
  *     client certificate for a balancer that requires mutual TLS
  * @param token the balancer's admin token, sent as 'authorization: Bearer TOKEN' (null: none)
  */
 public record RegistrationConfig(String balancer, String advertise, boolean tls, TlsConfig tlsFiles, String token) {
+  public RegistrationConfig {
+    check("--register-with", balancer);
+    if (advertise != null) {
+      check("--advertise", advertise);
+    }
+  }
+
+  private static void check(String option, String address) {
+    try {
+      HostPort.parse(address);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(option + " " + e.getMessage(), e);
+    }
+  }
+
   @Override
   public String toString() { // the token is a secret: never in the log
     return "RegistrationConfig[balancer=" + balancer + ", advertise=" + advertise + ", tls=" + tls
