@@ -22,7 +22,8 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * A server that cannot start from its configuration, run as a real process: a bad option, a bad
- * environment variable, a port another process has. It exits with code 2 and one line (besides
+ * environment variable, a port another process has, an address this host does not have (192.0.2.1
+ * is kept for documentation, never assigned). It exits with code 2 and one line (besides
  * its log) saying what and where, no stack trace.
  */
 class BadConfigurationTest {
@@ -57,7 +58,8 @@ class BadConfigurationTest {
       "imagerec.balancer.BalancerMain | -                | IMAGEREC_MAX_ATTEMPTS=0      | --max-attempts;at least 1;set by IMAGEREC_MAX_ATTEMPTS in the environment",
       "imagerec.balancer.BalancerMain | -                | IMAGEREC_LOG_FORMAT=xml      | IMAGEREC_LOG_FORMAT",
       "imagerec.balancer.BalancerMain | --workers localhost:99999 | -                  | --workers 'localhost:99999': port 99999 is not 1 to 65535",
-      "imagerec.worker.WorkerMain     | -                | IMAGEREC_REGISTER_WITH=balancer | --register-with 'balancer' is not HOST:PORT;set by IMAGEREC_REGISTER_WITH in the environment"})
+      "imagerec.worker.WorkerMain     | -                | IMAGEREC_REGISTER_WITH=balancer | --register-with 'balancer' is not HOST:PORT;set by IMAGEREC_REGISTER_WITH in the environment",
+      "imagerec.balancer.BalancerMain | --admin-host 192.0.2.1 | -                     | cannot listen on 192.0.2.1:;check --admin-host"})
   void aBadOptionOrVariableGivesOneLineSayingWhichAndExitCode2(String mainClass, String flags, String variables,
                                                                String expected) throws Exception {
     Map<String, String> options = new LinkedHashMap<>();

@@ -17,10 +17,20 @@ public final class PortBindException extends IOException {
 
   private final String option;
 
+  /**
+   * @param option the option of the port, as {@code --metrics-port}; its address's option is named
+   *     alike ({@code --metrics-host}), and the message names that one when the address is the problem
+   */
   public PortBindException(String option, String host, int port, Throwable cause) {
-    super("cannot listen on " + host + ":" + port + " (" + option + "): " + reason(cause)
-        + "; choose another with " + option, cause);
+    super(message(option, host, port, reason(cause)), cause);
     this.option = option;
+  }
+
+  private static String message(String option, String host, int port, String reason) {
+    // an address this host does not have, or a name that does not resolve: the host option is wrong, not the port
+    boolean address = reason.contains("assign requested address") || reason.contains("unresolved");
+    String remedy = address ? "check " + option.replace("-port", "-host") : "choose another with " + option;
+    return "cannot listen on " + host + ":" + port + " (" + option + "): " + reason + "; " + remedy;
   }
 
   /** The option that sets the port, as {@code --metrics-port}. */
@@ -50,8 +60,8 @@ public final class PortBindException extends IOException {
     if (reason == null) {
       return cause.getClass().getSimpleName();
     }
-    int colon = reason.lastIndexOf("failed: "); // Netty's native transport: "bind(..) failed: Address already in use"
-    String plain = colon >= 0 ? reason.substring(colon + "failed: ".length()) : reason;
+    // Netty's native transport: "bind(..) failed: Address already in use", "bind(..) failed with error(-99): ..."
+    String plain = reason.replaceFirst("^.*failed(?: with error\\(-?\\d+\\))?: ", "");
     return plain.isEmpty() ? plain : plain.substring(0, 1).toLowerCase(Locale.ROOT) + plain.substring(1);
   }
 }

@@ -257,9 +257,21 @@ public record ModelConfig(
       }
       raw = GSON.fromJson(tree, ModelConfig.class);
     } catch (JsonParseException | NumberFormatException e) {
-      throw new IOException(file + ": not valid JSON for a model: " + e.getMessage(), e);
+      throw new IOException(file + ": not valid JSON for a model: " + jsonProblem(e), e);
     }
     return raw.withDefaults(dir, defaultName, defaultVersion).withDeclaredInput(dir, shape).validated(file);
+  }
+
+  /**
+   * Gson's reason and place ("Expected ':' at line 1 column 7 path $.bad"), one line: its exception
+   * names the wrapped exception's class and adds a line pointing at its troubleshooting page.
+   */
+  private static String jsonProblem(RuntimeException e) {
+    Throwable innermost = e;
+    while (innermost.getCause() != null && innermost.getCause().getMessage() != null) {
+      innermost = innermost.getCause();
+    }
+    return String.valueOf(innermost.getMessage()).lines().findFirst().orElse("");
   }
 
   /** The first field of {@code object} that {@code type} (a record) does not have, searched depth first. */

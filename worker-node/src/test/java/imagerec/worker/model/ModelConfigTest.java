@@ -72,6 +72,18 @@ class ModelConfigTest {
   }
 
   @Test
+  void malformedJsonIsOneLineWithItsPlace() {
+    String unclosed = refused("{bad json");
+    assertTrue(unclosed.endsWith("model.json: not valid JSON for a model: Expected ':' at line 1 column 7 path $.bad"),
+        unclosed);
+    String wrongType = refused("{\"input\": {" + INPUT + "}, \"name\": [1]}");
+    assertTrue(wrongType.endsWith("not valid JSON for a model: Expected STRING but was BEGIN_ARRAY at path $.name"), wrongType);
+    for (String message : new String[] {unclosed, wrongType}) {
+      assertTrue(message.lines().count() == 1 && !message.contains("Exception"), message);
+    }
+  }
+
+  @Test
   void unknownChoicesAreRefused() {
     assertTrue(refused("{\"input\": {" + INPUT + ", \"resize\": \"fit\"}}").contains("input.resize \"fit\""));
     assertTrue(refused("{\"engine\": \"TensorFlow\", \"input\": {" + INPUT + "}}").contains("engine \"TensorFlow\""));
