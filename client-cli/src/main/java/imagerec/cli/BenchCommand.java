@@ -108,6 +108,9 @@ final class BenchCommand implements Callable<Integer> {
     if (concurrency != null && rate != null) {
       return Cli.usageError(spec, "give --concurrency or --rate, not both");
     }
+    if (count < 0 || count == 0 && (duration.isZero() || duration.isNegative()) || warmup.isNegative()) {
+      return Cli.usageError(spec, "each step needs a --duration above 0s or a --count above 0; --warmup must not be negative");
+    }
     if (!List.of("unary", "stream", "infer").contains(mode)) {
       return Cli.usageError(spec, "--mode must be unary, stream or infer");
     }

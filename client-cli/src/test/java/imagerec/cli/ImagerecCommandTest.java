@@ -212,6 +212,10 @@ class ImagerecCommandTest {
     assertEquals(100, step.get("ok").getAsLong());
     assertTrue(step.getAsJsonObject("latency_ms").get("p99").getAsDouble() > 0);
     assertTrue(step.get("calls_per_s").getAsDouble() > 50, step.toString());
+
+    CommandRun empty = imagerec("bench", "--duration", "0s", samples.toString());
+    assertEquals(2, empty.code(), "a step of nothing is a usage error: " + empty.out() + empty.err());
+    assertTrue(empty.err().contains("--duration above 0s or a --count above 0"), empty.err());
   }
 
   @Test
