@@ -233,7 +233,9 @@ class BalancerObservabilityTest {
         HttpResponse.BodyHandlers.ofString()));
     assertError(400, "INVALID_ARGUMENT", http.send(multipart("/image", "picture", "a.png", new byte[] {1}, "x", "y"),
         HttpResponse.BodyHandlers.ofString()));
-    assertError(415, "UNSUPPORTED_MEDIA_TYPE", post("/image", new byte[] {1}));
+    HttpResponse<String> unsupported = post("/image", new byte[] {1});
+    assertError(415, "UNSUPPORTED_MEDIA_TYPE", unsupported);
+    assertTrue(unsupported.body().contains("'image' (curl -F image=@file)"), "not HTML-escaped: " + unsupported.body());
     assertError(405, "METHOD_NOT_ALLOWED", http.send(HttpRequest.newBuilder(uri("/image")).GET().build(),
         HttpResponse.BodyHandlers.ofString()));
     assertError(404, "NOT_FOUND", post("/upload", new byte[] {1}));

@@ -60,7 +60,7 @@ import java.util.concurrent.TimeUnit;
  */
 final class InferenceRest {
   static final String HEADER_LENGTH = "Inference-Header-Content-Length";
-  private static final Gson GSON = new Gson();
+  private static final Gson GSON = JsonReplies.GSON;
 
   private final GRPCInferenceServiceGrpc.GRPCInferenceServiceBlockingStub stub;
   private final Duration timeout;

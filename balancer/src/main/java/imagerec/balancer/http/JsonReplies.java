@@ -1,6 +1,7 @@
 package imagerec.balancer.http;
 
 import com.google.gson.Gson;
+import com.google.gson.GsonBuilder;
 import com.google.gson.JsonObject;
 import com.sun.net.httpserver.HttpExchange;
 import io.grpc.Status;
@@ -10,7 +11,8 @@ import java.nio.charset.StandardCharsets;
 
 /** The HTTP endpoints' JSON answers, errors as {@code {"error": {"code", "status", "message"}}}. */
 final class JsonReplies {
-  private static final Gson GSON = new Gson();
+  /** Every JSON body of the HTTP port: read by programs and curl users, never embedded in HTML, so not HTML-escaped. */
+  static final Gson GSON = new GsonBuilder().disableHtmlEscaping().create();
 
   private JsonReplies() {
   }
