@@ -9,7 +9,7 @@
 // to save a screenshot, optional). For the drain step it prints "DRAIN <address>" and waits for a
 // line on its standard input once the test has drained that worker. Exits 0 when every check held.
 import { chromium } from "playwright-core";
-import { mkdtempSync, writeFileSync, readFileSync, copyFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync, readFileSync, copyFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -63,8 +63,7 @@ async function dropFile(page, path, name, type) {
   await page.dispatchEvent("#drop", "drop", { dataTransfer: transfer });
 }
 
-async function pageScenario(browser) {
-  const dir = mkdtempSync(join(tmpdir(), "imagerec-page-"));
+async function pageScenario(browser, dir) {
   const notes = join(dir, "notes.txt");
   writeFileSync(notes, "these are notes, not an image\n");
   const hostile = join(dir, "<img src=x onerror=alert(1)>.png");
@@ -229,9 +228,10 @@ const browser = await chromium.launch({
   args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync"],
 });
+const scratch = mkdtempSync(join(tmpdir(), "imagerec-page-")); // the files the page scenario drops
 try {
   if (scenario === "page") {
-    await pageScenario(browser);
+    await pageScenario(browser, scratch);
   } else if (scenario === "token") {
     await tokenScenario(browser);
   } else {
@@ -242,6 +242,7 @@ try {
   console.log("FAILED " + scenario + ": " + (e && e.stack ? e.stack : e));
   process.exitCode = 1;
 } finally {
+  rmSync(scratch, { recursive: true, force: true });
   await browser.close();
   process.exit(process.exitCode || 0);
 }
