@@ -42,12 +42,16 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The Open Inference Protocol through a real balancer over two real workers: a client generated
  * from imagerec's .proto calls every RPC; REST with curl; a Node.js client (another language).
  */
 class OpenInferenceProtocolTest {
+  @TempDir
+  Path tmp;
+
   @AutoClose
   private static ProcessCluster cluster;
   private static GRPCInferenceServiceGrpc.GRPCInferenceServiceBlockingStub stub;
@@ -221,7 +225,7 @@ class OpenInferenceProtocolTest {
     }
     String json = "{\"id\":\"rest-1\",\"inputs\":[{\"name\":\"image\",\"datatype\":\"BYTES\",\"shape\":[3],\"data\":["
         + data + "]}],\"outputs\":[{\"name\":\"scores\",\"parameters\":{\"classification\":1}}]}";
-    Path body = Files.createTempFile("infer", ".json");
+    Path body = tmp.resolve("infer.json");
     Files.writeString(body, json);
     String answer = curl("-H", "Content-Type: application/json", "--data-binary", "@" + body,
         base + "/v2/models/fashion-mnist/infer");
@@ -240,9 +244,9 @@ class OpenInferenceProtocolTest {
     ByteArrayOutputStream request = new ByteArrayOutputStream();
     request.writeBytes(header);
     request.writeBytes(raw);
-    Path binary = Files.createTempFile("infer", ".bin");
+    Path binary = tmp.resolve("infer.bin");
     Files.write(binary, request.toByteArray());
-    Path headers = Files.createTempFile("headers", ".txt");
+    Path headers = tmp.resolve("headers.txt");
     String binaryAnswer = curl("-D", headers.toString(), "-H", "Content-Type: application/octet-stream",
         "-H", "Inference-Header-Content-Length: " + header.length, "--data-binary", "@" + binary,
         base + "/v2/models/fashion-mnist/infer");
