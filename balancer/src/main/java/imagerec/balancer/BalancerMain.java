@@ -49,66 +49,66 @@ public final class BalancerMain implements Callable<Integer> {
       description = "DNS names whose every address is a worker (a headless service), re-resolved periodically")
   List<String> discover = new ArrayList<>();
 
-  @Option(names = "--discovery-interval-ms", defaultValue = "${env:IMAGEREC_DISCOVERY_INTERVAL_MS:-5000}",
+  @Option(names = "--discovery-interval-ms", paramLabel = "MS", defaultValue = "${env:IMAGEREC_DISCOVERY_INTERVAL_MS:-5000}",
       description = "how often --discover names are resolved again (default: ${DEFAULT-VALUE})")
   long discoveryIntervalMs;
 
-  @Option(names = "--admin-port", defaultValue = "${env:IMAGEREC_ADMIN_PORT:-50052}",
+  @Option(names = "--admin-port", paramLabel = "PORT", defaultValue = "${env:IMAGEREC_ADMIN_PORT:-50052}",
       description = "port of BalancerAdmin and WorkerRegistration (with health and reflection); 0 picks a free one, "
           + "-1 serves them on --port (default: ${DEFAULT-VALUE})")
   int adminPort;
 
-  @Option(names = "--admin-host", defaultValue = "${env:IMAGEREC_ADMIN_HOST:-127.0.0.1}",
+  @Option(names = "--admin-host", paramLabel = "ADDRESS", defaultValue = "${env:IMAGEREC_ADMIN_HOST:-127.0.0.1}",
       description = "address the admin port binds; workers that register from other hosts need it reachable "
           + "(then set --admin-token, and TLS) (default: ${DEFAULT-VALUE})")
   String adminHost;
 
-  @Option(names = "--admin-port-file", description = "write the bound admin port to this file")
+  @Option(names = "--admin-port-file", paramLabel = "PATH", description = "write the bound admin port to this file")
   Path adminPortFile;
 
-  @Option(names = "--max-attempts", defaultValue = "${env:IMAGEREC_MAX_ATTEMPTS:-3}",
+  @Option(names = "--max-attempts", paramLabel = "N", defaultValue = "${env:IMAGEREC_MAX_ATTEMPTS:-3}",
       description = "attempts per call on UNAVAILABLE, each on another worker (default: ${DEFAULT-VALUE})")
   int maxAttempts;
 
-  @Option(names = "--policy", defaultValue = "${env:IMAGEREC_POLICY:-least-latency}",
+  @Option(names = "--policy", paramLabel = "POLICY", defaultValue = "${env:IMAGEREC_POLICY:-least-latency}",
       description = "least-latency (outstanding calls weighted by each worker's recent call latency), "
           + "least-outstanding, or round-robin (a baseline for benchmarks) (default: ${DEFAULT-VALUE})")
   String policy;
 
-  @Option(names = "--retry-budget", defaultValue = "${env:IMAGEREC_RETRY_BUDGET:-0.2}",
+  @Option(names = "--retry-budget", paramLabel = "N", defaultValue = "${env:IMAGEREC_RETRY_BUDGET:-0.2}",
       description = "retries allowed per call on average, 0.2 = at most 20%% extra load (default: ${DEFAULT-VALUE})")
   double retryBudget;
 
-  @Option(names = "--event-loop-threads", defaultValue = "${env:IMAGEREC_EVENT_LOOP_THREADS:-0}",
+  @Option(names = "--event-loop-threads", paramLabel = "N", defaultValue = "${env:IMAGEREC_EVENT_LOOP_THREADS:-0}",
       description = "network threads, shared by client connections and connections to workers; 0 = one per two "
           + "cores (default: ${DEFAULT-VALUE})")
   int eventLoopThreads;
 
-  @Option(names = "--max-in-flight", defaultValue = "${env:IMAGEREC_MAX_IN_FLIGHT:-10000}",
+  @Option(names = "--max-in-flight", paramLabel = "N", defaultValue = "${env:IMAGEREC_MAX_IN_FLIGHT:-10000}",
       description = "calls forwarded at once; past it, RESOURCE_EXHAUSTED (default: ${DEFAULT-VALUE})")
   int maxInFlight;
 
-  @Option(names = "--eject-after-failures", defaultValue = "${env:IMAGEREC_EJECT_AFTER_FAILURES:-5}",
+  @Option(names = "--eject-after-failures", paramLabel = "N", defaultValue = "${env:IMAGEREC_EJECT_AFTER_FAILURES:-5}",
       description = "consecutive failures (UNAVAILABLE, INTERNAL, DEADLINE_EXCEEDED, ...) that eject a worker (default: ${DEFAULT-VALUE})")
   int ejectAfterFailures;
 
-  @Option(names = "--ejection-ms", defaultValue = "${env:IMAGEREC_EJECTION_MS:-5000}",
+  @Option(names = "--ejection-ms", paramLabel = "MS", defaultValue = "${env:IMAGEREC_EJECTION_MS:-5000}",
       description = "first ejection; each further one doubles (default: ${DEFAULT-VALUE})")
   long ejectionMs;
 
-  @Option(names = "--max-ejection-ms", defaultValue = "${env:IMAGEREC_MAX_EJECTION_MS:-300000}",
+  @Option(names = "--max-ejection-ms", paramLabel = "MS", defaultValue = "${env:IMAGEREC_MAX_EJECTION_MS:-300000}",
       description = "longest ejection (default: ${DEFAULT-VALUE})")
   long maxEjectionMs;
 
-  @Option(names = "--max-ejected-percent", defaultValue = "${env:IMAGEREC_MAX_EJECTED_PERCENT:-50}",
+  @Option(names = "--max-ejected-percent", paramLabel = "N", defaultValue = "${env:IMAGEREC_MAX_EJECTED_PERCENT:-50}",
       description = "most workers ejected at once, in percent (default: ${DEFAULT-VALUE})")
   int maxEjectedPercent;
 
-  @Option(names = "--stream-window", defaultValue = "${env:IMAGEREC_STREAM_WINDOW:-64}",
+  @Option(names = "--stream-window", paramLabel = "N", defaultValue = "${env:IMAGEREC_STREAM_WINDOW:-64}",
       description = "items of one client stream at the workers at once (default: ${DEFAULT-VALUE})")
   int streamWindow;
 
-  @Option(names = "--catalog-interval-ms", defaultValue = "${env:IMAGEREC_CATALOG_INTERVAL_MS:-2000}",
+  @Option(names = "--catalog-interval-ms", paramLabel = "MS", defaultValue = "${env:IMAGEREC_CATALOG_INTERVAL_MS:-2000}",
       description = "ask every worker which models and versions it serves this often, besides when it turns SERVING "
           + "or registers (default: ${DEFAULT-VALUE})")
   long catalogIntervalMs;
@@ -118,28 +118,28 @@ public final class BalancerMain implements Callable<Integer> {
           + "0 turns it off (default: ${DEFAULT-VALUE})")
   String cacheBytes;
 
-  @Option(names = "--cache-ttl-ms", defaultValue = "${env:IMAGEREC_CACHE_TTL_MS:-0}",
+  @Option(names = "--cache-ttl-ms", paramLabel = "MS", defaultValue = "${env:IMAGEREC_CACHE_TTL_MS:-0}",
       description = "longest a cached answer is kept, in milliseconds; 0 = until evicted (default: ${DEFAULT-VALUE})")
   long cacheTtlMs;
 
-  @Option(names = "--http-port", defaultValue = "${env:IMAGEREC_HTTP_PORT:--1}",
+  @Option(names = "--http-port", paramLabel = "PORT", defaultValue = "${env:IMAGEREC_HTTP_PORT:--1}",
       description = "port of the HTTP upload endpoint (POST /image, POST /v1/recognize); 0 picks a free one, "
           + "-1 turns it off (default: ${DEFAULT-VALUE})")
   int httpPort;
 
-  @Option(names = "--http-host", defaultValue = "${env:IMAGEREC_HTTP_HOST:-0.0.0.0}",
+  @Option(names = "--http-host", paramLabel = "ADDRESS", defaultValue = "${env:IMAGEREC_HTTP_HOST:-0.0.0.0}",
       description = "address the HTTP endpoint binds (default: ${DEFAULT-VALUE})")
   String httpHost;
 
-  @Option(names = "--http-timeout-ms", defaultValue = "${env:IMAGEREC_HTTP_TIMEOUT_MS:-30000}",
+  @Option(names = "--http-timeout-ms", paramLabel = "MS", defaultValue = "${env:IMAGEREC_HTTP_TIMEOUT_MS:-30000}",
       description = "deadline of an HTTP upload's recognition (default: ${DEFAULT-VALUE})")
   long httpTimeoutMs;
 
-  @Option(names = "--http-threads", defaultValue = "${env:IMAGEREC_HTTP_THREADS:-16}",
+  @Option(names = "--http-threads", paramLabel = "N", defaultValue = "${env:IMAGEREC_HTTP_THREADS:-16}",
       description = "HTTP uploads handled at once; each may hold a few copies of an image of up to --max-message-bytes (default: ${DEFAULT-VALUE})")
   int httpThreads;
 
-  @Option(names = "--http-port-file", description = "write the bound HTTP port to this file")
+  @Option(names = "--http-port-file", paramLabel = "PATH", description = "write the bound HTTP port to this file")
   Path httpPortFile;
 
   @Option(names = "--http-workers-panel", defaultValue = "${env:IMAGEREC_HTTP_WORKERS_PANEL:-true}", arity = "1",
@@ -154,7 +154,7 @@ public final class BalancerMain implements Callable<Integer> {
       description = "BalancerAdmin and WorkerRegistration calls must carry this token (default: --token's)")
   String adminToken;
 
-  @Option(names = "--worker-tls", defaultValue = "${env:IMAGEREC_WORKER_TLS:-false}", fallbackValue = "true", arity = "0..1",
+  @Option(names = "--worker-tls", paramLabel = "true|false", defaultValue = "${env:IMAGEREC_WORKER_TLS:-false}", fallbackValue = "true", arity = "0..1",
       description = "connect to the workers with TLS (implied by --worker-ca)")
   boolean workerTls;
 

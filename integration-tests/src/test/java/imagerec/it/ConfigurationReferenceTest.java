@@ -23,18 +23,19 @@ import picocli.CommandLine.Model.OptionSpec;
  * {@code | `--name` | `VARIABLE` | default | what |} there, with the variable it reads and, where
  * its default is a literal, the default's cell starting with it. Read from the programs' own option
  * specifications, so that a new option, a renamed variable or a changed default fails here until
- * the page says so.
+ * the page says so. Each value is also shown in {@code --help} with a label for people ({@code MS},
+ * {@code PATH}), not picocli's field name.
  */
 class ConfigurationReferenceTest {
   private static final Pattern LITERAL_DEFAULT = Pattern.compile("\\$\\{env:[A-Za-z0-9_]+:-(.*)}");
 
   @Test
-  void everyBalancerOptionHasItsRowVariableAndDefault() throws IOException {
+  void everyBalancerOptionHasItsRowVariableDefaultAndLabel() throws IOException {
     assertEquals(List.of(), problems(new BalancerMain()));
   }
 
   @Test
-  void everyWorkerOptionHasItsRowVariableAndDefault() throws IOException {
+  void everyWorkerOptionHasItsRowVariableDefaultAndLabel() throws IOException {
     assertEquals(List.of(), problems(new WorkerMain()));
   }
 
@@ -46,6 +47,9 @@ class ConfigurationReferenceTest {
         continue;
       }
       String name = option.longestName();
+      if (option.arity().max() > 0 && option.paramLabel().startsWith("<")) {
+        problems.add(name + ": its value is shown as " + option.paramLabel() + " in --help; give it a paramLabel");
+      }
       List<String> cells = rows.get(name);
       if (cells == null) {
         problems.add(name + ": no row");

@@ -36,20 +36,20 @@ public final class ServerOptions {
       description = "address to bind (default: 0.0.0.0; IMAGEREC_BALANCER_HOST, IMAGEREC_WORKER_HOST)")
   String host;
 
-  @Option(names = "--port-file", description = "write the bound port to this file once listening")
+  @Option(names = "--port-file", paramLabel = "PATH", description = "write the bound port to this file once listening")
   Path portFile;
 
-  @Option(names = "--shutdown-grace-ms", defaultValue = "${env:IMAGEREC_SHUTDOWN_GRACE_MS:-10000}",
+  @Option(names = "--shutdown-grace-ms", paramLabel = "MS", defaultValue = "${env:IMAGEREC_SHUTDOWN_GRACE_MS:-10000}",
       description = "time calls in flight (and the balancer's HTTP uploads) get to finish at shutdown "
           + "(default: ${DEFAULT-VALUE})")
   long shutdownGraceMs;
 
-  @Option(names = "--max-bytes-in-flight", defaultValue = "${env:IMAGEREC_MAX_BYTES_IN_FLIGHT:-0}",
+  @Option(names = "--max-bytes-in-flight", paramLabel = "N", defaultValue = "${env:IMAGEREC_MAX_BYTES_IN_FLIGHT:-0}",
       description = "request bytes held at once (the balancer: gRPC calls and HTTP uploads together; a worker: "
           + "images received and not yet answered); past it, RESOURCE_EXHAUSTED (default: half the heap)")
   long maxBytesInFlight;
 
-  @Option(names = "--max-message-bytes", defaultValue = "${env:IMAGEREC_MAX_MESSAGE_BYTES:-16777216}",
+  @Option(names = "--max-message-bytes", paramLabel = "N", defaultValue = "${env:IMAGEREC_MAX_MESSAGE_BYTES:-16777216}",
       description = "largest message accepted; a larger one fails with RESOURCE_EXHAUSTED naming the limit (default: ${DEFAULT-VALUE})")
   int maxMessageBytes;
 
@@ -57,15 +57,15 @@ public final class ServerOptions {
   // is above what a worker admits with its default queues (1024 images waiting for decoding, 256 per
   // model for inference), so a worker sheds with RESOURCE_EXHAUSTED before this limit makes calls
   // wait in the balancer.
-  @Option(names = "--max-concurrent-streams", defaultValue = "${env:IMAGEREC_MAX_CONCURRENT_STREAMS:-2000}",
+  @Option(names = "--max-concurrent-streams", paramLabel = "N", defaultValue = "${env:IMAGEREC_MAX_CONCURRENT_STREAMS:-2000}",
       description = "calls one connection may have open at once; a client's further calls wait on its side (default: ${DEFAULT-VALUE})")
   int maxConcurrentStreams;
 
-  @Option(names = "--max-connection-idle-ms", defaultValue = "${env:IMAGEREC_MAX_CONNECTION_IDLE_MS:-600000}",
+  @Option(names = "--max-connection-idle-ms", paramLabel = "MS", defaultValue = "${env:IMAGEREC_MAX_CONNECTION_IDLE_MS:-600000}",
       description = "close a connection with no call for this long; 0 = never (default: ${DEFAULT-VALUE})")
   long maxConnectionIdleMs;
 
-  @Option(names = "--keepalive-ms", defaultValue = "${env:IMAGEREC_KEEPALIVE_MS:-60000}",
+  @Option(names = "--keepalive-ms", paramLabel = "MS", defaultValue = "${env:IMAGEREC_KEEPALIVE_MS:-60000}",
       description = "ping a silent connection this often and drop it when the ping goes unanswered for 10 s; "
           + "at least 10000 (default: ${DEFAULT-VALUE})")
   long keepAliveMs;
@@ -96,14 +96,14 @@ public final class ServerOptions {
           + "(default: 9090 on the balancer, 9091 on a worker)")
   Integer metricsPort;
 
-  @Option(names = "--metrics-host", defaultValue = "${env:IMAGEREC_METRICS_HOST:-0.0.0.0}",
+  @Option(names = "--metrics-host", paramLabel = "ADDRESS", defaultValue = "${env:IMAGEREC_METRICS_HOST:-0.0.0.0}",
       description = "address the metrics endpoint binds (default: ${DEFAULT-VALUE})")
   String metricsHost;
 
-  @Option(names = "--metrics-port-file", description = "write the bound metrics port to this file")
+  @Option(names = "--metrics-port-file", paramLabel = "PATH", description = "write the bound metrics port to this file")
   Path metricsPortFile;
 
-  @Option(names = "--access-log", defaultValue = "${env:IMAGEREC_ACCESS_LOG:-false}", fallbackValue = "true",
+  @Option(names = "--access-log", paramLabel = "true|false", defaultValue = "${env:IMAGEREC_ACCESS_LOG:-false}", fallbackValue = "true",
       arity = "0..1", description = "log one line per call answered (per item of a stream) (default: ${DEFAULT-VALUE})")
   boolean accessLog;
 

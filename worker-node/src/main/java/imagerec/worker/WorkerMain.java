@@ -38,59 +38,59 @@ public final class WorkerMain implements Callable<Integer> {
   private static final Logger log = LoggerFactory.getLogger(WorkerMain.class);
   private static final ServerOptions.Defaults DEFAULTS = new ServerOptions.Defaults("IMAGEREC_WORKER_", 50061, 9091);
 
-  @Option(names = "--models", defaultValue = "${env:IMAGEREC_MODELS:-models}",
+  @Option(names = "--models", paramLabel = "PATH", defaultValue = "${env:IMAGEREC_MODELS:-models}",
       description = "model repository folder, one sub-folder per model, or one model's own folder holding its "
           + "model.json, as KServe lays it out in /mnt/models (default: ${DEFAULT-VALUE})")
   Path models;
 
-  @Option(names = "--model-name", defaultValue = "${env:IMAGEREC_MODEL_NAME}",
+  @Option(names = "--model-name", paramLabel = "NAME", defaultValue = "${env:IMAGEREC_MODEL_NAME}",
       description = "name of the model when --models is one model's folder and its model.json names none "
           + "(default: the folder's name; KServe passes the InferenceService's name)")
   String modelName;
 
-  @Option(names = "--default-model", defaultValue = "${env:IMAGEREC_DEFAULT_MODEL}",
+  @Option(names = "--default-model", paramLabel = "NAME", defaultValue = "${env:IMAGEREC_DEFAULT_MODEL}",
       description = "model used when a request names none (default: the first by name)")
   String defaultModel;
 
-  @Option(names = "--name", defaultValue = "${env:IMAGEREC_WORKER_NAME}",
+  @Option(names = "--name", paramLabel = "NAME", defaultValue = "${env:IMAGEREC_WORKER_NAME}",
       description = "name reported in responses (default: host:port)")
   String name;
 
-  @Option(names = "--instances", defaultValue = "${env:IMAGEREC_INSTANCES:-0}",
+  @Option(names = "--instances", paramLabel = "N", defaultValue = "${env:IMAGEREC_INSTANCES:-0}",
       description = "inference threads per model, each with its own predictor (default: one per core)")
   int instances;
 
-  @Option(names = "--intra-op-threads", defaultValue = "${env:IMAGEREC_INTRA_OP_THREADS:-1}",
-      description = "Threads inside one inference call, PyTorch and ONNX Runtime (default: ${DEFAULT-VALUE})")
+  @Option(names = "--intra-op-threads", paramLabel = "N", defaultValue = "${env:IMAGEREC_INTRA_OP_THREADS:-1}",
+      description = "threads inside one inference call, PyTorch and ONNX Runtime (default: ${DEFAULT-VALUE})")
   int intraOpThreads;
 
-  @Option(names = "--max-batch-size", defaultValue = "${env:IMAGEREC_MAX_BATCH_SIZE:-8}",
+  @Option(names = "--max-batch-size", paramLabel = "N", defaultValue = "${env:IMAGEREC_MAX_BATCH_SIZE:-8}",
       description = "most images in one inference call (default: ${DEFAULT-VALUE})")
   int maxBatchSize;
 
-  @Option(names = "--max-batch-delay-ms", defaultValue = "${env:IMAGEREC_MAX_BATCH_DELAY_MS:-0}",
+  @Option(names = "--max-batch-delay-ms", paramLabel = "MS", defaultValue = "${env:IMAGEREC_MAX_BATCH_DELAY_MS:-0}",
       description = "wait up to this long for a batch to fill; 0 = run what is queued (default: ${DEFAULT-VALUE})")
   long maxBatchDelayMs;
 
-  @Option(names = "--queue-capacity", defaultValue = "${env:IMAGEREC_QUEUE_CAPACITY:-256}",
+  @Option(names = "--queue-capacity", paramLabel = "N", defaultValue = "${env:IMAGEREC_QUEUE_CAPACITY:-256}",
       description = "images waiting per model before requests are shed with RESOURCE_EXHAUSTED (default: ${DEFAULT-VALUE})")
   int queueCapacity;
 
-  @Option(names = "--decode-threads", defaultValue = "${env:IMAGEREC_DECODE_THREADS:-0}",
+  @Option(names = "--decode-threads", paramLabel = "N", defaultValue = "${env:IMAGEREC_DECODE_THREADS:-0}",
       description = "threads decoding images (default: one per core)")
   int decodeThreads;
 
-  @Option(names = "--max-pixels", defaultValue = "${env:IMAGEREC_MAX_PIXELS:-16777216}",
+  @Option(names = "--max-pixels", paramLabel = "N", defaultValue = "${env:IMAGEREC_MAX_PIXELS:-16777216}",
       description = "largest image accepted, width x height (default: ${DEFAULT-VALUE})")
   long maxPixels;
 
-  @Option(names = "--warmup-ms", defaultValue = "${env:IMAGEREC_WARMUP_MS:-3000}",
+  @Option(names = "--warmup-ms", paramLabel = "MS", defaultValue = "${env:IMAGEREC_WARMUP_MS:-3000}",
       description = "before reporting SERVING, run synthetic images through every model for this long, so that "
           + "a (re)started worker serves its first calls at full speed instead of compiling its code under them; "
           + "0 = none (default: ${DEFAULT-VALUE})")
   long warmupMs;
 
-  @Option(names = "--poll-interval-ms", defaultValue = "${env:IMAGEREC_POLL_INTERVAL_MS:-5000}",
+  @Option(names = "--poll-interval-ms", paramLabel = "MS", defaultValue = "${env:IMAGEREC_POLL_INTERVAL_MS:-5000}",
       description = "rescan the model repository this often for added, changed or removed models; 0 = never (default: ${DEFAULT-VALUE})")
   long pollIntervalMs;
 
@@ -98,7 +98,7 @@ public final class WorkerMain implements Callable<Integer> {
       description = "register with this balancer's admin port and stay in its rotation while running")
   String registerWith;
 
-  @Option(names = "--register-tls", defaultValue = "${env:IMAGEREC_REGISTER_TLS:-false}", fallbackValue = "true",
+  @Option(names = "--register-tls", paramLabel = "true|false", defaultValue = "${env:IMAGEREC_REGISTER_TLS:-false}", fallbackValue = "true",
       arity = "0..1", description = "register over TLS (implied by --register-ca)")
   boolean registerTls;
 
