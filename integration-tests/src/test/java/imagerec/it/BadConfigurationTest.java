@@ -16,6 +16,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -23,8 +24,9 @@ import org.junit.jupiter.params.provider.CsvSource;
 /**
  * A server that cannot start from its configuration, run as a real process: a bad option, a bad
  * environment variable, a port another process has, an address this host does not have (192.0.2.1
- * is kept for documentation, never assigned). It exits with code 2 and one line (besides
- * its log) saying what and where, no stack trace.
+ * is kept for documentation, never assigned), a worker with no model that loads. It exits with
+ * code 2 (1 for the models, which are not an option's fault) and one line (besides its log) saying
+ * what and where, no stack trace.
  */
 class BadConfigurationTest {
   @TempDir
@@ -42,7 +44,7 @@ class BadConfigurationTest {
     try (ServerSocket taken = new ServerSocket()) {
       taken.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
       int port = taken.getLocalPort();
-      String line = oneLineAndExitCode2(mainClass, Map.of(option, Integer.toString(port)), Map.of());
+      String line = oneLine(2, mainClass, Map.of(option, Integer.toString(port)), Map.of());
       assertTrue(line.contains("127.0.0.1:" + port) && line.contains(option), line);
       assertTrue(line.toLowerCase().contains("already in use"), line);
     }
@@ -72,7 +74,7 @@ class BadConfigurationTest {
       String[] pair = variables.split("=", 2);
       environment.put(pair[0], pair[1]);
     }
-    String line = oneLineAndExitCode2(mainClass, options, environment);
+    String line = oneLine(2, mainClass, options, environment);
     for (String part : expected.split(";")) {
       assertTrue(line.contains(part), () -> "'" + part + "' in: " + line);
     }
@@ -80,12 +82,19 @@ class BadConfigurationTest {
     assertEquals(fromEnvironment, line.contains("in the environment"), line);
   }
 
+  @Test
+  void aWorkerWithNoModelThatLoadsSaysSoInOneLineAndExitCode1() throws Exception {
+    Path empty = Files.createDirectories(tmp.resolve("empty-repository"));
+    String line = oneLine(1, "imagerec.worker.WorkerMain", Map.of("--models", empty.toString()), Map.of());
+    assertTrue(line.startsWith("imagerec-worker: cannot start: no model could be loaded from " + empty), line);
+  }
+
   /**
    * Runs {@code mainClass} on loopback ports it picks, with {@code options} over those, and
-   * {@code environment}; asserts exit code 2, one line from the program and no stack trace; returns
-   * that line.
+   * {@code environment}; asserts {@code exitCode}, one line from the program and no stack trace;
+   * returns that line.
    */
-  private String oneLineAndExitCode2(String mainClass, Map<String, String> options, Map<String, String> environment)
+  private String oneLine(int exitCode, String mainClass, Map<String, String> options, Map<String, String> environment)
       throws Exception {
     Map<String, String> all = new LinkedHashMap<>(Map.of("--host", "127.0.0.1", "--port", "0",
         "--metrics-host", "127.0.0.1", "--metrics-port", "0"));
@@ -109,7 +118,7 @@ class BadConfigurationTest {
     String program = mainClass.contains("Worker") ? "imagerec-worker: " : "imagerec-balancer: ";
     String log = read(err) + read(out);
     List<String> said = log.lines().filter(l -> l.startsWith(program)).toList();
-    assertEquals(2, process.exitValue(), () -> "exit code; output: " + log);
+    assertEquals(exitCode, process.exitValue(), () -> "exit code; output: " + log);
     assertEquals(1, said.size(), () -> "one line from the program besides its log: " + log);
     assertFalse(log.contains("\tat ") || log.contains("Exception"), () -> "no stack trace: " + log);
     return said.get(0);

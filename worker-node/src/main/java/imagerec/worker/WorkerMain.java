@@ -182,14 +182,8 @@ public final class WorkerMain implements Callable<Integer> {
         return 1;
       }
     }
-    WorkerServer worker;
-    try {
-      worker = WorkerServer.start(config);
-    } catch (ModelLoadException e) {
-      log.error("cannot start: {}", e.getMessage());
-      return 1;
-    }
-    return worker.serveUntilSignalled();
+    // no model that loads: ModelLoadException, which the launcher prints as one line, exit code 1
+    return WorkerServer.start(config).serveUntilSignalled();
   }
 
   private RegistrationConfig registration(CommandLine cmd) {
