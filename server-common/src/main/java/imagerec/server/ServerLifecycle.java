@@ -18,6 +18,13 @@ public abstract class ServerLifecycle implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ServerLifecycle.class);
   /** How long cancelled calls get to end once the grace period is over. */
   private static final Duration CANCELLED_CALLS = Duration.ofSeconds(5);
+  /**
+   * How long no call may run, once the server stopped taking calls, before those left (the ones the
+   * count leaves out, such as health watches) are cancelled. A client that sent a call before it
+   * read the server's GOAWAY still has it accepted; cancelling the moment the count first read 0
+   * cancelled such a call now and then (a worker SIGTERMed under load: one CANCELLED in CI).
+   */
+  static final Duration QUIET = Duration.ofMillis(250);
 
   private final AtomicBoolean closed = new AtomicBoolean();
   private final CountDownLatch stopped = new CountDownLatch(1);
@@ -52,16 +59,26 @@ public abstract class ServerLifecycle implements AutoCloseable {
 
   /**
    * Stops {@code server} taking calls, gives those in flight {@code grace} to finish, then cancels
-   * the rest. Waits only while {@code callsRunning} says so: calls that never end by themselves (a
-   * health watch) then need not hold the server for the whole grace period, and work the server
-   * does not see (HTTP requests) can be waited for as well.
+   * the rest. Waits only while {@code callsRunning} says so, and until it has said no for
+   * {@link #QUIET}: calls that never end by themselves (a health watch) then need not hold the
+   * server for the whole grace period, and work the server does not see (HTTP requests) can be
+   * waited for as well.
    */
   protected static void stopServing(Server server, Duration grace, BooleanSupplier callsRunning) {
     server.shutdown();
     try {
       long until = System.nanoTime() + grace.toNanos();
-      while (callsRunning.getAsBoolean() && System.nanoTime() < until) {
+      long quietSince = System.nanoTime();
+      while (System.nanoTime() < until) {
+        if (callsRunning.getAsBoolean()) {
+          quietSince = System.nanoTime();
+        } else if (System.nanoTime() - quietSince >= QUIET.toNanos()) {
+          break;
+        }
         if (server.awaitTermination(20, TimeUnit.MILLISECONDS)) {
+          if (!callsRunning.getAsBoolean()) {
+            break; // every transport is closed: no call can arrive any more
+          }
           Thread.sleep(20); // the server is done; what else runs is not
         }
       }

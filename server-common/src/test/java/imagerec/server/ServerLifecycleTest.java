@@ -77,6 +77,24 @@ class ServerLifecycleTest {
   }
 
   @Test
+  void aCallArrivingJustAfterTheStopBeganIsWaitedForAndNothingIsCancelledBeforeAQuietPeriod() throws Exception {
+    try (Watched watched = new Watched()) {
+      long started = System.nanoTime();
+      long lateFrom = started + TimeUnit.MILLISECONDS.toNanos(100); // a call the client sent before the GOAWAY
+      long lateUntil = lateFrom + TimeUnit.MILLISECONDS.toNanos(100);
+      ServerLifecycle.stopServing(watched.server, Duration.ofSeconds(30), () -> {
+        long now = System.nanoTime();
+        return now >= lateFrom && now < lateUntil;
+      });
+      long waited = System.nanoTime() - started;
+      assertTrue(waited >= lateUntil - started + ServerLifecycle.QUIET.toNanos(),
+          "cancelled before the late call and a quiet period: " + TimeUnit.NANOSECONDS.toMillis(waited) + " ms");
+      assertTrue(waited < TimeUnit.SECONDS.toNanos(10), "waited for the watch");
+      assertEquals(Status.Code.UNAVAILABLE, watched.end.get(5, TimeUnit.SECONDS).getCode(), "the watch was cut");
+    }
+  }
+
+  @Test
   void callsStillRunningGetTheGracePeriodThenAreCancelled() throws Exception {
     try (Watched watched = new Watched()) {
       long started = System.nanoTime();
