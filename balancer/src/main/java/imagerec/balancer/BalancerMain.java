@@ -216,15 +216,9 @@ public final class BalancerMain implements Callable<Integer> {
       throw new CommandLine.ParameterException(cmd, "--policy must be least-outstanding, least-latency or round-robin");
     }
     List<String> addresses = clean(workers);
-    for (String address : addresses) {
-      try {
-        HostPort.parse(address);
-      } catch (IllegalArgumentException e) {
-        throw new CommandLine.ParameterException(cmd, "--workers " + e.getMessage());
-      }
-    }
     BalancerConfig config;
     try {
+      addresses.forEach(address -> HostPort.parse(address, "--workers")); // DiscoveryConfig takes tests' names too
       config = new BalancerConfig(server,
           new DiscoveryConfig(addresses, clean(discover), Duration.ofMillis(Math.max(100, discoveryIntervalMs)),
               Duration.ofMillis(catalogIntervalMs)),

@@ -153,9 +153,9 @@ public final class TargetOptions {
   private void checkTarget() {
     if (!target.contains("/")) {
       try {
-        HostPort.parse(target);
+        HostPort.parse(target, "--target");
       } catch (IllegalArgumentException e) {
-        throw new CommandLine.ParameterException(command.commandLine(), "--target " + e.getMessage());
+        throw new CommandLine.ParameterException(command.commandLine(), e.getMessage());
       }
     }
   }

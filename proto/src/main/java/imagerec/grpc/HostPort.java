@@ -49,6 +49,18 @@ public record HostPort(String host, int port) {
     }
   }
 
+  /**
+   * {@link #parse(String)}, its complaint starting with {@code what}, the option or field the
+   * address came from: "--workers 'w:0': port 0 is not 1 to 65535".
+   */
+  public static HostPort parse(String address, String what) {
+    try {
+      return parse(address);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(what + " " + e.getMessage(), e);
+    }
+  }
+
   /** The address as {@link #parse} reads it, the host of an IPv6 address in brackets. */
   @Override
   public String toString() {

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -40,5 +41,12 @@ class HostPortTest {
   void refusesWhatIsNotAHostAndAPortSayingWhyAndQuotingIt(String address, String why) {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> HostPort.parse(address));
     assertTrue(e.getMessage().contains(why) && e.getMessage().contains("'" + address + "'"), e.getMessage());
+  }
+
+  @Test
+  void aComplaintCanSayWhereTheAddressCameFrom() {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> HostPort.parse("w:0", "--workers"));
+    assertEquals("--workers 'w:0': port 0 is not 1 to 65535", e.getMessage());
+    assertEquals(new HostPort("w", 1), HostPort.parse("w:1", "--workers"));
   }
 }

@@ -19,13 +19,7 @@ public record DiscoveryConfig(List<String> workers, List<String> names, Duration
   public DiscoveryConfig {
     workers = List.copyOf(workers);
     names = List.copyOf(names);
-    for (String name : names) {
-      try {
-        HostPort.parse(name);
-      } catch (IllegalArgumentException e) {
-        throw new IllegalArgumentException("--discover " + e.getMessage(), e);
-      }
-    }
+    names.forEach(name -> HostPort.parse(name, "--discover"));
     if (interval.compareTo(Duration.ofMillis(100)) < 0 || catalogInterval.compareTo(Duration.ofMillis(100)) < 0) {
       throw new IllegalArgumentException("--discovery-interval-ms and --catalog-interval-ms must be at least 100");
     }

@@ -35,14 +35,14 @@ public final class DnsDiscovery {
   public static final Resolver SYSTEM = host -> Arrays.stream(InetAddress.getAllByName(host))
       .map(InetAddress::getHostAddress).toList();
 
-  private final List<String> names;
+  private final List<HostPort> names;
   private final Resolver resolver;
   private final Membership membership;
-  private final Map<String, Set<String>> known = new HashMap<>();
+  private final Map<HostPort, Set<String>> known = new HashMap<>();
 
   /** @param names host:port entries to resolve */
   public DnsDiscovery(List<String> names, Resolver resolver, Membership membership) {
-    this.names = names;
+    this.names = names.stream().map(name -> HostPort.parse(name, "--discover")).toList();
     this.resolver = resolver;
     this.membership = membership;
   }
@@ -54,12 +54,11 @@ public final class DnsDiscovery {
 
   /** Resolves every name once and applies the differences. */
   public synchronized void refresh() {
-    for (String name : names) {
-      HostPort service = HostPort.parse(name);
+    for (HostPort name : names) {
       Set<String> addresses;
       try {
-        addresses = resolver.resolve(service.host()).stream()
-            .map(ip -> new HostPort(ip, service.port()).toString()).collect(Collectors.toSet());
+        addresses = resolver.resolve(name.host()).stream()
+            .map(ip -> new HostPort(ip, name.port()).toString()).collect(Collectors.toSet());
       } catch (UnknownHostException | RuntimeException e) {
         log.warn("cannot resolve {}: {}; keeping {}", name, e.toString(), known.getOrDefault(name, Set.of()));
         continue;

@@ -16,17 +16,9 @@ import imagerec.security.TlsConfig;
  */
 public record RegistrationConfig(String balancer, String advertise, boolean tls, TlsConfig tlsFiles, String token) {
   public RegistrationConfig {
-    check("--register-with", balancer);
+    HostPort.parse(balancer, "--register-with");
     if (advertise != null) {
-      check("--advertise", advertise);
-    }
-  }
-
-  private static void check(String option, String address) {
-    try {
-      HostPort.parse(address);
-    } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException(option + " " + e.getMessage(), e);
+      HostPort.parse(advertise, "--advertise");
     }
   }
 
